@@ -1,0 +1,63 @@
+"""The ``elasticc-fast`` command line.
+
+Each verb lives in its own module under :mod:`elasticc_fast.commands`; a module there defines
+
+    NAME = "convert"            # the verb
+    ORDER = 10                  # position in --help
+    def register(subparsers) -> argparse.ArgumentParser   # adds the verb's parser
+    def run(args) -> int        # does the work, returns the exit code
+
+Modules import heavy dependencies (JAX, pandas) inside ``run`` so ``--help`` stays fast.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+from types import ModuleType
+
+from . import commands
+from ._version import __version__
+
+log = logging.getLogger("elasticc_fast")
+
+
+def _command_modules() -> list[ModuleType]:
+    mods = [importlib.import_module(f"{commands.__name__}.{info.name}")
+            for info in pkgutil.iter_modules(commands.__path__) if not info.name.startswith("_")]
+    mods = [m for m in mods if hasattr(m, "register") and hasattr(m, "run")]
+    return sorted(mods, key=lambda m: (getattr(m, "ORDER", 100), m.NAME))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="elasticc-fast",
+        description="Classify survey light curves (ELAsTiCC, ZTF) and gravitational-wave triggers, fast.")
+    parser.add_argument("--version", action="version", version=f"elasticc-fast {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for mod in _command_modules():
+        p = mod.register(sub)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose + 1, 2)  # INFO by default, DEBUG with -v
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "_run", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except KeyboardInterrupt:
+        log.error("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""One module per CLI verb; discovered by :mod:`elasticc_fast.cli` (see its docstring)."""

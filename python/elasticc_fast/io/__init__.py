@@ -1,0 +1,1 @@
+"""Readers and writers for survey formats (SNANA FITS, alerts, ALeRCE, ZTF)."""
