@@ -22,6 +22,7 @@ _LAZY = {
     "AugmentedBatch": "augment:AugmentedBatch",
     "preprocess": "preprocess:preprocess",
     "augment": "augment:augment",
+    "iter_augment": "augment:iter_augment",
     "Classifier": "classifier:Classifier",
     "simulate": "sim:simulate",
 }

@@ -1,0 +1,97 @@
+// Preprocessing kernel; the pure-Python twin is elasticc_fast.reference.LSSTSource.process_lightcurve.
+#include "preprocess.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "augment_parallel.hpp"
+
+namespace ef {
+namespace {
+
+// Strict weak order on MJD with NaN last (so a stable sort is well defined on any input).
+inline bool mjd_less(double a, double b) {
+    if (std::isnan(a)) return false;
+    if (std::isnan(b)) return true;
+    return a < b;
+}
+
+}  // namespace
+
+bool select_points(const LightCurves& lc, int64_t obj, Trigger trigger, History history,
+                   std::vector<int64_t>& order, std::vector<int64_t>& keep, double& trigger_mjd) {
+    const int64_t lo = lc.offsets[obj], hi = lc.offsets[obj + 1];
+    keep.clear();
+    trigger_mjd = std::numeric_limits<double>::quiet_NaN();
+    // 1. stable order by MJD; converted SNANA files are already sorted, so test before sorting
+    order.clear();
+    bool sorted = true;
+    for (int64_t i = lo; i < hi; ++i) {
+        if (i > lo && mjd_less(lc.mjd[i], lc.mjd[i - 1])) sorted = false;
+        order.push_back(i);
+    }
+    if (!sorted)
+        std::stable_sort(order.begin(), order.end(),
+                         [&](int64_t a, int64_t b) { return mjd_less(lc.mjd[a], lc.mjd[b]); });
+    // 2. the PHOTFLAG trigger point (first flagged in time order; unusable when saturated)
+    int64_t trig_abs = -1;
+    for (int64_t i : order)
+        if (lc.flag[i] & kTrigger) { trig_abs = (lc.flag[i] & kSaturated) ? -1 : i; break; }
+    // 3. drop saturated points; locate first/last detection and the trigger among the rest
+    int64_t n = 0, first_det = -1, last_det = -1, trig_pos = -1;
+    for (int64_t i : order) {
+        if (lc.flag[i] & kSaturated) continue;
+        if (lc.flag[i] & kDetection) { if (first_det < 0) first_det = n; last_det = n; }
+        if (i == trig_abs) trig_pos = n;
+        order[n++] = i;  // compact in place: order[0..n) are the unsaturated points
+    }
+    if (first_det < 0) return false;
+    const int64_t tr = (trigger == Trigger::Photflag && trig_pos >= 0) ? trig_pos : first_det;
+    trigger_mjd = lc.mjd[order[tr]];
+    if (history == History::All) {
+        keep.assign(order.begin(), order.begin() + n);
+        return true;
+    }
+    int64_t last_before = -1;  // last non-detection before the trigger
+    for (int64_t i = tr - 1; i >= 0; --i)
+        if (!(lc.flag[order[i]] & kDetection)) { last_before = i; break; }
+    for (int64_t i = 0; i < n; ++i) {
+        const bool det = lc.flag[order[i]] & kDetection;
+        if (det || i == tr || i == last_before || (i > tr && i < last_det)) keep.push_back(order[i]);
+    }
+    return true;
+}
+
+void preprocess_count(const LightCurves& lc, Trigger trigger, History history, int threads,
+                      int64_t* kept_len, double* trigger_mjd) {
+    const int parts = resolve_threads(threads, lc.n_objects);
+    run_ranges(split_by_weight(lc.offsets, lc.n_objects, parts), [&](int64_t b, int64_t e, int) {
+        std::vector<int64_t> order, keep;
+        for (int64_t i = b; i < e; ++i)
+            kept_len[i] = select_points(lc, i, trigger, history, order, keep, trigger_mjd[i])
+                              ? static_cast<int64_t>(keep.size()) : -1;
+    });
+}
+
+void preprocess_fill(const LightCurves& lc, Trigger trigger, History history, int threads,
+                     const int64_t* out_start, double* mjd, uint8_t* band, float* flux,
+                     float* flux_err, int32_t* flag) {
+    const int parts = resolve_threads(threads, lc.n_objects);
+    run_ranges(split_by_weight(lc.offsets, lc.n_objects, parts), [&](int64_t b, int64_t e, int) {
+        std::vector<int64_t> order, keep;
+        double trig;
+        for (int64_t i = b; i < e; ++i) {
+            if (out_start[i] < 0) continue;
+            select_points(lc, i, trigger, history, order, keep, trig);
+            int64_t o = out_start[i];
+            for (int64_t j : keep) {
+                mjd[o] = lc.mjd[j]; band[o] = lc.band[j]; flux[o] = lc.flux[j];
+                flux_err[o] = lc.flux_err[j]; flag[o] = lc.flag[j];
+                ++o;
+            }
+        }
+    });
+}
+
+}  // namespace ef

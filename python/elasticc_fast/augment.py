@@ -1,0 +1,200 @@
+"""Windowing of preprocessed light curves into the padded arrays a model eats (pipeline step 3).
+
+Everything runs in C++ (``_core.augment``, ``_core.static_features``) with the GIL released and
+threads across objects; results are identical for any thread count. The pure-Python twin is
+``elasticc_fast.reference.augment``.
+
+Per-point features (float32), in this order:
+
+====  ==================  ===============================================================
+ 0    ``t``               (MJD - trigger MJD) / ``time_scale`` (days / 100 by default);
+                          negative for the non-detection kept before the trigger
+ 1    ``detection``       1 if PHOTFLAG & 4096 else 0
+ 2    ``flux``            FLUXCAL / ``flux_divisor`` (1000) or asinh(FLUXCAL)
+ 3    ``flux_err``        FLUXCALERR / ``flux_divisor`` or asinh(FLUXCALERR)
+ 4    ``wavelength_um``   band mean wavelength in microns (u 0.36 ... Y 1.015), or with
+      / ``band_u..Y``     ``band_encoding="onehot"`` six 0/1 columns ``band_u`` ... ``band_Y``
+====  ==================  ===============================================================
+
+Rows past a window's length are 0. Static features (float32): the chosen HEAD columns (ORACLE's
+18 by default, native units: MWEBV mag, redshifts, host RA/Dec degrees, separations arcsec, host
+magnitudes AB) with SNANA sentinels (-9, -99, -999, -9999, 999) and NaN/null mapped to
+``missing`` (-9), then ``MW_plane_flag`` (|b| < 15 deg) and four deep-drilling-field flags
+(within 1.75 deg of ELAIS-S1, XMM-LSS, Extended CDF-S, COSMOS).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from .batch import LightCurveBatch
+from .static_features import (DDF_CENTRES_DEG, DDF_RADIUS_DEG, MISSING, MW_PLANE_B_DEG, NGP_ICRS,
+                              ORACLE_STATIC_COLUMNS, head_matrix, sky_position, static_names)
+from .units import BANDS, HEAD_SENTINELS
+
+log = logging.getLogger(__name__)
+
+WINDOWS = ("prefix", "fraction", "days", "full")
+#: ORACLE's evaluation days: 1, 2, 4, ..., 1024 days after the trigger
+DEFAULT_DAYS = tuple(2.0 ** k for k in range(11))
+
+
+@dataclass(eq=False)
+class AugmentedBatch:
+    """Windows of light curves, ready for a model (docs/data_model.md).
+
+    Attributes:
+        x: (N, T, F) float32, zero-padded point features (order in ``feature_names``).
+        lengths: (N,) int32, valid rows of each window.
+        source: (N,) int64, index of the object (in the batch given to ``augment``) of each window.
+        t_end: (N,) float64, days since trigger of the last point in ``x`` of each window.
+        static: (N, S) float32, static features of the window's object (order in ``static_names``).
+        labels: (N,) labels of the window's object, or None when the batch has none.
+        feature_names, static_names: column names of ``x`` and ``static``.
+        days: (N,) float64 the ``days`` value of each window for ``windows="days"``, else None.
+        n_dropped: objects dropped by preprocessing for having no detection.
+    """
+
+    x: np.ndarray
+    lengths: np.ndarray
+    source: np.ndarray
+    t_end: np.ndarray
+    static: np.ndarray
+    labels: np.ndarray | None
+    feature_names: list[str]
+    static_names: list[str]
+    days: np.ndarray | None = None
+    n_dropped: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __repr__(self) -> str:
+        return (f"AugmentedBatch(x={self.x.shape}, static={self.static.shape}, "
+                f"labels={'yes' if self.labels is not None else 'no'}, n_dropped={self.n_dropped})")
+
+
+def feature_names(band_encoding: str = "wavelength") -> list[str]:
+    """Names of the per-point features for a band encoding."""
+    bands = [f"band_{b}" for b in BANDS] if band_encoding == "onehot" else ["wavelength_um"]
+    return ["t", "detection", "flux", "flux_err", *bands]
+
+
+def object_static_features(batch: LightCurveBatch, columns: Sequence[str] = ORACLE_STATIC_COLUMNS,
+                           flags: bool = True, missing: float = MISSING) -> np.ndarray:
+    """(n, S) float32 static features of each object of ``batch`` (see the module docstring)."""
+    from . import _core
+
+    values = head_matrix(batch.static, columns)
+    if flags:
+        ra, dec = sky_position(batch.static)
+    else:
+        ra = dec = np.zeros(len(batch))
+    return _core.static_features(
+        values, ra, dec, flags, float(missing), np.array(HEAD_SENTINELS, dtype=np.float64),
+        float(np.sin(np.radians(MW_PLANE_B_DEG))), np.array(NGP_ICRS, dtype=np.float64),
+        np.array(DDF_CENTRES_DEG, dtype=np.float64), float(np.cos(np.radians(DDF_RADIUS_DEG))))
+
+
+def augment(batch: LightCurveBatch, windows: str = "full", *, days: Sequence[float] = DEFAULT_DAYS,
+            min_length: int = 1, max_length: int | None = None, keep: str = "last", seed: int = 0,
+            time_scale: float = 100.0, flux_scale: str = "linear", flux_divisor: float = 1000.0,
+            band_encoding: str = "wavelength", static_columns: Sequence[str] = ORACLE_STATIC_COLUMNS,
+            static_flags: bool = True, missing: float = MISSING, pad_to: int | None = None,
+            threads: int = 0, _index_base: int = 0) -> AugmentedBatch:
+    """Cut each object's light curve into windows and pad them into one (N, T, F) array.
+
+    A batch that was not preprocessed (``batch.trigger_mjd is None``) is first run through
+    ``preprocess(batch)`` with its defaults (logged).
+
+    Args:
+        batch: a preprocessed ``LightCurveBatch``.
+        windows: ``"prefix"``: one window per prefix length ``min_length..n`` (ORACLE's
+            ``get_augmented_sources``); ``"fraction"``: one random prefix per object of length
+            ``max(1, int(f * n))``, ``f ~ U(0, 1)`` from a per-object stream of ``seed``
+            (training augmentation; use a new seed each epoch); ``"days"``: for each ``d`` in
+            ``days`` the points with ``t - t_trigger <= d`` days (the evaluation protocol);
+            ``"full"``: the whole kept curve.
+        days: window ends in days after the trigger, for ``windows="days"``.
+        min_length: windows with fewer points are skipped (>= 1).
+        max_length: longer windows are cut to this many points, keeping the ``keep="last"``
+            (ORACLE/Keras ``pad_sequences``) or ``"first"`` ones. None: no cut.
+        seed: seed of ``windows="fraction"``; results do not depend on ``threads``.
+        time_scale: days per unit of the time feature (100: ORACLE).
+        flux_scale: ``"linear"`` (FLUXCAL / ``flux_divisor``) or ``"asinh"`` (asinh(FLUXCAL)).
+        band_encoding: ``"wavelength"`` (microns, 1 column) or ``"onehot"`` (6 columns).
+        static_columns: HEAD columns of ``batch.static`` for the static features (ORACLE's 18
+            by default; ``()`` for none).
+        static_flags: append the MW-plane flag and the four DDF flags (needs RA, DEC).
+        missing: the value that replaces SNANA sentinels and NaN in static features.
+        pad_to: T of ``x`` (None: the longest window, or ``max_length`` when given).
+        threads: worker threads (0: all cores).
+
+    Returns:
+        ``AugmentedBatch`` (see its docstring; ``feature_names`` gives the columns of ``x``).
+    """
+    from . import _core
+
+    batch = _ensure_preprocessed(batch)
+    _check_args(windows, keep, min_length, max_length)
+    static_obj = (object_static_features(batch, static_columns, static_flags, missing)
+                  if (static_columns or static_flags) else np.zeros((len(batch), 0), np.float32))
+    if pad_to is None and max_length is not None:
+        pad_to = max_length
+    out = _core.augment(
+        batch.mjd, batch.band, batch.flux, batch.flux_err, batch.flag, batch.offsets,
+        batch.trigger_mjd, static_obj, windows, np.asarray(days, dtype=np.float64),
+        int(min_length), -1 if max_length is None else int(max_length), keep == "last",
+        int(seed) & 0xFFFFFFFFFFFFFFFF, int(_index_base), float(time_scale), flux_scale,
+        float(flux_divisor), band_encoding, -1 if pad_to is None else int(pad_to), int(threads))
+    source = out["source"]
+    return AugmentedBatch(
+        x=out["x"], lengths=out["lengths"], source=source, t_end=out["t_end"], static=out["static"],
+        labels=None if batch.labels is None else batch.labels[source],
+        feature_names=feature_names(band_encoding), static_names=static_names(static_columns, static_flags),
+        days=out["days"] if windows == "days" else None, n_dropped=batch.n_dropped)
+
+
+def iter_augment(batch: LightCurveBatch, windows: str = "full", *, chunk_objects: int = 8192,
+                 **kwargs) -> Iterator[AugmentedBatch]:
+    """``augment`` over chunks of ``chunk_objects`` objects, so only one chunk's ``x`` is in memory.
+
+    Every chunk has the same T (``max_length`` when given, else the longest kept curve of the
+    whole batch) and ``source`` indexes the whole batch; the windows (random ones included) are
+    those ``augment(batch, ...)`` would give, in the same order.
+    """
+    batch = _ensure_preprocessed(batch)
+    if chunk_objects < 1:
+        raise ValueError("iter_augment: chunk_objects must be >= 1")
+    if kwargs.get("pad_to") is None:
+        longest = int(batch.lengths.max()) if len(batch) else 0
+        kwargs["pad_to"] = kwargs.get("max_length") or longest
+    for start in range(0, len(batch), chunk_objects):
+        part = batch[start:start + chunk_objects]
+        res = augment(part, windows, _index_base=start, **kwargs)
+        res.source = res.source + start
+        yield res
+
+
+def _ensure_preprocessed(batch: LightCurveBatch) -> LightCurveBatch:
+    if batch.trigger_mjd is not None:
+        return batch
+    from .preprocess import preprocess
+
+    log.info("augment: batch was not preprocessed; running preprocess(batch) with its defaults")
+    return preprocess(batch)
+
+
+def _check_args(windows: str, keep: str, min_length: int, max_length: int | None) -> None:
+    if windows not in WINDOWS:
+        raise ValueError(f"augment: windows must be one of {WINDOWS}, not {windows!r}")
+    if keep not in ("first", "last"):
+        raise ValueError(f"augment: keep must be 'first' or 'last', not {keep!r}")
+    if min_length < 1:
+        raise ValueError(f"augment: min_length must be >= 1, not {min_length}")
+    if max_length is not None and max_length < 1:
+        raise ValueError(f"augment: max_length must be >= 1 or None, not {max_length}")
