@@ -1,0 +1,17 @@
+"""Neural hierarchical classifiers in JAX/Flax (nnx): loss, models, training.
+
+- :mod:`.loss`: weighted hierarchical cross-entropy, conditional and marginal node probabilities.
+- :mod:`.models`: :class:`GRUClassifier` (ORACLE's shape) and :class:`TransformerClassifier`
+  (ATAT's time modulation and static-feature tokens).
+- :mod:`.train`: :func:`fit` over any :class:`~elasticc_fast.taxonomy.Tree`, :class:`TrainConfig`.
+"""
+from __future__ import annotations
+
+from .config import TrainConfig
+from .loss import TreeArrays, hierarchical_loss, log_conditionals, log_marginals, marginals
+from .models import GRUClassifier, TransformerClassifier, build_model
+from .train import FitResult, Windows, fit
+
+__all__ = ["TrainConfig", "TreeArrays", "hierarchical_loss", "log_conditionals", "log_marginals",
+           "marginals", "GRUClassifier", "TransformerClassifier", "build_model", "FitResult",
+           "Windows", "fit"]
