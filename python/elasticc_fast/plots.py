@@ -68,6 +68,8 @@ def metric_vs_days(days: Sequence[float], curves: Mapping[str, Sequence[float]],
         (line,) = ax.plot(days, values, marker="o", label=name)
         if full_curve and name in full_curve:
             ax.axhline(full_curve[name], ls="--", lw=1, color=line.get_color())
+    if full_curve:
+        ax.plot([], [], ls="--", lw=1, color="gray", label="full curve")
     ax.set_xscale("log", base=2)
     ax.set_xticks(list(days), [f"{d:g}" for d in days])
     ax.set_xlabel("days since trigger")

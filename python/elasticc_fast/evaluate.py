@@ -1,0 +1,326 @@
+"""ORACLE's evaluation protocol for a trained hierarchical classifier.
+
+For each day count ``d`` in 1, 2, 4, ..., 1024 and for the full light curve, every object's light
+curve is cut to the points with ``t - t_trigger <= d`` (days; the trigger as the model's
+preprocessing defines it, by default the first detection; earlier points are kept, as a broker
+would have them), classified, and scored at every level of the taxonomy:
+
+- ``level 1``, ``level 2``, ...: the predicted node is the argmax of the marginal probabilities of
+  that level's nodes; the true node is the true leaf's ancestor at that depth (a leaf shallower
+  than the level, such as ORACLE's AGN at level 2, stands for itself);
+- ``leaf``: argmax over the leaves.
+
+Macro precision, recall, F1 and accuracy (:mod:`elasticc_fast.metrics`, scikit-learn
+conventions) and the confusion matrix of each (window, level) are kept. :func:`write_report`
+writes ``report.md`` (Markdown tables), ``metrics.json`` and PNG plots (F1 versus days, normalised
+confusion matrices) into a folder, atomically.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from . import metrics
+from .batch import LightCurveBatch
+
+log = logging.getLogger(__name__)
+
+#: ORACLE's day counts after the trigger
+DEFAULT_DAYS: tuple[int, ...] = tuple(2 ** k for k in range(11))
+FULL = "full"
+#: days shown in the headline (the issue's and ORACLE's quoted numbers)
+HEADLINE_DAYS: tuple[int, ...] = (8, 64, 1024)
+
+
+@dataclass
+class Evaluation:
+    """Scores of one classifier on one labelled set, per window and level.
+
+    ``scores[window][level]`` is a :class:`~elasticc_fast.metrics.Scores`, ``window`` being a day
+    count (int) or ``"full"``; ``class_names[level]`` names the classes of each level in the
+    order of the confusion matrices.
+    """
+
+    days: tuple[int, ...]
+    levels: tuple[str, ...]
+    class_names: dict[str, list[str]]
+    scores: dict[Any, dict[str, metrics.Scores]]
+    n_objects: int
+    n_unlabelled: int = 0
+    n_dropped: int = 0
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def windows(self) -> list:
+        return [*self.days, FULL]
+
+    def curve(self, level: str, what: str = "f1") -> list[float]:
+        """``what`` ("f1", "precision", "recall", "accuracy") of ``level`` at each day count."""
+        return [getattr(self.scores[d][level], what) for d in self.days]
+
+    def headline(self, days: Sequence[int] = HEADLINE_DAYS) -> dict[str, dict[str, float]]:
+        """``{"leaf": {"8": F1, ...}, "level 1": {...}}``: macro-F1 at the headline day counts."""
+        out: dict[str, dict[str, float]] = {}
+        for level in ("leaf", "level 1"):
+            out[level] = {str(d): self.scores[d][level].f1 for d in days if d in self.scores}
+            out[level][FULL] = self.scores[FULL][level].f1
+        return out
+
+    def to_json(self) -> dict:
+        return {
+            "days": list(self.days), "levels": list(self.levels), "class_names": self.class_names,
+            "n_objects": self.n_objects, "n_unlabelled": self.n_unlabelled, "n_dropped": self.n_dropped,
+            "meta": self.meta, "headline_macro_f1": self.headline(),
+            "results": {str(w): {lvl: s.as_dict(self.class_names[lvl]) for lvl, s in per.items()}
+                        for w, per in self.scores.items()},
+        }
+
+
+# ----------------------------------------------------------------------------------- labels
+def true_leaves(batch: LightCurveBatch, tree) -> tuple[np.ndarray, np.ndarray]:
+    """(leaf node indices, mask of labelled objects) of a batch.
+
+    Uses ``batch.labels`` (node indices of ``tree``) when set; otherwise, for the ELAsTiCC trees,
+    the ``model`` column (training model names) or ``SIM_TYPE_INDEX``/``GENTYPE`` (SNANA truth,
+    e.g. on Fink alerts). Objects whose label has no leaf (strongly lensed SNe) are unlabelled.
+    """
+    from .taxonomy import leaf_for_gentype, leaf_for_model
+
+    n = len(batch)
+    if batch.labels is not None:
+        labels = np.asarray(batch.labels, dtype=np.int64)
+        return labels, (labels >= 0) & (labels < len(tree))
+    cols = batch.static.column_names
+    for column, mapper in (("model", leaf_for_model), ("SIM_TYPE_INDEX", leaf_for_gentype),
+                           ("GENTYPE", leaf_for_gentype)):
+        if column in cols:
+            values = batch.static[column].to_pylist()
+            break
+    else:
+        raise ValueError("no labels: the data has neither batch.labels nor a 'model', 'SIM_TYPE_INDEX' "
+                         "or 'GENTYPE' column")
+    leaves = np.full(n, -1, dtype=np.int64)
+    cache: dict[Any, int] = {}
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        if v not in cache:
+            try:
+                cache[v] = int(tree.index(mapper(v)))
+            except KeyError:
+                cache[v] = -1
+        leaves[i] = cache[v]
+    return leaves, leaves >= 0
+
+
+# --------------------------------------------------------------------------------- windows
+def trigger_mjd(batch: LightCurveBatch, trigger: str = "first_detection") -> np.ndarray:
+    """(n,) trigger MJD of every object as ``preprocess`` defines it; NaN for objects it drops."""
+    from .preprocess import preprocess
+
+    tagged = LightCurveBatch(mjd=batch.mjd, band=batch.band, flux=batch.flux, flux_err=batch.flux_err,
+                             flag=batch.flag, offsets=batch.offsets, ids=np.arange(len(batch)),
+                             static=batch.static)
+    pre = preprocess(tagged, trigger=trigger)
+    out = np.full(len(batch), np.nan)
+    out[pre.ids.astype(np.int64)] = pre.trigger_mjd
+    return out
+
+
+def truncate(batch: LightCurveBatch, trigger: np.ndarray, days: float) -> LightCurveBatch:
+    """Keep each object's points with ``mjd - trigger <= days`` (all points of NaN-trigger objects)."""
+    obj = np.repeat(np.arange(len(batch)), batch.lengths)
+    keep = ~(batch.mjd - trigger[obj] > days)
+    offsets = np.zeros(len(batch) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(obj[keep], minlength=len(batch)), out=offsets[1:])
+    return LightCurveBatch(mjd=batch.mjd[keep], band=batch.band[keep], flux=batch.flux[keep],
+                           flux_err=batch.flux_err[keep], flag=batch.flag[keep], offsets=offsets,
+                           ids=batch.ids, static=batch.static, labels=batch.labels)
+
+
+def _level_nodes(tree) -> dict[str, np.ndarray]:
+    """``{"level 1": node indices, ..., "leaf": leaf indices}`` for the levels between root and leaves."""
+    levels = {f"level {k}": np.asarray(tree.levels()[k], dtype=np.int64) for k in range(1, tree.max_depth)}
+    levels["leaf"] = np.asarray(tree.leaves, dtype=np.int64)
+    return levels
+
+
+def _preprocess_options(classifier) -> dict:
+    """The model's preprocessing trigger option, so evaluation windows match what it was trained on."""
+    for holder in (classifier, getattr(classifier, "config", None)):
+        trig = getattr(holder, "trigger", None)
+        if isinstance(trig, str):
+            return {"trigger": trig}
+    return {"trigger": "first_detection"}
+
+
+def evaluate(classifier, batch: LightCurveBatch, *, days: Sequence[int] = DEFAULT_DAYS,
+             leaves: np.ndarray | None = None) -> Evaluation:
+    """Score ``classifier`` (an :class:`elasticc_fast.Classifier`) on ``batch`` with ORACLE's protocol.
+
+    ``leaves``: true leaf node indices (default :func:`true_leaves`). Unlabelled objects and
+    objects without a detection are left out (counted in the result).
+    """
+    from .progress import progress
+
+    tree = classifier.tree
+    if leaves is None:
+        leaves, labelled = true_leaves(batch, tree)
+    else:
+        leaves = np.asarray(leaves, dtype=np.int64)
+        labelled = leaves >= 0
+    trig = trigger_mjd(batch, **_preprocess_options(classifier))
+    usable = labelled & np.isfinite(trig)
+    n_unlabelled, n_dropped = int((~labelled).sum()), int((labelled & ~np.isfinite(trig)).sum())
+    if n_unlabelled:
+        log.warning("evaluate: %d of %d objects have no leaf in tree %r and are left out",
+                    n_unlabelled, len(batch), tree.name)
+    if n_dropped:
+        log.warning("evaluate: %d objects have no detection and are left out", n_dropped)
+    if not usable.any():
+        raise ValueError("evaluate: no labelled object with a detection")
+    idx = np.flatnonzero(usable)
+    sub = batch.take(idx)
+    # positional ids: predict_proba indexes rows by object id, and ids may repeat (alerts)
+    sub = LightCurveBatch(mjd=sub.mjd, band=sub.band, flux=sub.flux, flux_err=sub.flux_err, flag=sub.flag,
+                          offsets=sub.offsets, ids=np.arange(len(sub)), static=sub.static)
+    trig, truth = trig[idx], leaves[idx]
+    levels = _level_nodes(tree)
+    true_at = {name: tree.ancestor_at(truth, k + 1) if name != "leaf" else truth
+               for k, name in enumerate(levels)}
+    class_names = {name: [tree.nodes[i] for i in nodes] for name, nodes in levels.items()}
+    scores: dict[Any, dict[str, metrics.Scores]] = {}
+    for window in progress([*days, FULL], desc="evaluate", unit="window"):
+        view = sub if window == FULL else truncate(sub, trig, float(window))
+        probs = classifier.predict_proba(view)
+        p = probs.reindex(np.arange(len(sub))).to_numpy(dtype=np.float64)
+        if np.isnan(p).any():
+            raise RuntimeError(f"evaluate: the classifier returned no probabilities for "
+                               f"{int(np.isnan(p).any(axis=1).sum())} objects at window {window}")
+        scores[window] = {}
+        for name, nodes in levels.items():
+            pos = {int(node): j for j, node in enumerate(nodes)}
+            y_true = np.fromiter((pos[int(t)] for t in true_at[name]), dtype=np.int64, count=len(sub))
+            y_pred = np.argmax(p[:, nodes], axis=1)
+            scores[window][name] = metrics.scores(y_true, y_pred, len(nodes))
+    return Evaluation(days=tuple(days), levels=tuple(levels), class_names=class_names, scores=scores,
+                      n_objects=len(sub), n_unlabelled=n_unlabelled, n_dropped=n_dropped,
+                      meta={"tree": tree.name, "trigger": _preprocess_options(classifier)["trigger"]})
+
+
+# ---------------------------------------------------------------------------------- loading
+def read_table(source: str | os.PathLike) -> pa.Table:
+    """Converted Parquet (a file or a folder of ``<MODEL>.parquet``) or ELAsTiCC alerts -> table."""
+    import pyarrow.parquet as pq
+
+    from .io.alerts import is_alert_input, read_alerts
+
+    path = Path(source)
+    if is_alert_input(path):
+        return read_alerts(path)
+    files = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
+    if not files:
+        raise FileNotFoundError(f"{path}: no .parquet files")
+    tables = []
+    for f in files:
+        try:
+            tables.append(pq.read_table(f))
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise ValueError(f"{f}: cannot read Parquet ({exc})") from exc
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+def load_batch(source: str | os.PathLike) -> LightCurveBatch:
+    """:func:`read_table` wrapped as a ``LightCurveBatch`` (alerts keyed by ``alertId``)."""
+    table = read_table(source)
+    id_column = "alertId" if "alertId" in table.column_names else "SNID"
+    return LightCurveBatch.from_arrow(table, id_column=id_column)
+
+
+# ----------------------------------------------------------------------------------- report
+def _fmt(x: float) -> str:
+    return "n/a" if x != x else f"{x:.3f}"
+
+
+def markdown(ev: Evaluation, *, title: str = "Evaluation") -> str:
+    """The Markdown summary: headline, one table per level, per-class F1 on full curves."""
+    lines = [f"# {title}", "",
+             f"{ev.n_objects} labelled objects (left out: {ev.n_unlabelled} without a leaf, "
+             f"{ev.n_dropped} without a detection). Light curves cut at d days after the trigger "
+             f"({ev.meta.get('trigger', 'first_detection')}); macro averages over classes.", "",
+             "## Headline: macro-F1", "",
+             "| level | " + " | ".join(f"{d} d" for d in HEADLINE_DAYS) + " | full |",
+             "|---|" + "---|" * (len(HEADLINE_DAYS) + 1)]
+    for level in ("leaf", "level 1"):
+        row = [_fmt(ev.scores[d][level].f1) if d in ev.scores else "n/a" for d in HEADLINE_DAYS]
+        lines.append(f"| {level} | " + " | ".join(row) + f" | {_fmt(ev.scores[FULL][level].f1)} |")
+    lines += ["", "![macro-F1 versus days](f1_vs_days.png)", ""]
+    for level in ev.levels:
+        lines += [f"## {level} ({len(ev.class_names[level])} classes)", "",
+                  "| days | precision | recall | F1 | accuracy |", "|---|---|---|---|---|"]
+        for w in ev.windows:
+            s = ev.scores[w][level]
+            lines.append(f"| {w} | {_fmt(s.precision)} | {_fmt(s.recall)} | {_fmt(s.f1)} | {_fmt(s.accuracy)} |")
+        lines += ["", f"![confusion matrix, {level}, full curve]({_cm_name(level, FULL)})", ""]
+    full = ev.scores[FULL]["leaf"]
+    lines += ["## Leaves on full light curves", "", "| class | support | precision | recall | F1 |",
+              "|---|---|---|---|---|"]
+    for name, n, p, r, f in zip(ev.class_names["leaf"], full.support, full.per_class_precision,
+                                full.per_class_recall, full.per_class_f1):
+        lines.append(f"| {name} | {int(n)} | {_fmt(p)} | {_fmt(r)} | {_fmt(f)} |")
+    lines += ["", "Confusion matrices for every day count and level: `cm_<level>_<days>.png` "
+              "(rows: true class, normalised).", ""]
+    return "\n".join(lines)
+
+
+def _cm_name(level: str, window) -> str:
+    return f"cm_{level.replace(' ', '')}_{window}{'' if window == FULL else 'd'}.png"
+
+
+def write_report(ev: Evaluation, out_dir: str | os.PathLike, *, title: str = "Evaluation",
+                 confusion_windows: Sequence | None = None) -> Path:
+    """Write ``report.md``, ``metrics.json`` and PNGs into ``out_dir`` (replaced atomically).
+
+    ``confusion_windows``: windows whose confusion matrices are drawn (default: all).
+    """
+    from . import plots
+    from .atomic import atomic_path
+
+    out_dir = Path(out_dir)
+    windows = ev.windows if confusion_windows is None else list(confusion_windows)
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir()
+        (tmp / "metrics.json").write_text(json.dumps(ev.to_json(), indent=1))
+        (tmp / "report.md").write_text(markdown(ev, title=title))
+        for what in ("f1", "precision", "recall"):
+            ax = plots.metric_vs_days(ev.days, {lvl: ev.curve(lvl, what) for lvl in ev.levels},
+                                      ylabel=f"macro {what}", title=title,
+                                      full_curve={lvl: getattr(ev.scores[FULL][lvl], what) for lvl in ev.levels})
+            plots.save(ax, tmp / f"{what}_vs_days.png")
+        for w in windows:
+            for level in ev.levels:
+                label = "full curve" if w == FULL else f"{w} days after trigger"
+                ax = plots.confusion_matrix(ev.scores[w][level].confusion, ev.class_names[level],
+                                            title=f"{level}, {label}")
+                plots.save(ax, tmp / _cm_name(level, w), dpi=90)
+    return out_dir
+
+
+def evaluate_dir(model_dir: str | os.PathLike, data: str | os.PathLike, out_dir: str | os.PathLike | None = None,
+                 *, days: Sequence[int] = DEFAULT_DAYS) -> Evaluation:
+    """Load a saved classifier and a labelled set, evaluate, and write the report when ``out_dir``."""
+    from .classifier import Classifier
+
+    clf = Classifier.load(model_dir)
+    ev = evaluate(clf, load_batch(data), days=days)
+    ev.meta.update({"model": str(model_dir), "data": str(data)})
+    if out_dir is not None:
+        write_report(ev, out_dir, title=f"Evaluation of {Path(model_dir).name} on {Path(data).name}")
+    return ev
