@@ -154,11 +154,10 @@ def _level_nodes(tree) -> dict[str, np.ndarray]:
 
 def _preprocess_options(classifier) -> dict:
     """The model's preprocessing trigger option, so evaluation windows match what it was trained on."""
-    for holder in (classifier, getattr(classifier, "config", None)):
-        trig = getattr(holder, "trigger", None)
-        if isinstance(trig, str):
-            return {"trigger": trig}
-    return {"trigger": "first_detection"}
+    config = getattr(classifier, "config", None)
+    options = getattr(config, "preprocess", None)
+    trig = options.get("trigger") if isinstance(options, dict) else None
+    return {"trigger": trig if isinstance(trig, str) else "first_detection"}
 
 
 def evaluate(classifier, batch: LightCurveBatch, *, days: Sequence[int] = DEFAULT_DAYS,
