@@ -31,3 +31,238 @@ Public API (stable; other modules build on it)::
   ``dir/model.json`` + an Orbax checkpoint ``dir/params``.
 - Any :class:`~elasticc_fast.taxonomy.Tree` works (ZTF/ALeRCE trees too).
 """
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ._version import __version__
+from .atomic import atomic_path
+from .taxonomy import ORACLE_TREE, Tree, leaf_for_model
+
+log = logging.getLogger(__name__)
+_FORMAT = 1
+
+
+class Classifier:
+    """Hierarchical classifier over a taxonomy tree (see the module docstring for the API).
+
+    Args:
+        tree: the taxonomy (default ORACLE's 26-node tree).
+        config: a :class:`~elasticc_fast.nn.TrainConfig`; keyword arguments override its fields
+            (``arch``, ``epochs``, ``max_per_class``, ``seed``, ``augment={...}``, ...).
+    """
+
+    def __init__(self, tree: Tree | None = None, config: Any = None, **overrides: Any):
+        from .nn import TrainConfig
+
+        self.tree = tree if tree is not None else ORACLE_TREE
+        config = config if config is not None else TrainConfig()
+        self.config = config.replace(**overrides) if overrides else config
+        self._model = None
+        self._norm = None
+        self._eval_step = None
+        self.feature_names: tuple[str, ...] = ()
+        self.static_names: tuple[str, ...] = ()
+        self.history: list[dict] = []
+        self.best_epoch = -1
+
+    def __repr__(self) -> str:
+        state = "fitted" if self._model is not None else "not fitted"
+        return f"Classifier(tree={self.tree.name!r}, arch={self.config.arch!r}, {state})"
+
+    # ------------------------------------------------------------------ inputs
+    def leaf_labels(self, batch: Any, labels: Sequence | np.ndarray | None = None) -> np.ndarray:
+        """(n,) node indices of the true leaves: from ``labels`` (names or indices), else
+        ``batch.labels``, else the ``model`` column through :func:`leaf_for_model`."""
+        if labels is None:
+            labels = getattr(batch, "labels", None)
+        if labels is None:
+            static = getattr(batch, "static", None)
+            if static is None or "model" not in getattr(static, "column_names", ()):
+                raise ValueError("no labels: pass labels=, or give the batch labels or a 'model' column")
+            models = static.column("model").to_pylist()
+            try:
+                labels = [leaf_for_model(m) for m in models]
+            except KeyError as e:
+                raise ValueError(f"cannot label the batch from its 'model' column: {e.args[0]}") from None
+        arr = np.asarray(labels)
+        if arr.dtype.kind in "OUS":
+            return np.asarray(self.tree.index([str(v) for v in arr]), dtype=np.int64)
+        arr = arr.astype(np.int64)
+        if arr.size and (arr.min() < 0 or arr.max() >= len(self.tree)):
+            raise ValueError(f"labels must be node indices of tree {self.tree.name!r} (0..{len(self.tree) - 1})")
+        return arr
+
+    def _prepared(self, batch: Any, labels: np.ndarray | None = None) -> Any:
+        """Raw LightCurveBatch -> preprocessed (with ``labels`` attached); AugmentedBatch as it is."""
+        if hasattr(batch, "x"):
+            return batch
+        if labels is not None:
+            batch = dataclasses.replace(batch, labels=labels)
+        if batch.trigger_mjd is None:
+            from .preprocess import preprocess
+
+            batch = preprocess(batch, **self.config.preprocess)
+        return batch
+
+    def windows(self, batch: Any, windows: str = "full", **kwargs: Any) -> Any:
+        """An ``AugmentedBatch`` of ``batch`` with this model's preprocessing and features;
+        ``windows`` and ``kwargs`` (e.g. ``days=(1, 2, 4)``, ``seed``) choose the windows."""
+        from .augment import augment
+
+        opts = {"max_length": self.config.max_length, **self.config.augment, **kwargs}
+        return augment(self._prepared(batch), windows=windows, **opts)
+
+    # ------------------------------------------------------------------ training
+    def fit(self, batch: Any, labels: Sequence | np.ndarray | None = None, *, val: Any = None,
+            val_labels: Sequence | np.ndarray | None = None, out_dir: str | Path | None = None,
+            resume: bool = False, show_progress: bool | None = None) -> "Classifier":
+        """Train on ``batch`` (raw or preprocessed LightCurveBatch, or an AugmentedBatch with labels).
+
+        ``out_dir`` receives Orbax checkpoints every epoch and ``config.json``; ``resume=True``
+        continues from them. Returns ``self``.
+        """
+        from .nn import fit
+
+        if hasattr(batch, "x"):
+            train, lab = batch, (None if labels is None else self.leaf_labels(batch, labels))
+        else:
+            train = self._prepared(batch, self.leaf_labels(batch, labels))
+            lab = train.labels
+        vb = vl = None
+        if val is not None:
+            if hasattr(val, "x"):
+                vb, vl = val, (None if val_labels is None else self.leaf_labels(val, val_labels))
+            else:
+                vb = self._prepared(val, self.leaf_labels(val, val_labels))
+                vl = vb.labels
+        res = fit(train, lab, self.tree, self.config, val=vb, val_labels=vl, out_dir=out_dir,
+                  resume=resume, show_progress=show_progress)
+        self._model, self._norm, self._eval_step = res.model, res.static_norm, None
+        self.feature_names, self.static_names = res.feature_names, res.static_names
+        self.history, self.best_epoch = res.history, res.best_epoch
+        return self
+
+    # ------------------------------------------------------------------ inference
+    def _check_fitted(self) -> None:
+        if self._model is None:
+            raise RuntimeError("Classifier is not fitted: call fit() or Classifier.load(dir)")
+
+    def _infer(self, batch: Any) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+        """(log marginals (N, K), embeddings (N, E), index) of every row of the output."""
+        from flax import nnx
+
+        from .nn.cache import enable_compilation_cache
+        from .nn.loss import TreeArrays
+        from .nn.train import Windows, make_optimizer, make_steps, run_inference
+
+        self._check_fitted()
+        enable_compilation_cache()
+        if hasattr(batch, "x"):
+            aug, index = batch, pd.RangeIndex(len(batch.lengths), name="window")
+        else:
+            aug = self.windows(batch, "full")
+            index = pd.Index(self._prepared(batch).ids[aug.source], name="object_id")
+        w = Windows.of(aug)
+        self._check_features(w)
+        graphdef, params, rest = nnx.split(self._model, nnx.Param, ...)
+        if self._eval_step is None:
+            self._eval_step = make_steps(graphdef, TreeArrays.build(self.tree), make_optimizer(self.config))[1]
+        if len(w) == 0:
+            k = len(self.tree)
+            return np.zeros((0, k), np.float32), np.zeros((0, 64), np.float32), index
+        lm, emb = run_inference(self._eval_step, params, rest, w, self._norm, self.config)
+        return lm, emb, index
+
+    def _check_features(self, w: Any) -> None:
+        if self.feature_names and w.feature_names and tuple(w.feature_names) != tuple(self.feature_names):
+            raise ValueError(f"windows have features {list(w.feature_names)}, the model was trained on "
+                             f"{list(self.feature_names)}: build them with Classifier.windows()")
+        if w.static.shape[1] != len(self._norm.mean):
+            raise ValueError(f"windows have {w.static.shape[1]} static features, the model expects "
+                             f"{len(self._norm.mean)}: build them with Classifier.windows()")
+
+    def predict_proba(self, batch: Any) -> pd.DataFrame:
+        """Marginal probability of every tree node (columns ``tree.nodes``), one row per object
+        (LightCurveBatch, indexed by object id) or per window (AugmentedBatch)."""
+        lm, _, index = self._infer(batch)
+        return pd.DataFrame(np.exp(lm.astype(np.float64)), index=index, columns=list(self.tree.nodes))
+
+    def predict(self, batch: Any) -> pd.DataFrame:
+        """Most probable leaf per row: columns ``leaf`` (name), ``probability`` (its marginal) and
+        ``path`` (root to leaf, joined by " > ")."""
+        lm, _, index = self._infer(batch)
+        leaves = np.asarray(self.tree.leaves)
+        best = leaves[np.argmax(lm[:, leaves], axis=1)] if len(lm) else np.zeros(0, np.int64)
+        paths = {i: " > ".join(self.tree.path(int(i))) for i in np.unique(best)}
+        return pd.DataFrame({"leaf": [self.tree.nodes[i] for i in best],
+                             "probability": np.exp(lm[np.arange(len(best)), best].astype(np.float64)),
+                             "path": [paths[i] for i in best]}, index=index)
+
+    def embed(self, batch: Any) -> np.ndarray:
+        """(N, 64) float32 embedding (the last hidden layer before the logits) of every row."""
+        return self._infer(batch)[1]
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> Path:
+        """Write the model folder (``model.json`` + Orbax ``params``), atomically."""
+        import orbax.checkpoint as ocp
+        from flax import nnx
+
+        self._check_fitted()
+        path = Path(path)
+        meta = {"format": _FORMAT, "elasticc_fast_version": __version__, "tree": self.tree.to_dict(),
+                "config": json.loads(self.config.to_json()), "static_norm": self._norm.to_dict(),
+                "feature_names": list(self.feature_names), "static_names": list(self.static_names),
+                "n_features": self._n_features(), "history": self.history, "best_epoch": self.best_epoch}
+        params = nnx.to_pure_dict(nnx.state(self._model, nnx.Param))
+        with atomic_path(path) as tmp:
+            tmp.mkdir()
+            (tmp / "model.json").write_text(json.dumps(meta, indent=1))
+            with ocp.StandardCheckpointer() as ckptr:
+                ckptr.save((tmp / "params").resolve(), params)
+                ckptr.wait_until_finished()
+        log.info("saved classifier to %s", path)
+        return path
+
+    def _n_features(self) -> int:
+        if self.config.arch == "gru":
+            return int(self._model.gru1.w_i[...].shape[0])
+        return int(self._model.point.kernel[...].shape[0])
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Classifier":
+        """Read a folder written by :meth:`save`; ready to predict."""
+        import orbax.checkpoint as ocp
+        from flax import nnx
+
+        from .nn import TrainConfig, build_model
+        from .nn.data import StaticNorm
+
+        path = Path(path)
+        meta_file = path / "model.json"
+        if not meta_file.is_file():
+            raise FileNotFoundError(f"{path}: not a saved Classifier (no model.json)")
+        meta = json.loads(meta_file.read_text())
+        if meta.get("format") != _FORMAT:
+            raise ValueError(f"{meta_file}: unsupported model format {meta.get('format')!r}")
+        clf = cls(Tree.from_dict(meta["tree"]), TrainConfig.from_dict(meta["config"]))
+        clf._norm = StaticNorm.from_dict(meta["static_norm"])
+        clf.feature_names, clf.static_names = tuple(meta["feature_names"]), tuple(meta["static_names"])
+        clf.history, clf.best_epoch = meta.get("history", []), meta.get("best_epoch", -1)
+        model = build_model(clf.config.arch, meta["n_features"], len(clf._norm.mean), len(clf.tree),
+                            clf.config.seed, **clf.config.model_kwargs())
+        state = nnx.state(model, nnx.Param)
+        with ocp.StandardCheckpointer() as ckptr:
+            restored = ckptr.restore((path / "params").resolve())
+        nnx.replace_by_pure_dict(state, restored)
+        nnx.update(model, state)
+        clf._model = model
+        return clf
