@@ -32,3 +32,18 @@ def static_features(
 ) -> NDArray[np.float32]:
     """(n, S) float32: HEAD values (sentinels -> missing) then MW-plane and DDF flags."""
 # ---- end preprocessing, windowing, static features ----
+
+# ---- FITS / SNANA reader (cpp/bind_fits.cpp) ----
+# A column is (name, kind, tform, data): data is a NumPy array for numbers (kind "bool": int8
+# 1/0/-1 for null) or (offsets int32 (n+1), bytes uint8) for kind "string". A source is a path
+# (str / os.PathLike) or the file's bytes; `name` labels bytes in error messages.
+def read_fits_table(source: Any, name: str | None = None) -> tuple[int, list[tuple[str, str, str, Any]]]:
+    """(n_rows, [(name, kind, tform, data), ...]) of the first BINTABLE (plain or gzip FITS)."""
+def read_fits_header(source: Any, name: str | None = None) -> tuple[int, list[tuple[str, str, str]]]:
+    """(n_rows, [(name, kind, tform), ...]) from the first BINTABLE's header only."""
+def read_snana_pair(
+    head: Any, phot: Any, layout: str = "pointers", head_name: str | None = None,
+    phot_name: str | None = None,
+) -> tuple[int, list[tuple[str, str, str, Any]], list[tuple[str, str, str, Any]], NDArray[np.int64]]:
+    """(n_objects, head_columns, phot_columns, offsets (n+1)): PHOT rows per object, MJD-sorted."""
+# ---- end FITS / SNANA reader ----
