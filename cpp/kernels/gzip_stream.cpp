@@ -10,7 +10,7 @@
 namespace ef {
 
 namespace {
-constexpr size_t kInBuf = 256 * 1024;
+constexpr size_t kInBuf = 64 * 1024;  // below malloc's mmap threshold: cheap per file
 z_stream* zs(void* p) { return static_cast<z_stream*>(p); }
 }  // namespace
 

@@ -1,0 +1,393 @@
+"""SNANA FITS folders -> one Parquet file per model (``elasticc-fast convert``).
+
+``RAW_DIR`` holds one folder per model, ``<PREFIX>_<MODEL>/``, as in the ELAsTiCC2 tarballs; each
+holds ``*_HEAD.FITS[.gz]`` / ``*_PHOT.FITS[.gz]`` pairs, paired by file name (never by sort order).
+``OUT_DIR/<MODEL>.parquet`` gets one row per object (:func:`elasticc_fast.io.snana.read_snana`)
+plus a ``model`` column; its schema is the union of the HEAD (and PHOT) schemas of that model's
+files, read from the FITS headers first, so rows are streamed out in row groups and memory stays
+bounded by a few file pairs per worker. Outputs are written to a temporary name and renamed when
+complete; existing outputs are skipped unless ``overwrite``. The bytes written depend only on the
+input, not on the number of workers (pairs are written in file-name order, row groups cut by counts).
+
+Per-unit API (for schedulers such as Dask): :func:`convert_pair`, :func:`convert_model`, :func:`convert`.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import re
+from collections import deque
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ._version import __version__
+from .atomic import atomic_path
+from .io.snana import SnanaFormatError, read_snana, read_snana_schema
+from .progress import progress
+
+__all__ = ["convert", "convert_model", "convert_pair", "find_models", "pair_files", "model_name",
+           "ConvertSummary", "ModelSummary", "Failure", "ON_ERROR"]
+
+log = logging.getLogger(__name__)
+
+ON_ERROR = ("stop", "skip")
+#: a row group is closed once it holds this many objects or observations (counts, so the cut is
+#: the same whatever the number of workers; about 50 MB of ELAsTiCC rows before compression)
+ROW_GROUP_OBJECTS = 50_000
+ROW_GROUP_OBSERVATIONS = 500_000
+PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3}
+_FILE_RE = re.compile(r"^(?P<stem>.+)_(?P<part>HEAD|PHOT)\.FITS(?P<gz>\.gz)?$", re.IGNORECASE)
+# errors that concern one file pair: reported and skipped with on_error="skip"
+_PAIR_ERRORS = (SnanaFormatError, OSError, pa.ArrowInvalid, pa.ArrowTypeError)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A file (pair) that could not be converted, and why."""
+    file: str
+    reason: str
+
+
+@dataclass
+class ModelSummary:
+    """What happened to one model folder."""
+    model: str
+    source: str
+    output: str
+    status: str = "pending"  # "written", "exists" (kept, not overwritten), "failed", "empty"
+    n_pairs: int = 0
+    n_objects: int = 0
+    n_observations: int = 0
+    failures: list[Failure] = field(default_factory=list)
+
+
+@dataclass
+class ConvertSummary:
+    """Outcome of :func:`convert`: per model, and every failure."""
+    models: list[ModelSummary] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[Failure]:
+        return [f for m in self.models for f in m.failures]
+
+    @property
+    def n_objects(self) -> int:
+        return sum(m.n_objects for m in self.models)
+
+    def describe(self) -> str:
+        """Human-readable summary: one line per model, then the failures."""
+        lines = []
+        for m in self.models:
+            if m.status == "exists":
+                lines.append(f"{m.model}: {m.output} exists, kept (use --overwrite to redo)")
+            elif m.status in ("written", "empty"):
+                lines.append(f"{m.model}: {m.n_objects} objects, {m.n_observations} observations from "
+                             f"{m.n_pairs} file pairs -> {m.output}")
+            else:
+                lines.append(f"{m.model}: FAILED, no output written")
+        if self.failures:
+            lines.append(f"{len(self.failures)} failure(s):")
+            lines += [f"  {f.file}: {f.reason}" for f in self.failures]
+        return "\n".join(lines)
+
+
+def _stem(path: Path) -> tuple[str, str] | None:
+    m = _FILE_RE.match(path.name)
+    return (m.group("stem"), m.group("part").upper()) if m else None
+
+
+def _is_model_dir(d: Path) -> bool:
+    return d.is_dir() and any(_stem(f) for f in d.iterdir() if f.is_file())
+
+
+def _common_prefix(names: Iterable[str]) -> str:
+    """Longest common prefix, cut back to its last underscore (kept)."""
+    p = os.path.commonprefix(list(names))
+    return p[:p.rfind("_") + 1] if "_" in p else ""
+
+
+def model_name(model_dir: str | os.PathLike, siblings: Iterable[str] = ()) -> str:
+    """``<MODEL>`` of a ``<PREFIX>_<MODEL>`` folder.
+
+    The prefix is what the folder name shares with its file names (ELAsTiCC: folder
+    ``ELASTICC2_TRAIN_02_KN_K17``, files ``ELASTICC2_TRAIN_02_NONIaMODEL0-0001_HEAD.FITS.gz``), else
+    what it shares with its sibling model folders; with neither, the whole folder name.
+    """
+    d = Path(model_dir)
+    name = d.name
+    stems = sorted({s[0] for f in d.iterdir() if (s := _stem(f))})
+    if stems:
+        p = _common_prefix([name, *stems])
+        if p and len(p) < len(name) and not all(s.startswith(name) for s in stems):
+            return name[len(p):]
+    others = [s for s in siblings if s != name]
+    if others:
+        p = _common_prefix([name, *others])
+        if p and len(p) < len(name):
+            return name[len(p):]
+    return name
+
+
+def find_models(raw_dir: str | os.PathLike) -> list[tuple[str, Path]]:
+    """``[(model, folder), ...]`` sorted by model: sub-folders holding SNANA FITS files (or
+    ``raw_dir`` itself if it holds them directly)."""
+    raw = Path(raw_dir)
+    if not raw.is_dir():
+        raise FileNotFoundError(f"RAW_DIR is not a folder: {raw}")
+    dirs = sorted(d for d in raw.iterdir() if _is_model_dir(d))
+    if not dirs and _is_model_dir(raw):
+        dirs = [raw]
+    names = [d.name for d in dirs]
+    models = [(model_name(d, names), d) for d in dirs]
+    seen: dict[str, Path] = {}
+    for m, d in models:
+        if m in seen:
+            raise ValueError(f"folders {seen[m]} and {d} both give model name {m!r}")
+        seen[m] = d
+    return sorted(models)
+
+
+def pair_files(model_dir: str | os.PathLike) -> tuple[list[tuple[Path, Path]], list[Failure]]:
+    """HEAD/PHOT pairs of a folder, matched by file name, sorted; plus files left without a partner."""
+    parts: dict[str, dict[str, list[Path]]] = {}
+    for f in sorted(Path(model_dir).iterdir()):
+        s = _stem(f)
+        if s and f.is_file():
+            parts.setdefault(s[0], {}).setdefault(s[1], []).append(f)
+    pairs, failures = [], []
+    for stem in sorted(parts):
+        heads, phots = parts[stem].get("HEAD", []), parts[stem].get("PHOT", [])
+        for kind, files in (("HEAD", heads), ("PHOT", phots)):
+            if len(files) > 1:
+                failures.append(Failure(str(files[0]), f"several {kind} files for {stem}: "
+                                                       f"{', '.join(f.name for f in files)}"))
+        if len(heads) > 1 or len(phots) > 1:
+            continue
+        if not phots:
+            failures.append(Failure(str(heads[0]), f"HEAD file without its PHOT file ({stem}_PHOT.FITS[.gz] "
+                                                   "not found beside it)"))
+        elif not heads:
+            failures.append(Failure(str(phots[0]), f"PHOT file without its HEAD file ({stem}_HEAD.FITS[.gz] "
+                                                   "not found beside it)"))
+        else:
+            pairs.append((heads[0], phots[0]))
+    return pairs, failures
+
+
+def convert_pair(head: str | os.PathLike, phot: str | os.PathLike, *, model: str | None = None,
+                 schema: pa.Schema | None = None, layout: str = "pointers", snid: str = "int64") -> pa.Table:
+    """One file pair as an Arrow table (one row per object); with ``model`` a ``model`` column is
+    added, with ``schema`` the table is cast to it (absent columns null)."""
+    table = read_snana(head, phot, layout=layout, snid=snid)
+    if model is not None and schema is None:
+        table = table.append_column("model", pa.array([model] * table.num_rows, pa.string()))
+    if schema is not None:
+        table = _conform(table, schema, model, head)
+    return table
+
+
+def _conform(table: pa.Table, schema: pa.Schema, model: str | None, head: Any) -> pa.Table:
+    n = table.num_rows
+    cols = []
+    for f in schema:
+        if f.name == "model" and model is not None:
+            cols.append(pa.array([model] * n, f.type))
+        elif f.name in table.column_names:
+            col = table[f.name]
+            cols.append(col if col.type == f.type else col.cast(f.type))
+        else:
+            cols.append(pa.nulls(n, f.type))
+    extra = set(table.column_names) - set(schema.names)
+    if extra:
+        raise SnanaFormatError(f"{head}: columns {sorted(extra)} are not in the model's schema")
+    return pa.Table.from_arrays(cols, schema=schema)
+
+
+def _pair_task(head: Path, phot: Path, schema: pa.Schema, model: str, layout: str,
+               snid: str) -> tuple[pa.Table | None, Exception | None]:
+    """Worker: one pair converted and conformed, or the error it raised."""
+    try:
+        return convert_pair(head, phot, model=model, schema=schema, layout=layout, snid=snid), None
+    except _PAIR_ERRORS as e:
+        return None, e
+
+
+def _ordered(tasks: list[tuple], executor: Executor | None, lookahead: int) -> Iterator[Any]:
+    """Results of _pair_task in task order, at most `lookahead` pairs in flight (bounded memory)."""
+    if executor is None:
+        for t in tasks:
+            yield _pair_task(*t)
+        return
+    pending: deque = deque()
+    for t in tasks:
+        pending.append(executor.submit(_pair_task, *t))
+        if len(pending) >= lookahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _union_schema(pairs: list[tuple[Path, Path]], layout: str, snid: str, on_error: str,
+                  summary: ModelSummary) -> tuple[pa.Schema | None, list[tuple[Path, Path]]]:
+    """Union of the pairs' schemas from their FITS headers; pairs whose headers fail are dropped."""
+    schemas, ok = [], []
+    for head, phot in pairs:
+        try:
+            schemas.append(read_snana_schema(head, phot, snid=snid))
+            ok.append((head, phot))
+        except _PAIR_ERRORS as e:
+            if on_error == "stop":
+                raise
+            summary.failures.append(Failure(str(head), str(e)))
+    if not schemas:
+        return None, ok
+    try:
+        union = pa.unify_schemas(schemas, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+        raise SnanaFormatError(f"{summary.source}: the files' column types cannot be unified ({e})") from None
+    return union.append(pa.field("model", pa.string())), ok
+
+
+def convert_model(model_dir: str | os.PathLike, out_path: str | os.PathLike, *, workers: int = 1,
+                  on_error: str = "stop", model: str | None = None, layout: str = "pointers",
+                  snid: str = "int64", executor: Executor | None = None, bar: Any = None) -> ModelSummary:
+    """Convert one ``<PREFIX>_<MODEL>/`` folder to ``out_path`` (Parquet), overwriting it.
+
+    workers: processes over file pairs (ignored when an ``executor`` is given); on_error: "stop"
+    raises on the first bad pair (nothing is written), "skip" converts the rest and lists the
+    failures in the returned summary. Nothing partial is ever left at ``out_path``.
+    """
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
+    model_dir, out_path = Path(model_dir), Path(out_path)
+    model = model or model_name(model_dir)
+    summary = ModelSummary(model, str(model_dir), str(out_path))
+    pairs, orphans = pair_files(model_dir)
+    if orphans and on_error == "stop":
+        raise FileNotFoundError(f"{orphans[0].file}: {orphans[0].reason}")
+    summary.failures += orphans
+    schema, pairs = _union_schema(pairs, layout, snid, on_error, summary)
+    if schema is None:
+        summary.status = "failed" if summary.failures else "empty"
+        if bar is not None:
+            bar.update(len(pairs))
+        log.warning("%s: no convertible file pair in %s", model, model_dir)
+        return summary
+    own = None
+    if executor is None and workers > 1:
+        own = executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        _write_model(pairs, schema, model, layout, snid, on_error, summary, out_path, executor,
+                     lookahead=2 * max(workers, 1), bar=bar)
+    finally:
+        if own is not None:
+            own.shutdown(cancel_futures=True)
+    return summary
+
+
+def _write_model(pairs: list[tuple[Path, Path]], schema: pa.Schema, model: str, layout: str, snid: str,
+                 on_error: str, summary: ModelSummary, out_path: Path, executor: Executor | None,
+                 lookahead: int, bar: Any) -> None:
+    meta = {"model": model, "pairs": [h.name for h, _ in pairs], "layout": layout, "elasticc_fast": __version__}
+    schema = schema.with_metadata({b"elasticc_fast.convert": json.dumps(meta).encode()})
+    tasks = [(h, p, schema, model, layout, snid) for h, p in pairs]
+    with atomic_path(out_path) as tmp:
+        writer = pq.ParquetWriter(tmp, schema, **PARQUET_OPTIONS)
+        try:
+            buffered: list[pa.Table] = []
+            n_obj = n_obs = 0
+            for (head, _, *_), (table, error) in zip(tasks, _ordered(tasks, executor, lookahead)):
+                if bar is not None:
+                    bar.update(1)
+                if error is not None:
+                    if on_error == "stop":
+                        raise error
+                    summary.failures.append(Failure(str(head), str(error)))
+                    continue
+                summary.n_pairs += 1
+                summary.n_objects += table.num_rows
+                obs = _n_observations(table)
+                summary.n_observations += obs
+                buffered.append(table)
+                n_obj, n_obs = n_obj + table.num_rows, n_obs + obs
+                if n_obj >= ROW_GROUP_OBJECTS or n_obs >= ROW_GROUP_OBSERVATIONS:
+                    _flush(writer, buffered)
+                    buffered, n_obj, n_obs = [], 0, 0
+            _flush(writer, buffered)
+        finally:
+            writer.close()
+    summary.status = "written"
+
+
+def _n_observations(table: pa.Table) -> int:
+    if "MJD" in table.column_names and table.num_rows:
+        col = table["MJD"]
+        return sum(int(c.offsets[-1].as_py()) - int(c.offsets[0].as_py()) for c in col.chunks)
+    return 0
+
+
+def _flush(writer: pq.ParquetWriter, tables: list[pa.Table]) -> None:
+    if tables:
+        t = pa.concat_tables(tables).combine_chunks()
+        if t.num_rows:
+            writer.write_table(t, row_group_size=t.num_rows)
+
+
+def _complete(path: Path) -> bool:
+    try:
+        pq.read_metadata(path)
+        return True
+    except Exception:  # noqa: BLE001 - any unreadable file is redone
+        log.warning("%s exists but is not a readable Parquet file: converting again", path)
+        return False
+
+
+def convert(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *, workers: int = 1, overwrite: bool = False,
+            on_error: str = "stop", layout: str = "pointers", snid: str = "int64",
+            show_progress: bool | None = None) -> ConvertSummary:
+    """Convert every ``RAW_DIR/<PREFIX>_<MODEL>/`` folder to ``OUT_DIR/<MODEL>.parquet``.
+
+    workers: processes over file pairs (1 = in this process); overwrite: redo complete outputs
+    (otherwise they are kept, so an interrupted run resumes); on_error: "stop" or "skip".
+    Returns a :class:`ConvertSummary`; with "stop" a bad file raises ``SnanaFormatError``.
+    """
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    models = find_models(raw_dir)
+    if not models:
+        raise FileNotFoundError(f"no SNANA model folders (<PREFIX>_<MODEL>/ with *_HEAD.FITS[.gz] files) in {raw_dir}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    result = ConvertSummary()
+    todo = []
+    for model, folder in models:
+        target = out / f"{model}.parquet"
+        if target.exists() and not overwrite and _complete(target):
+            result.models.append(ModelSummary(model, str(folder), str(target), status="exists"))
+            log.info("%s: %s exists, skipped", model, target)
+        else:
+            todo.append((model, folder, target))
+    n_pairs = sum(len(pair_files(f)[0]) for _, f, _ in todo)
+    executor = (ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+                if workers > 1 and todo else None)
+    try:
+        with progress(total=n_pairs, desc="convert", unit="pair", enabled=show_progress) as bar:
+            for model, folder, target in todo:
+                s = convert_model(folder, target, workers=workers, on_error=on_error, model=model,
+                                  layout=layout, snid=snid, executor=executor, bar=bar)
+                result.models.append(s)
+                log.info("%s: %d objects from %d pairs -> %s", model, s.n_objects, s.n_pairs, target)
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+    result.models.sort(key=lambda m: m.model)
+    return result
