@@ -59,6 +59,16 @@ _SAFE_GLOBALS = {
     ("pandas.core.indexes.category", "CategoricalIndex"),
     ("pandas._libs.tslibs.timestamps", "_unpickle_timestamp"),
     ("pandas._libs.tslibs.timestamps", "Timestamp"),
+    # pandas >= 3 pickles: public names, extension arrays, Arrow-backed strings
+    *(("pandas", n) for n in ("DataFrame", "Series", "Index", "RangeIndex", "MultiIndex", "DatetimeIndex",
+                              "CategoricalIndex", "Categorical", "CategoricalDtype", "StringDtype",
+                              "Timestamp")),
+    ("pandas.core.dtypes.dtypes", "CategoricalDtype"), ("pandas.core.arrays.string_", "StringDtype"),
+    ("pandas.arrays", "ArrowStringArray"), ("pandas.arrays", "DatetimeArray"),
+    ("pandas.arrays", "StringArray"), ("pandas.arrays", "BooleanArray"),
+    ("pandas.arrays", "IntegerArray"), ("pandas.arrays", "FloatingArray"),
+    ("pandas._libs.arrays", "__pyx_unpickle_NDArrayBacked"),
+    ("pyarrow.lib", "_restore_array"), ("pyarrow.lib", "py_buffer"), ("pyarrow.lib", "type_for_alias"),
 }
 _MODULE_ALIASES = {"__builtin__": "builtins", "copy_reg": "copyreg",
                    "numpy.core.multiarray": "numpy._core.multiarray",

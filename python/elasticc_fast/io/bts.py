@@ -45,6 +45,17 @@ def read_bts_table(root: str | Path) -> pd.DataFrame:
     return table.set_index("ZTFID")
 
 
+def bts_types(root: str | Path) -> pd.Series:
+    """BTS ``type`` of every object with a light curve under ``root/ANTARES`` (index ZTFID)."""
+    root = Path(root)
+    table = read_bts_table(root)
+    ids = sorted(p.stem for p in (root / "ANTARES").glob("*.csv"))
+    missing = [i for i in ids if i not in table.index]
+    if missing:
+        raise ValueError(f"{root}: objects with no BTS table row: {missing[:5]}")
+    return table.loc[ids, "type"].astype(str)
+
+
 def _export_date(path: Path) -> tuple:
     """``ZTF_BTS_23_29__22_09_2021.csv`` -> (2021, 9, 22): order exports by their date suffix."""
     parts = path.stem.split("__")[-1].split("_")
