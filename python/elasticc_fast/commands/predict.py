@@ -1,0 +1,139 @@
+"""``elasticc-fast predict MODEL_DIR INPUT --out FILE``: class probabilities for objects or alerts."""
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+NAME = "predict"
+ORDER = 60
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+Classify light curves with a trained model.
+
+INPUT is converted Parquet (a file or a folder from `elasticc-fast convert`) or ELAsTiCC alerts
+(Fink parquet, avro containers, or schemaless avro alerts with --alert-schema). Each alert is
+classified on its light curve as the alert saw it (forced photometry + detections, psFlux in nJy
+converted to FLUXCAL).
+
+--out FILE.parquet or FILE.csv: one row per object (or alert) with its ids, the marginal
+probability of every taxonomy node (one column per node, named), the predicted leaf and its
+probability.
+--out FILE.avro (alerts only): an avro container of ELAsTiCC brokerClassification records (schema
+v0.9.1), one per alert, one (classId, probability) entry per leaf with the official ELAsTiCC class
+ids, probabilities summing to 1."""
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(NAME, help="class probabilities for converted Parquet or ELAsTiCC alerts",
+                              description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model_dir", metavar="MODEL_DIR", help="folder written by `elasticc-fast train` (or demo)")
+    p.add_argument("input", metavar="INPUT", nargs="+", help="converted Parquet or alert files/folders")
+    p.add_argument("--out", required=True, metavar="FILE", help="output .parquet, .csv or (alerts) .avro")
+    p.add_argument("--alert-schema", metavar="PATH", default=None,
+                   help="writer schema of schemaless avro alerts (.avsc, or an avro container written with it)")
+    p.add_argument("--broker-name", default="elasticc_fast", help="brokerName in brokerClassification records")
+    p.add_argument("--classifier-name", default=None,
+                   help="classifierName in brokerClassification records (default: elasticc_fast <version> <arch>)")
+    return p
+
+
+def predict_table(clf, batch):
+    """(n, K) marginal probabilities of every object of ``batch`` in batch order (NaN rows for
+    objects the model's preprocessing drops: no detection) as a DataFrame with a RangeIndex."""
+    import numpy as np
+
+    from ..batch import LightCurveBatch
+
+    # positional ids: predict_proba indexes rows by object id, and alert ids may repeat
+    tagged = LightCurveBatch(mjd=batch.mjd, band=batch.band, flux=batch.flux, flux_err=batch.flux_err,
+                             flag=batch.flag, offsets=batch.offsets, ids=np.arange(len(batch)),
+                             static=batch.static)
+    probs = clf.predict_proba(tagged)
+    return probs.reindex(np.arange(len(batch)))
+
+
+def _leaf_columns(probs, tree):
+    import numpy as np
+
+    leaves = list(tree.leaf_names)
+    p = probs[leaves].to_numpy(dtype=np.float64)
+    ok = ~np.isnan(p).any(axis=1)
+    best = np.where(ok, np.argmax(np.nan_to_num(p, nan=-1.0), axis=1), 0)
+    leaf = np.array(leaves, dtype=object)[best]
+    leaf[~ok] = None
+    return leaf, np.where(ok, p[np.arange(len(p)), best], np.nan)
+
+
+def _write_table(path: Path, table) -> None:
+    import pyarrow.parquet as pq
+
+    from ..atomic import atomic_path
+
+    with atomic_path(path, suffix=path.suffix) as tmp:
+        if path.suffix.lower() == ".csv":
+            table.to_pandas().to_csv(tmp, index=False)
+        else:
+            pq.write_table(table, tmp)
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+    import pyarrow as pa
+
+    from .._version import __version__
+    from ..batch import LightCurveBatch
+    from ..classifier import Classifier
+    from ..evaluate import read_table
+    from ..io.alerts import is_alert_input, read_alerts
+
+    out = Path(args.out)
+    suffix = out.suffix.lower()
+    if suffix not in (".parquet", ".csv", ".avro"):
+        raise SystemExit(f"predict: --out must end in .parquet, .csv or .avro, not {out.name!r}")
+    alerts = is_alert_input(args.input)
+    if suffix == ".avro" and not alerts:
+        raise SystemExit("predict: --out FILE.avro (brokerClassification) needs ELAsTiCC alerts as INPUT")
+    clf = Classifier.load(args.model_dir)
+    if alerts:
+        table = read_alerts(args.input, schema=args.alert_schema)
+        id_cols = ["alertId", "diaSourceId", "SNID"]
+    else:
+        tables = [read_table(p) for p in args.input]
+        table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
+        id_cols = [c for c in ("SNID", "model") if c in table.column_names]
+    id_column = "alertId" if alerts else "SNID"
+    batch = LightCurveBatch.from_arrow(table, id_column=id_column)
+    probs = predict_table(clf, batch)
+    missing = probs.isna().any(axis=1).to_numpy()
+    if missing.any():
+        log.warning("predict: %d of %d inputs have no detection the model can use; they get no probabilities",
+                    int(missing.sum()), len(batch))
+    tree = clf.tree
+    if suffix == ".avro":
+        from ..io.broker import write_broker_classifications
+        from ..taxonomy import CLASS_ID_FOR_LEAF
+
+        unknown = [leaf for leaf in tree.leaf_names if leaf not in CLASS_ID_FOR_LEAF]
+        if unknown:
+            raise SystemExit(f"predict: leaves {unknown} of tree {tree.name!r} have no ELAsTiCC class id")
+        keep = np.flatnonzero(~missing)
+        leaves = list(tree.leaf_names)
+        arch = getattr(getattr(clf, "config", None), "arch", "")
+        n = write_broker_classifications(
+            out, table.take(pa.array(keep)), probs[leaves].to_numpy()[keep],
+            [CLASS_ID_FOR_LEAF[leaf] for leaf in leaves], broker_name=args.broker_name,
+            classifier_name=args.classifier_name or f"elasticc_fast {__version__} {arch}".strip(),
+            classifier_params=f"model={Path(args.model_dir).name}")
+        print(f"wrote {n} brokerClassification records to {out}")
+        return 0
+    leaf, leaf_p = _leaf_columns(probs, tree)
+    columns = {c: table[c] for c in id_cols}
+    columns.update({node: pa.array(probs[node].to_numpy(dtype=np.float32)) for node in tree.nodes})
+    columns["predicted_leaf"] = pa.array(leaf.tolist(), pa.string())
+    columns["predicted_probability"] = pa.array(leaf_p.astype(np.float32))
+    _write_table(out, pa.table(columns))
+    print(f"wrote probabilities of {len(batch)} {'alerts' if alerts else 'objects'} to {out}")
+    return 0
