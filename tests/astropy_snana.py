@@ -63,3 +63,13 @@ def read_sample(root: Path) -> pa.Table:
     """Every object of elasticc2_train_sample (the three model folders), one table."""
     tables = [read_folder(d) for d in sorted(root.iterdir()) if d.is_dir()]
     return pa.concat_tables(tables, promote_options="default")
+
+
+_CACHE: dict[Path, pa.Table] = {}
+
+
+def sample_table(root: Path) -> pa.Table:
+    """``read_sample(root)``, read once per test process (about 6 s)."""
+    if root not in _CACHE:
+        _CACHE[root] = read_sample(root)
+    return _CACHE[root]

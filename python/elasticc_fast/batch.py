@@ -38,7 +38,8 @@ class LightCurveBatch:
         flag: (M,) int32, PHOTFLAG bits (1024 saturated, 2048 trigger, 4096 detection).
         offsets: (n + 1,) int64, object ``i`` owns ``offsets[i]:offsets[i + 1]``; starts at 0.
         ids: (n,) object ids (int64 SNIDs, or strings for ZTF ids).
-        static: ``pyarrow.Table`` of n rows, per-object scalars (HEAD columns, ``model``, ...).
+        static: ``pyarrow.Table`` of n rows, per-object scalars (HEAD columns, ``model``, ...);
+            when none is given, a table with the ids as column ``id``.
         labels: optional (n,) integer labels.
         trigger_mjd: (n,) float64 trigger time of each object (MJD), set by ``preprocess``;
             None for a batch that was not preprocessed.
@@ -76,8 +77,9 @@ class LightCurveBatch:
         self.ids = np.asarray(self.ids)
         if self.ids.shape != (n,):
             raise ValueError(f"LightCurveBatch: ids has shape {self.ids.shape}, expected ({n},)")
-        if self.static is None:
-            self.static = pa.table({"_row": pa.array(np.zeros(n, dtype=np.int8))}).drop(["_row"])
+        if self.static is None or (self.static.num_columns == 0 and n):
+            # a table without columns cannot hold a row count: keep the ids as its one column
+            self.static = pa.table({"id": pa.array(self.ids)})
         if self.static.num_rows != n:
             raise ValueError(f"LightCurveBatch: static has {self.static.num_rows} rows, expected {n}")
         if self.labels is not None:
@@ -114,7 +116,7 @@ class LightCurveBatch:
                 offsets = offs
             elif not np.array_equal(offsets, offs):
                 bad = int(np.flatnonzero(np.diff(offsets) != np.diff(offs))[0])
-                raise ValueError(f"from_arrow: object {ids[bad]!r} has {np.diff(offs)[bad]} {name} "
+                raise ValueError(f"from_arrow: object {_id(ids, bad)!r} has {np.diff(offs)[bad]} {name} "
                                  f"values but {np.diff(offsets)[bad]} MJD values")
             cols[attr] = _band_codes(values, ids, offs) if attr == "band" else _to_numpy(values, dtype)
         labels = None
@@ -213,7 +215,10 @@ class LightCurveBatch:
 # ---------------------------------------------------------------------- Arrow helpers
 def _list_values(column: pa.ChunkedArray | pa.Array, name: str) -> tuple[pa.Array, np.ndarray]:
     """The flat values of a list column (only the part its rows use) and int64 offsets from 0."""
-    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if isinstance(column, pa.ChunkedArray):  # combine_chunks copies even a single chunk
+        arr = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    else:
+        arr = column
     if not (pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type)):
         raise ValueError(f"from_arrow: column {name} is {arr.type}, expected a list column")
     offs = arr.offsets.to_numpy().astype(np.int64, copy=False)
@@ -248,10 +253,16 @@ def _band_codes(values: pa.Array, ids: np.ndarray, offsets: np.ndarray) -> np.nd
     if unknown:
         bad = np.flatnonzero(pc.is_in(enc.dictionary.take(enc.indices), pa.array(unknown)).to_numpy(zero_copy_only=False))[0]
         obj = int(np.searchsorted(offsets, bad, side="right") - 1)
-        raise ValueError(f"from_arrow: object {ids[obj]!r} has unknown band {unknown[0]!r} "
+        raise ValueError(f"from_arrow: object {_id(ids, obj)!r} has unknown band {unknown[0]!r} "
                          f"(known: {sorted(BAND_INDEX)})")
     lut = np.array([BAND_INDEX[b] for b in letters], dtype=np.uint8)
     return lut[enc.indices.to_numpy(zero_copy_only=False)] if len(lut) else np.zeros(0, np.uint8)
+
+
+def _id(ids: np.ndarray, i: int) -> Any:
+    """Object id ``i`` as a plain Python value (for error messages)."""
+    v = ids[i]
+    return v.item() if isinstance(v, np.generic) else v
 
 
 def _letters_to_codes(band: np.ndarray, ids: np.ndarray, offsets: np.ndarray) -> np.ndarray:

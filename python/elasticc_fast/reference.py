@@ -227,6 +227,7 @@ def preprocess(batch: LightCurveBatch, trigger: str = "first_detection",
         lengths.append(len(src))
         for key, name in zip(cols, LSSTSource.time_series_features):
             cols[key] += getattr(src, name)
+    kept = np.array(kept, dtype=np.int64)
     out = LightCurveBatch.from_arrays(
         lengths=np.array(lengths, dtype=np.int64), ids=batch.ids[kept],
         static=batch.static.take(kept), labels=None if batch.labels is None else batch.labels[kept],

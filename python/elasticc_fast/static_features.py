@@ -53,10 +53,11 @@ def head_matrix(static: pa.Table, columns: Sequence[str]) -> np.ndarray:
     """(n, k) float64 C-contiguous matrix of the chosen columns; nulls -> NaN (treated as missing)."""
     n = static.num_rows
     out = np.empty((n, len(columns)), dtype=np.float64)
+    absent = [c for c in columns if c not in static.column_names]
+    if absent:
+        raise ValueError(f"static column(s) {absent} not in the batch's static table "
+                         f"(it has {static.num_columns} columns; choose others with static_columns=)")
     for j, name in enumerate(columns):
-        if name not in static.column_names:
-            raise ValueError(f"static column {name!r} not in the batch's static table "
-                             f"(has {len(static.column_names)} columns; choose others with static_columns=)")
         col = static.column(name)
         if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_boolean(col.type)):
             raise ValueError(f"static column {name!r} has type {col.type}, expected a number")
