@@ -37,7 +37,9 @@ PHOT_COLUMNS = ("mjd", "band", "flux", "flux_err", "flag")
 def isdiffpos_sign(isdiffpos: Sequence | np.ndarray) -> np.ndarray:
     """``isdiffpos`` in any of its spellings (``'t'``/``'f'``, ``'1'``/``'-1'``, 1/-1, bool) -> +1/-1."""
     a = np.asarray(isdiffpos)
-    if a.dtype.kind in "biuf":
+    if a.dtype.kind == "b":
+        return np.where(a, 1.0, -1.0)
+    if a.dtype.kind in "iuf":
         return np.where(a.astype(np.float64) < 0, -1.0, 1.0)
     s = np.char.lower(np.char.strip(a.astype(str)))
     neg = np.isin(s, ("f", "false", "-1", "-1.0", "0"))

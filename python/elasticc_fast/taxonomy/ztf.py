@@ -17,7 +17,7 @@ Ib; ALeRCE's SNII class also includes IIb and IIn).
 
 ALeRCE light-curve classifier (Sanchez-Saez et al. 2021), top level Transient / Stochastic /
 Periodic with 15 leaves. :func:`alerce_leaf` also maps the label spellings found in ALeRCE's
-data (``Ceph``, ``EA``, ``EB/EW``, ``RRLab``/``RRLc``, ``SNIIb``/``SNIIn``, ``RSCVn``) onto them.
+data (``Ceph``, ``EB``, ``EA``, ``EB/EW``, ``RRLab``/``RRLc``, ``SNIIb``/``SNIIn``, ``RSCVn``) onto them.
 """
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ ALERCE_TREE = Tree.from_nested("ALeRCE-15", {ROOT: {
 
 #: other ALeRCE label spellings (22-class model, crossmatch catalogues) -> 15-class leaf
 ALERCE_ALIASES: dict[str, str] = {
-    "Ceph": "CEP", "EA": "E", "EB/EW": "E", "RRLab": "RRL", "RRLc": "RRL",
+    "Ceph": "CEP", "EB": "E", "EA": "E", "EB/EW": "E", "RRLab": "RRL", "RRLc": "RRL",
     "SNIIb": "SNII", "SNIIn": "SNII", "RSCVn": "Periodic-Other",
 }
 #: ALeRCE labels with no 15-class leaf
