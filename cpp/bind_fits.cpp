@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -171,6 +172,17 @@ py::tuple read_snana_pair(const py::object& head, const py::object& phot, const 
     return py::make_tuple(p->head.n_rows, hcols, pcols, offsets);
 }
 
+// Messages may quote header bytes that are not UTF-8: decode with replacement, never fail.
+void set_error(PyObject* cls, const char* what) {
+    PyObject* msg = PyUnicode_DecodeUTF8(what, static_cast<Py_ssize_t>(std::strlen(what)), "replace");
+    if (!msg) {
+        PyErr_Clear();
+        msg = PyUnicode_FromString("(undecodable error message)");
+    }
+    PyErr_SetObject(cls, msg);
+    Py_XDECREF(msg);
+}
+
 void translate(std::exception_ptr e) {
     try {
         if (e) std::rethrow_exception(e);
@@ -181,9 +193,9 @@ void translate(std::exception_ptr e) {
         } catch (py::error_already_set&) {
             cls = py::reinterpret_borrow<py::object>(PyExc_ValueError);
         }
-        PyErr_SetString(cls.ptr(), err.what());
+        set_error(cls.ptr(), err.what());
     } catch (const ef::IoError& err) {
-        PyErr_SetString(PyExc_OSError, err.what());
+        set_error(PyExc_OSError, err.what());
     }
 }
 

@@ -66,6 +66,8 @@ bool read_header(ByteStream& in, Header& h, int hdu) {
     for (int64_t b = 0; b < kMaxHeaderBlocks; ++b) {
         size_t got = in.read(reinterpret_cast<uint8_t*>(block.data()), kBlock);
         if (got == 0 && b == 0) return false;
+        if (hdu == 0 && b == 0 && (got < 9 || std::memcmp(block.data(), "SIMPLE  =", 9) != 0))
+            throw FormatError(in.name() + ": not a FITS file (it does not start with a SIMPLE card)");
         if (got < kBlock)
             throw FormatError(in.name() + ": truncated FITS file (header of HDU " + std::to_string(hdu) +
                               " ends inside a 2880-byte block)");
@@ -109,6 +111,9 @@ struct HeaderView {
         auto it = h.values.find(k);
         if (it == h.values.end()) return dflt;
         std::string v = it->second;
+        // digits, sign, point, exponent only (strtod alone would take "inf", "nan" and hex)
+        if (v.find_first_not_of("0123456789+-.eEdD") != std::string::npos)
+            throw FormatError(where(k) + " = '" + v + "' is not a finite number");
         std::replace(v.begin(), v.end(), 'D', 'E');  // FITS allows 1.0D0
         char* end = nullptr;
         double x = std::strtod(v.c_str(), &end);
@@ -200,6 +205,8 @@ void parse_bintable(const HeaderView& v, FitsTable& t) {
         FitsColumn c;
         c.name = v.text("TTYPE" + n);
         if (c.name.empty()) throw FormatError(v.where("TTYPE" + n) + " is missing or empty");
+        for (unsigned char ch : c.name)
+            if (ch < 0x20 || ch > 0x7e) throw FormatError(v.where("TTYPE" + n) + " is not printable ASCII");
         if (t.find(c.name) >= 0) throw FormatError(v.file + ": duplicate column name '" + c.name + "'");
         if (!v.has("TFORM" + n)) throw FormatError(v.where("TFORM" + n) + " is missing (column '" + c.name + "')");
         c.tform = v.text("TFORM" + n);

@@ -90,6 +90,8 @@ def _read_header(buf: bytes, pos: int, name: str, hdu: int) -> tuple[dict | None
         block = buf[pos:pos + BLOCK]
         if not block and b == 0:
             return None, pos
+        if hdu == 0 and b == 0 and block[:9] != b"SIMPLE  =":
+            raise SnanaFormatError(f"{name}: not a FITS file (it does not start with a SIMPLE card)")
         if len(block) < BLOCK:
             raise SnanaFormatError(f"{name}: truncated FITS file (header of HDU {hdu} ends inside a 2880-byte block)")
         pos += BLOCK
@@ -114,7 +116,7 @@ class _Header:
                 return default
             raise SnanaFormatError(f"{self.where(k)} is missing")
         v, is_str = self.values[k]
-        if is_str or not re.fullmatch(r"[+-]?\d+", v):
+        if is_str or not re.fullmatch(r"[+-]?[0-9]+", v):
             raise SnanaFormatError(f"{self.where(k)} = '{v}' is not an integer")
         x = int(v)
         if not lo <= x <= hi:
@@ -129,7 +131,7 @@ class _Header:
             x = float(v.replace("D", "E"))
         except ValueError:
             x = math.nan
-        if is_str or not math.isfinite(x) or not re.fullmatch(r"\s*[+-]?[0-9.]+([EeDd][+-]?\d+)?", v):
+        if is_str or not math.isfinite(x) or re.search(r"[^0-9+\-.eEdD]", v):
             raise SnanaFormatError(f"{self.where(k)} = '{v}' is not a finite number")
         return x
 
@@ -165,7 +167,7 @@ def _data_size(h: _Header) -> int:
 
 def _parse_tform(name: str, col: dict) -> None:
     f = col["tform"].strip(" ")
-    m = re.match(r"(\d*)", f)
+    m = re.match(r"([0-9]*)", f)
     digits = m.group(1)
     if len(digits) > 9:
         raise SnanaFormatError(f"{name}: column '{col['name']}' has an absurd repeat count in TFORM '{f}'")
@@ -208,6 +210,8 @@ def _parse_bintable(h: _Header) -> dict:
         cname = h.text(f"TTYPE{i}")
         if not cname:
             raise SnanaFormatError(f"{h.where(f'TTYPE{i}')} is missing or empty")
+        if any(not 0x20 <= ord(ch) <= 0x7E for ch in cname):
+            raise SnanaFormatError(f"{h.where(f'TTYPE{i}')} is not printable ASCII")
         if any(c["name"] == cname for c in cols):
             raise SnanaFormatError(f"{h.name}: duplicate column name '{cname}'")
         if f"TFORM{i}" not in h.values:
