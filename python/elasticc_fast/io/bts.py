@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..units import PHOTFLAG_DETECTION
-from .ztf import assemble, detection_frame
+from .ztf import assemble, diffmag_to_flux, fid_to_band
 
 log = logging.getLogger(__name__)
 
@@ -66,17 +66,25 @@ def _export_date(path: Path) -> tuple:
         return (0, 0, 0, path.name)
 
 
-def read_bts_curve(path: str | Path) -> pd.DataFrame:
-    """One ANTARES BTS light curve -> light-curve rows (flux in microjansky, flag 4096)."""
-    df = pd.read_csv(path)
-    missing = set(_LC_COLUMNS) - set(df.columns)
-    if missing:
-        raise ValueError(f"{path}: BTS light curve lacks columns {sorted(missing)}")
+def read_bts_curve(path: str | Path) -> dict[str, np.ndarray]:
+    """One ANTARES BTS light curve -> light-curve columns (flux in microjansky, flag 4096)."""
+    import pyarrow.csv as pcsv
+
     try:
-        return detection_frame(df["ant_mjd"], df["ant_passband"].to_numpy(), df["ant_mag"], df["ant_magerr"],
-                               None, flag=PHOTFLAG_DETECTION)
+        t = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(
+            include_columns=list(_LC_COLUMNS),
+            column_types={"ant_mjd": "float64", "ant_passband": "string", "ant_mag": "float64",
+                          "ant_magerr": "float64"}))
+    except Exception as e:  # pyarrow raises ArrowInvalid/KeyError variants; name the file
+        raise ValueError(f"{path}: not a BTS light curve with columns {list(_LC_COLUMNS)} ({e})") from e
+    mag, err = t.column("ant_mag").to_numpy(), t.column("ant_magerr").to_numpy()
+    flux, flux_err = diffmag_to_flux(mag, err)
+    try:
+        band = fid_to_band(np.asarray(t.column("ant_passband").to_pylist(), dtype=str))
     except ValueError as e:
         raise ValueError(f"{path}: {e}") from e
+    return {"mjd": t.column("ant_mjd").to_numpy(), "band": band, "flux": flux, "flux_err": flux_err,
+            "flag": np.full(len(mag), PHOTFLAG_DETECTION, dtype=np.int32)}
 
 
 def _numeric(col: pd.Series) -> np.ndarray:
@@ -117,11 +125,13 @@ def read_bts(root: str | Path, *, tree=None, ids: Sequence[str] | None = None,
             if not keep_unclassified:
                 continue
         curves[oid] = read_bts_curve(files[oid])
-        rows.append({"object_id": oid, "bts_type": bts_type, "class_name": leaf or "",
-                     **{c: _numeric(pd.Series([table.at[oid, c]]))[0] if c in table.columns else np.nan
-                        for c in STATIC_COLUMNS}})
+        rows.append({"object_id": oid, "bts_type": bts_type, "class_name": leaf or ""})
         labels.append(tree.index(leaf) if leaf is not None else -1)
     if set_aside:
         log.info("BTS: set aside %d objects of unclassifiable types %s", sum(set_aside.values()),
                  dict(sorted(set_aside.items(), key=lambda kv: -kv[1])))
-    return assemble(curves, pd.DataFrame(rows), np.array(labels, dtype=np.int64))
+    static = pd.DataFrame(rows)
+    for c in STATIC_COLUMNS:  # '>12.3' style lower limits -> NaN
+        static[c] = (_numeric(table.loc[list(curves), c]) if c in table.columns
+                     else np.full(len(static), np.nan))
+    return assemble(curves, static, np.array(labels, dtype=np.int64))

@@ -114,28 +114,36 @@ def detection_frame(mjd, fid, mag, mag_err, isdiffpos, flag: int = PHOTFLAG_DETE
 
 
 # ------------------------------------------------------------------ batch assembly
-def assemble(curves: Mapping[str, pd.DataFrame], static: pd.DataFrame | None = None,
+def assemble(curves: Mapping[str, "pd.DataFrame | Mapping[str, np.ndarray]"], static: pd.DataFrame | None = None,
              labels: Sequence[int] | np.ndarray | None = None):
-    """Per-object frames with :data:`PHOT_COLUMNS` -> one ``LightCurveBatch`` (ids are the keys,
-    in mapping order; rows sorted by MJD with a stable sort; ``static`` one row per object)."""
+    """Per-object rows with :data:`PHOT_COLUMNS` (DataFrames or dicts of arrays) -> one
+    ``LightCurveBatch`` (ids are the keys, in mapping order; rows sorted by MJD with a stable sort;
+    ``static`` one row per object)."""
+    import pyarrow as pa
+
     from ..batch import LightCurveBatch
 
     ids = list(curves)
-    parts = [curves[i].sort_values("mjd", kind="stable") for i in ids]
-    lengths = np.array([len(p) for p in parts], dtype=np.int64)
+    cols: dict[str, list[np.ndarray]] = {c: [] for c in PHOT_COLUMNS}
+    lengths = np.zeros(len(ids), dtype=np.int64)
+    for k, oid in enumerate(ids):
+        c = curves[oid]
+        mjd = np.asarray(c["mjd"], dtype=np.float64)
+        order = np.argsort(mjd, kind="stable")
+        lengths[k] = len(mjd)
+        for name in PHOT_COLUMNS:
+            cols[name].append(np.asarray(c[name])[order])
     offsets = np.zeros(len(ids) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    cat = (pd.concat(parts, ignore_index=True) if parts
-           else pd.DataFrame({c: np.zeros(0) for c in PHOT_COLUMNS}))
+    flat = {name: (np.concatenate(v) if v else np.zeros(0)) for name, v in cols.items()}
     if static is None:
         static = pd.DataFrame({"object_id": ids})
-    import pyarrow as pa
     table = pa.Table.from_pandas(static.reset_index(drop=True), preserve_index=False)
     return LightCurveBatch.from_arrays(
         ids=np.array(ids, dtype=object), offsets=offsets,
-        mjd=cat["mjd"].to_numpy(np.float64), band=cat["band"].to_numpy(np.uint8),
-        flux=cat["flux"].to_numpy(np.float32), flux_err=cat["flux_err"].to_numpy(np.float32),
-        flag=cat["flag"].to_numpy(np.int32), static=table,
+        mjd=flat["mjd"].astype(np.float64), band=flat["band"].astype(np.uint8),
+        flux=flat["flux"].astype(np.float32), flux_err=flat["flux_err"].astype(np.float32),
+        flag=flat["flag"].astype(np.int32), static=table,
         labels=None if labels is None else np.asarray(labels, dtype=np.int64))
 
 
