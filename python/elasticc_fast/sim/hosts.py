@@ -1,0 +1,151 @@
+"""Sky positions, Milky-Way extinction, redshifts, photometric redshifts and host galaxies.
+
+Host columns follow the ELAsTiCC2 HEAD files: the host photo-z with 11 quantiles
+(``HOSTGAL_ZPHOT_Q000`` .. ``Q100``), host magnitudes, separation, ellipticity, size, surface
+brightness; ``REDSHIFT_HELIO`` is the spectroscopic redshift when one exists (``SNTYPE = GENTYPE``,
+about a third of objects) and the host photo-z otherwise (``SNTYPE = GENTYPE + 100``).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .cadence import DDF_FIELDS, DDF_RADIUS
+from .lightcurves import distance_modulus
+
+#: rotation from ICRS unit vectors to Galactic ones (IAU 1958 definition, J2000 values)
+_ICRS_TO_GAL = np.array([
+    [-0.0548755604, -0.8734370902, -0.4838350155],
+    [0.4941094279, -0.4448296300, 0.7469822445],
+    [-0.8676661490, -0.1980763734, 0.4559837762],
+])
+_QUANTILE_Z = np.array([-2.6, -1.2816, -0.8416, -0.5244, -0.2533, 0.0, 0.2533, 0.5244, 0.8416, 1.2816, 3.5])
+_HOST_COLOURS = np.array([1.8, 0.6, 0.0, -0.3, -0.5, -0.6])  # m_b - m_r of a typical host
+DDF_FRACTION = 0.03
+
+
+def _unit(ra, dec):
+    ra, dec = np.radians(ra), np.radians(dec)
+    return np.stack([np.cos(dec) * np.cos(ra), np.cos(dec) * np.sin(ra), np.sin(dec)])
+
+
+def _angles(vec):
+    ra = np.degrees(np.arctan2(vec[1], vec[0])) % 360.0
+    return ra, np.degrees(np.arcsin(np.clip(vec[2], -1.0, 1.0)))
+
+
+def galactic_latitude(ra, dec):
+    """Galactic latitude b (degrees) of equatorial positions."""
+    return _angles(_ICRS_TO_GAL @ _unit(ra, dec))[1]
+
+
+def galactic_to_equatorial(l, b):
+    return _angles(_ICRS_TO_GAL.T @ _unit(l, b))
+
+
+def draw_positions(rng: np.random.Generator, n: int, galactic: bool, bulge: bool = False):
+    """(ra, dec, in_ddf) in the LSST footprint (Dec < +12): isotropic away from the Galactic plane
+    for extragalactic sources (3 % inside a deep-drilling field), concentrated to the plane (and to
+    the bulge for microlensing) for Galactic ones."""
+    ra, dec = np.empty(n), np.empty(n)
+    todo = np.arange(n)
+    while todo.size:
+        m = todo.size
+        if galactic:
+            l = np.mod(rng.normal(0.0, 20.0, m), 360.0) if bulge else rng.uniform(0.0, 360.0, m)
+            b = np.clip(rng.laplace(0.0, 4.0 if bulge else 10.0, m), -89.9, 89.9)
+            r, d = galactic_to_equatorial(l, b)
+            ok = d < 12.0
+        else:
+            r = rng.uniform(0.0, 360.0, m)
+            d = np.degrees(np.arcsin(rng.uniform(np.sin(np.radians(-80.0)), np.sin(np.radians(12.0)), m)))
+            ok = np.abs(galactic_latitude(r, d)) > 10.0
+        ra[todo[ok]], dec[todo[ok]] = r[ok], d[ok]
+        todo = todo[~ok]
+    in_ddf = np.zeros(n, bool)
+    if not galactic:
+        in_ddf = rng.random(n) < DDF_FRACTION
+        k = int(in_ddf.sum())
+        field = rng.integers(0, len(DDF_FIELDS), k)
+        rad = DDF_RADIUS * np.sqrt(rng.random(k))
+        ang = rng.uniform(0.0, 2 * np.pi, k)
+        dec[in_ddf] = DDF_FIELDS[field, 1] + rad * np.sin(ang)
+        ra[in_ddf] = np.mod(DDF_FIELDS[field, 0] + rad * np.cos(ang) / np.cos(np.radians(dec[in_ddf])), 360.0)
+    return ra, dec, in_ddf
+
+
+def milky_way_ebv(rng: np.random.Generator, ra, dec):
+    """(E(B-V) true, E(B-V) reported): a cosecant law in Galactic latitude with 40 % scatter,
+    capped at 3 (the ELAsTiCC2 cut); the reported value (``MWEBV``) differs by 5 % like SFD's error."""
+    b = np.radians(galactic_latitude(ra, dec))
+    true = np.minimum(0.018 / np.maximum(np.abs(np.sin(b)), 0.006) * np.exp(rng.normal(0.0, 0.4, ra.size)), 3.0)
+    return true, true * (1.0 + rng.normal(0.0, 0.05, ra.size))
+
+
+def draw_redshift(rng: np.random.Generator, n: int, z_range: tuple[float, float]) -> np.ndarray:
+    """Redshifts from a rate-per-volume law dN/dz ~ z^2 / (1 + z)^3 inside ``z_range``."""
+    grid = np.linspace(z_range[0], z_range[1], 2001)
+    pdf = grid ** 2 / (1 + grid) ** 3
+    cdf = np.concatenate([[0.0], np.cumsum(0.5 * (pdf[1:] + pdf[:-1]) * np.diff(grid))])
+    return np.interp(rng.random(n) * cdf[-1], cdf, grid)
+
+
+def host_columns(rng: np.random.Generator, z: np.ndarray, ra: np.ndarray, dec: np.ndarray,
+                 gentype: int) -> dict[str, np.ndarray]:
+    """HEAD columns of the host galaxy and redshift information of extragalactic objects."""
+    n = z.size
+    out: dict[str, np.ndarray] = {}
+    z_cmb = z + rng.normal(0.0, 0.002, n)
+    has_spec = rng.random(n) < 0.35
+    bad = rng.random(n) < 0.08  # catastrophic photo-z outliers
+    zerr = np.where(bad, rng.uniform(0.1, 0.5, n), rng.uniform(0.5, 1.6, n) * 0.07) * (1 + z)
+    zphot = np.where(bad, rng.uniform(0.02, 3.0, n), z + rng.normal(0.0, 1.0, n) * 0.7 * zerr)
+    zphot = np.maximum(zphot, 0.001)
+    quant = np.maximum(zphot[:, None] + zerr[:, None] * _QUANTILE_Z[None, :], 0.0)
+    quant = np.maximum.accumulate(quant, axis=1)
+    specz = np.where(has_spec, z + rng.normal(0.0, 1e-4, n), -9.0)
+    out["SNTYPE"] = np.where(has_spec, gentype, gentype + 100)
+    out["SIM_SEARCHEFF_MASK"] = np.where(has_spec, 3, 1)
+    out["SIM_REDSHIFT_FLAG"] = np.where(has_spec, 1, 3)
+    out["REDSHIFT_HELIO"] = np.where(has_spec, specz, zphot)
+    out["REDSHIFT_HELIO_ERR"] = np.where(has_spec, 1e-4, zerr)
+    out["REDSHIFT_FINAL"] = out["REDSHIFT_HELIO"] + (z_cmb - z)
+    out["REDSHIFT_FINAL_ERR"] = out["REDSHIFT_HELIO_ERR"]
+    out["VPEC_ERR"] = np.full(n, 300.0)
+    out["SIM_REDSHIFT_HELIO"], out["SIM_REDSHIFT_CMB"] = z, z_cmb
+    out["SIM_REDSHIFT_HOST"] = z + rng.normal(0.0, 5e-4, n)
+    out["SIM_VPEC"] = rng.normal(0.0, 300.0, n)
+    galid = rng.integers(1_000_000_000, 12_000_000_000, n)
+    out["HOSTGAL_NMATCH"] = out["HOSTGAL_NMATCH2"] = np.ones(n)
+    out["HOSTGAL_OBJID"] = out["SIM_HOSTLIB_GALID"] = galid
+    out["HOSTGAL_PHOTOZ"], out["HOSTGAL_PHOTOZ_ERR"] = zphot, zerr
+    out["HOSTGAL_SPECZ"] = specz
+    out["HOSTGAL_SPECZ_ERR"] = np.where(has_spec, 1e-4, -9.0)
+    for k, q in enumerate(("000", "010", "020", "030", "040", "050", "060", "070", "080", "090", "100")):
+        out[f"HOSTGAL_ZPHOT_Q{q}"] = quant[:, k]
+    logmass = np.clip(rng.normal(9.8, 0.8, n), 7.0, 12.0)
+    mu = distance_modulus(z)
+    mag_r = -20.9 - 1.9 * (logmass - 10.0) + mu + 2.5 * np.log10(1 + z) + rng.normal(0.0, 0.3, n)
+    # colours redden with redshift as the 4000 A break moves through the bands
+    mags = mag_r[:, None] + _HOST_COLOURS[None, :] * (1.0 + 0.8 * z[:, None])
+    sep = np.exp(rng.normal(np.log(0.55), 0.9, n))
+    sqrad = np.exp(rng.normal(np.log(15.0), 0.8, n))
+    out["HOSTGAL_SNSEP"] = sep
+    out["HOSTGAL_DDLR"] = sep / np.sqrt(sqrad) * np.exp(rng.normal(0.6, 0.3, n))
+    out["HOSTGAL_LOGMASS"] = logmass
+    out["HOSTGAL_ELLIPTICITY"] = rng.uniform(0.02, 0.8, n)
+    out["HOSTGAL_SQRADIUS"] = sqrad
+    ang = rng.uniform(0, 2 * np.pi, n)
+    out["HOSTGAL_DEC"] = dec + sep / 3600.0 * np.sin(ang)
+    out["HOSTGAL_RA"] = ra + sep / 3600.0 * np.cos(ang) / np.cos(np.radians(dec))
+    flux = 10.0 ** (-0.4 * (mags - 27.5))
+    sb = flux / (2 * np.pi * sqrad[:, None]) * np.exp(-sep / np.sqrt(sqrad))[:, None]
+    for k, b in enumerate("ugrizY"):
+        out[f"HOSTGAL_MAG_{b}"] = mags[:, k]
+        out[f"HOSTGAL_MAGERR_{b}"] = np.minimum(0.015 + 0.2 * 10 ** (0.4 * (mags[:, k] - 26.0)), 9.0)
+        out[f"HOSTGAL_SB_FLUXCAL_{b}"] = sb[:, k]
+    out["SIM_HOSTLIB(LOGMASS_TRUE)"] = logmass
+    out["SIM_HOSTLIB(LOG_SFR)"] = rng.normal(0.0, 0.8, n) + 0.7 * (logmass - 10.0)
+    for b, k in (("g", 1), ("r", 2), ("i", 3)):
+        out[f"SIM_HOSTLIB({b}_obs)"] = mags[:, k] + rng.normal(0.0, 0.1, n)
+    out["_host_sb"] = sb  # per band, for the noise model; not a HEAD column
+    return out
