@@ -103,9 +103,10 @@ py::tuple preprocess(py::handle mjd, py::handle band, py::handle flux, py::handl
     const int64_t n = c.lc.n_objects;
     std::vector<int64_t> kept_len(n);
     std::vector<double> trig(n);
+    ef::Selection sel;
     {
         py::gil_scoped_release release;
-        ef::preprocess_count(c.lc, tr, hi, threads, kept_len.data(), trig.data());
+        sel = ef::preprocess_select(c.lc, tr, hi, threads, kept_len.data(), trig.data());
     }
     int64_t n_kept = 0, m = 0;
     for (int64_t i = 0; i < n; ++i) if (kept_len[i] >= 0) { ++n_kept; m += kept_len[i]; }
@@ -131,7 +132,7 @@ py::tuple preprocess(py::handle mjd, py::handle band, py::handle flux, py::handl
         double* pm = o_mjd.mutable_data(); uint8_t* pb = o_band.mutable_data();
         float* pf = o_flux.mutable_data(); float* pe = o_err.mutable_data(); int32_t* pg = o_flag.mutable_data();
         py::gil_scoped_release release;
-        ef::preprocess_fill(c.lc, tr, hi, threads, start.data(), pm, pb, pf, pe, pg);
+        ef::preprocess_gather(c.lc, sel, start.data(), pm, pb, pf, pe, pg);
     }
     return py::make_tuple(o_mjd, o_band, o_flux, o_err, o_flag, o_off, o_kept, o_trig);
 }
@@ -140,7 +141,7 @@ py::dict augment(py::handle mjd, py::handle band, py::handle flux, py::handle fl
                  py::handle offsets, py::handle trigger_mjd, py::handle static_obj, const std::string& windows,
                  py::handle days, int64_t min_length, int64_t max_length, bool keep_last, uint64_t seed,
                  int64_t index_base, double time_scale, const std::string& flux_scale, double flux_divisor,
-                 const std::string& band_encoding, int64_t pad_to, int threads) {
+                 const std::string& band_encoding, int64_t pad_to, int threads, py::object out_buffer) {
     Columns c = check_columns(mjd, band, flux, flux_err, flag, offsets);
     const int64_t n = c.lc.n_objects;
     auto trig = checked<double>(trigger_mjd, "trigger_mjd", 1, n);
@@ -173,7 +174,17 @@ py::dict augment(py::handle mjd, py::handle band, py::handle flux, py::handle fl
         if (pad_to < T) throw py::value_error("pad_to: " + std::to_string(pad_to) + " is shorter than the longest window (" + std::to_string(T) + ")");
         T = pad_to;
     }
-    py::array_t<float> x({N, T, static_cast<int64_t>(F)});
+    py::array_t<float> x;
+    if (out_buffer.is_none()) {
+        x = py::array_t<float>({N, T, static_cast<int64_t>(F)});
+    } else {  // reuse the caller's buffer (streaming): x is a view of its first N*T*F floats
+        auto buf = checked<float>(out_buffer, "out", 1);
+        if (buf.shape(0) < N * T * F)
+            throw py::value_error("out: buffer of " + std::to_string(buf.shape(0)) + " floats, need " +
+                                  std::to_string(N * T * F));
+        if (!buf.writeable()) throw py::value_error("out: buffer is read-only");
+        x = py::array_t<float>({N, T, static_cast<int64_t>(F)}, buf.mutable_data(), buf);
+    }
     py::array_t<int32_t> lengths(N);
     py::array_t<int64_t> source(N);
     py::array_t<double> t_end(N), day_out(N);
@@ -231,9 +242,9 @@ void register_augment(py::module_& m) {
           py::arg("flag"), py::arg("offsets"), py::arg("trigger_mjd"), py::arg("static"), py::arg("windows"),
           py::arg("days"), py::arg("min_length"), py::arg("max_length"), py::arg("keep_last"), py::arg("seed"),
           py::arg("index_base"), py::arg("time_scale"), py::arg("flux_scale"), py::arg("flux_divisor"),
-          py::arg("band_encoding"), py::arg("pad_to"), py::arg("threads") = 0,
+          py::arg("band_encoding"), py::arg("pad_to"), py::arg("threads") = 0, py::arg("out") = py::none(),
           "Window preprocessed light curves into a zero-padded (N, T, F) float32 array.\n"
-          "Returns a dict with x, lengths, source, t_end, static, days.");
+          "Returns a dict with x, lengths, source, t_end, static, days; x is a view of `out` when given.");
     m.def("static_features", &static_features, py::arg("values"), py::arg("ra"), py::arg("dec"), py::arg("flags"),
           py::arg("missing"), py::arg("sentinels"), py::arg("sin_b_max"), py::arg("ngp"), py::arg("ddf"),
           py::arg("cos_radius"),

@@ -53,15 +53,20 @@ def test_cpp_matches_reference_on_random_curves(batch, opts, trigger, threads):
 
 
 @settings(max_examples=30, deadline=None)
-@given(batch=batches(max_objects=12), opts=options, chunk=st.integers(1, 5))
-def test_streaming_gives_the_same_windows(batch, opts, chunk):
+@given(batch=batches(max_objects=12), opts=options, chunk=st.integers(1, 5), reuse=st.booleans())
+def test_streaming_gives_the_same_windows(batch, opts, chunk, reuse):
     pre = preprocess(batch)
     whole = augment(pre, **opts, pad_to=opts["max_length"] or int(pre.lengths.max(initial=0)))
-    parts = list(iter_augment(pre, chunk_objects=chunk, **opts))
+    parts = [_copy(p) if reuse else p for p in iter_augment(pre, chunk_objects=chunk, reuse_buffer=reuse, **opts)]
     assert len(parts) == -(-len(pre) // chunk)
     for name in ("x", "lengths", "source", "t_end", "static"):
         joined = np.concatenate([getattr(p, name) for p in parts]) if parts else getattr(whole, name)[:0]
         np.testing.assert_array_equal(joined, getattr(whole, name), err_msg=name)
+
+
+def _copy(res):
+    res.x = res.x.copy()  # a reused buffer is overwritten by the next chunk
+    return res
 
 
 def _toy() -> LightCurveBatch:
@@ -139,6 +144,8 @@ def test_errors_name_the_argument():
         augment(pre)  # the toy static table lacks most ORACLE columns
     with pytest.raises(ValueError, match="pad_to: 2 is shorter"):
         augment(pre, "full", pad_to=2, static_columns=())
+    with pytest.raises(ValueError, match="out: buffer of 3 floats, need 20"):
+        augment(pre, "full", static_columns=(), out=np.zeros(3, np.float32))
     pre.band[0] = 9  # corrupt after validation: the kernel must refuse, not read out of bounds
     with pytest.raises(ValueError, match="band index 9"):
         augment(pre, "full", static_columns=(), static_flags=False)

@@ -106,3 +106,24 @@ def test_take_and_slices():
 def test_empty_static_keeps_row_count():
     b = LightCurveBatch.from_arrays(mjd=[1.0], band=[0], flux=[1], flux_err=[1], flag=[0], lengths=[1, 0], ids=[5, 6])
     assert b.static.num_rows == 2 and len(b) == 2
+
+
+@pytest.mark.cpp
+@pytest.mark.shared
+def test_read_snana_table_gives_the_same_batch_as_astropy(elasticc_sample):
+    from astropy_snana import read_pair
+    from elasticc_fast.io.snana import read_snana
+
+    heads = sorted(elasticc_sample.glob("*KN_K17/*_HEAD.FITS.gz"))[:8]
+    ours, theirs = [], []
+    for h in heads:
+        t = read_pair(h, "KN_K17")
+        if t is None:
+            continue
+        theirs.append(LightCurveBatch.from_arrow(t))
+        ours.append(LightCurveBatch.from_arrow(read_snana(h, str(h).replace("_HEAD", "_PHOT"))))
+    assert sum(len(b) for b in ours) > 5
+    for a, b in zip(ours, theirs):
+        for name in ("mjd", "band", "flux", "flux_err", "flag", "offsets", "ids"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+        assert a.static.column("MWEBV").equals(b.static.column("MWEBV"))

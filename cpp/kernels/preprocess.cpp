@@ -63,33 +63,35 @@ bool select_points(const LightCurves& lc, int64_t obj, Trigger trigger, History 
     return true;
 }
 
-void preprocess_count(const LightCurves& lc, Trigger trigger, History history, int threads,
-                      int64_t* kept_len, double* trigger_mjd) {
+Selection preprocess_select(const LightCurves& lc, Trigger trigger, History history, int threads,
+                            int64_t* kept_len, double* trigger_mjd) {
     const int parts = resolve_threads(threads, lc.n_objects);
-    run_ranges(split_by_weight(lc.offsets, lc.n_objects, parts), [&](int64_t b, int64_t e, int) {
+    Selection sel;
+    sel.bounds = split_by_weight(lc.offsets, lc.n_objects, parts);
+    sel.keep.resize(parts);
+    run_ranges(sel.bounds, [&](int64_t b, int64_t e, int p) {
         std::vector<int64_t> order, keep;
-        for (int64_t i = b; i < e; ++i)
-            kept_len[i] = select_points(lc, i, trigger, history, order, keep, trigger_mjd[i])
-                              ? static_cast<int64_t>(keep.size()) : -1;
+        std::vector<int64_t>& all = sel.keep[p];
+        all.reserve(static_cast<size_t>(lc.offsets[e] - lc.offsets[b]));
+        for (int64_t i = b; i < e; ++i) {
+            const bool ok = select_points(lc, i, trigger, history, order, keep, trigger_mjd[i]);
+            kept_len[i] = ok ? static_cast<int64_t>(keep.size()) : -1;
+            if (ok) all.insert(all.end(), keep.begin(), keep.end());
+        }
     });
+    return sel;
 }
 
-void preprocess_fill(const LightCurves& lc, Trigger trigger, History history, int threads,
-                     const int64_t* out_start, double* mjd, uint8_t* band, float* flux,
-                     float* flux_err, int32_t* flag) {
-    const int parts = resolve_threads(threads, lc.n_objects);
-    run_ranges(split_by_weight(lc.offsets, lc.n_objects, parts), [&](int64_t b, int64_t e, int) {
-        std::vector<int64_t> order, keep;
-        double trig;
-        for (int64_t i = b; i < e; ++i) {
-            if (out_start[i] < 0) continue;
-            select_points(lc, i, trigger, history, order, keep, trig);
-            int64_t o = out_start[i];
-            for (int64_t j : keep) {
-                mjd[o] = lc.mjd[j]; band[o] = lc.band[j]; flux[o] = lc.flux[j];
-                flux_err[o] = lc.flux_err[j]; flag[o] = lc.flag[j];
-                ++o;
-            }
+void preprocess_gather(const LightCurves& lc, const Selection& sel, const int64_t* out_start,
+                       double* mjd, uint8_t* band, float* flux, float* flux_err, int32_t* flag) {
+    run_ranges(sel.bounds, [&](int64_t b, int64_t e, int p) {
+        int64_t o = -1;  // output position of the part's first kept point
+        for (int64_t i = b; i < e && o < 0; ++i) o = out_start[i];
+        if (o < 0) return;
+        for (int64_t j : sel.keep[p]) {
+            mjd[o] = lc.mjd[j]; band[o] = lc.band[j]; flux[o] = lc.flux[j];
+            flux_err[o] = lc.flux_err[j]; flag[o] = lc.flag[j];
+            ++o;
         }
     });
 }

@@ -31,15 +31,21 @@ enum class History { Window, All };
 bool select_points(const LightCurves& lc, int64_t obj, Trigger trigger, History history,
                    std::vector<int64_t>& order, std::vector<int64_t>& keep, double& trigger_mjd);
 
-// Pass 1: kept_len[i] = number of kept points of object i, or -1 when it is dropped;
-// trigger_mjd[i] its trigger time (NaN when dropped).
-void preprocess_count(const LightCurves& lc, Trigger trigger, History history, int threads,
-                      int64_t* kept_len, double* trigger_mjd);
+// The kept points of every object, selected once: object i keeps kept_len[i] points (-1 when
+// dropped); the absolute indices of the kept points of the objects in parts[p] (a contiguous
+// object range bounds[p]..bounds[p+1]) are keep[p], in output order.
+struct Selection {
+    std::vector<int64_t> bounds;
+    std::vector<std::vector<int64_t>> keep;
+};
 
-// Pass 2: write the kept points of object i from out_start[i] on (skips objects with
-// out_start[i] < 0). Output columns hold sum of kept lengths entries.
-void preprocess_fill(const LightCurves& lc, Trigger trigger, History history, int threads,
-                     const int64_t* out_start, double* mjd, uint8_t* band, float* flux,
-                     float* flux_err, int32_t* flag);
+// Pass 1: select the points of every object; fills kept_len (n) and trigger_mjd (n, NaN when dropped).
+Selection preprocess_select(const LightCurves& lc, Trigger trigger, History history, int threads,
+                            int64_t* kept_len, double* trigger_mjd);
+
+// Pass 2: gather the selected points into the output columns (sum of kept lengths entries);
+// out_start[i] is the output position of object i's first kept point (-1 when dropped).
+void preprocess_gather(const LightCurves& lc, const Selection& sel, const int64_t* out_start,
+                       double* mjd, uint8_t* band, float* flux, float* flux_err, int32_t* flag);
 
 }  // namespace ef

@@ -22,7 +22,7 @@ def augment(
     trigger_mjd: NDArray[np.float64], static: NDArray[np.float32], windows: str,
     days: NDArray[np.float64], min_length: int, max_length: int, keep_last: bool, seed: int,
     index_base: int, time_scale: float, flux_scale: str, flux_divisor: float,
-    band_encoding: str, pad_to: int, threads: int = 0,
+    band_encoding: str, pad_to: int, threads: int = 0, out: NDArray[np.float32] | None = None,
 ) -> dict[str, NDArray[Any]]:
     """dict with x (N, T, F) float32, lengths int32, source int64, t_end float64, static (N, S) float32, days float64."""
 def static_features(

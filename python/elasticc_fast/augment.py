@@ -105,7 +105,7 @@ def augment(batch: LightCurveBatch, windows: str = "full", *, days: Sequence[flo
             time_scale: float = 100.0, flux_scale: str = "linear", flux_divisor: float = 1000.0,
             band_encoding: str = "wavelength", static_columns: Sequence[str] = ORACLE_STATIC_COLUMNS,
             static_flags: bool = True, missing: float = MISSING, pad_to: int | None = None,
-            threads: int = 0, _index_base: int = 0) -> AugmentedBatch:
+            threads: int = 0, out: np.ndarray | None = None, _index_base: int = 0) -> AugmentedBatch:
     """Cut each object's light curve into windows and pad them into one (N, T, F) array.
 
     A batch that was not preprocessed (``batch.trigger_mjd is None``) is first run through
@@ -133,6 +133,8 @@ def augment(batch: LightCurveBatch, windows: str = "full", *, days: Sequence[flo
         missing: the value that replaces SNANA sentinels and NaN in static features.
         pad_to: T of ``x`` (None: the longest window, or ``max_length`` when given).
         threads: worker threads (0: all cores).
+        out: optional 1-D float32 buffer to write ``x`` into (``x`` is then a view of it); lets a
+            streaming loop skip the page faults of a fresh allocation per batch.
 
     Returns:
         ``AugmentedBatch`` (see its docstring; ``feature_names`` gives the columns of ``x``).
@@ -150,7 +152,7 @@ def augment(batch: LightCurveBatch, windows: str = "full", *, days: Sequence[flo
         batch.trigger_mjd, static_obj, windows, np.asarray(days, dtype=np.float64),
         int(min_length), -1 if max_length is None else int(max_length), keep == "last",
         int(seed) & 0xFFFFFFFFFFFFFFFF, int(_index_base), float(time_scale), flux_scale,
-        float(flux_divisor), band_encoding, -1 if pad_to is None else int(pad_to), int(threads))
+        float(flux_divisor), band_encoding, -1 if pad_to is None else int(pad_to), int(threads), out)
     source = out["source"]
     return AugmentedBatch(
         x=out["x"], lengths=out["lengths"], source=source, t_end=out["t_end"], static=out["static"],
@@ -160,12 +162,15 @@ def augment(batch: LightCurveBatch, windows: str = "full", *, days: Sequence[flo
 
 
 def iter_augment(batch: LightCurveBatch, windows: str = "full", *, chunk_objects: int = 8192,
-                 **kwargs) -> Iterator[AugmentedBatch]:
+                 reuse_buffer: bool = False, **kwargs) -> Iterator[AugmentedBatch]:
     """``augment`` over chunks of ``chunk_objects`` objects, so only one chunk's ``x`` is in memory.
 
     Every chunk has the same T (``max_length`` when given, else the longest kept curve of the
     whole batch) and ``source`` indexes the whole batch; the windows (random ones included) are
     those ``augment(batch, ...)`` would give, in the same order.
+
+    With ``reuse_buffer=True`` every chunk's ``x`` is written into one buffer allocated once:
+    faster, but a chunk's ``x`` is only valid until the next chunk is requested (copy it to keep it).
     """
     batch = _ensure_preprocessed(batch)
     if chunk_objects < 1:
@@ -173,11 +178,25 @@ def iter_augment(batch: LightCurveBatch, windows: str = "full", *, chunk_objects
     if kwargs.get("pad_to") is None:
         longest = int(batch.lengths.max()) if len(batch) else 0
         kwargs["pad_to"] = kwargs.get("max_length") or longest
+    buffer = None
+    if reuse_buffer and len(batch):
+        most = max(int(_max_windows(batch[s:s + chunk_objects], windows, kwargs)) for s in range(0, len(batch), chunk_objects))
+        n_feat = len(feature_names(kwargs.get("band_encoding", "wavelength")))
+        buffer = np.empty(most * kwargs["pad_to"] * n_feat, dtype=np.float32)
     for start in range(0, len(batch), chunk_objects):
         part = batch[start:start + chunk_objects]
-        res = augment(part, windows, _index_base=start, **kwargs)
+        res = augment(part, windows, _index_base=start, out=buffer, **kwargs)
         res.source = res.source + start
         yield res
+
+
+def _max_windows(batch: LightCurveBatch, windows: str, kwargs: dict) -> int:
+    """An upper bound on the number of windows ``augment`` makes of ``batch``."""
+    if windows == "prefix":
+        return int(np.maximum(batch.lengths - kwargs.get("min_length", 1) + 1, 0).sum())
+    if windows == "days":
+        return len(batch) * len(kwargs.get("days", DEFAULT_DAYS))
+    return len(batch)
 
 
 def _ensure_preprocessed(batch: LightCurveBatch) -> LightCurveBatch:

@@ -1,0 +1,168 @@
+"""Benchmark: preprocess + windowing of >= 100,000 ELAsTiCC objects, three implementations in one run.
+
+- reference: elasticc_fast.reference (pure Python, one object at a time; timed on a subset and
+  reported per object, since a full run would take many minutes),
+- numpy: elasticc_fast._numpy_augment (whole-batch vectorised NumPy),
+- cpp: elasticc_fast.preprocess / augment (C++ kernels), 1 and 2 threads.
+
+The objects are the 346 of ../shared/data/elasticc2_train_sample (read with read_snana),
+replicated in memory. The output rate of augment (bytes of x written per second) is compared with
+this machine's memory bandwidth, measured here with large NumPy copies and fills.
+
+Usage: PYTHONPATH=python python benchmarks/augment.py [--objects 100000] [--repeats 3]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from elasticc_fast import _numpy_augment as npa
+from elasticc_fast import reference
+from elasticc_fast.augment import augment, iter_augment
+from elasticc_fast.batch import LightCurveBatch
+from elasticc_fast.io.snana import read_snana
+from elasticc_fast.preprocess import preprocess
+
+SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "elasticc2_train_sample"
+
+
+def best(fn, repeats: int) -> tuple[float, object]:
+    """Fastest of ``repeats`` runs (seconds) and the last result."""
+    times, out = [], None
+    for _ in range(repeats):
+        out = None
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return min(times), out
+
+
+def memory_bandwidth(mib: int = 512) -> dict[str, float]:
+    """GB/s of a large copy (read + write counted) and of a fill (write only)."""
+    a = np.ones(mib * 2**20 // 8)
+    b = np.empty_like(a)
+    t_copy, _ = best(lambda: np.copyto(b, a), 5)
+    t_fill, _ = best(lambda: b.fill(0.5), 5)
+    # a freshly allocated array pays page faults on first touch, as every new x does
+    t_new, _ = best(lambda: np.empty_like(a).fill(0.5), 5)
+    return {"copy_rw": 2 * a.nbytes / t_copy / 1e9, "fill_w": a.nbytes / t_fill / 1e9,
+            "new_fill_w": a.nbytes / t_new / 1e9}
+
+
+def load_sample() -> LightCurveBatch:
+    tables = []
+    for head in sorted(SAMPLE.glob("*/*_HEAD.FITS.gz")):
+        t = read_snana(head, str(head).replace("_HEAD.FITS", "_PHOT.FITS"))
+        if t.num_rows:
+            tables.append(t.select(["SNID", "RA", "DEC", "MWEBV", "MWEBV_ERR", "REDSHIFT_HELIO",
+                                    "REDSHIFT_HELIO_ERR", "HOSTGAL_PHOTOZ", "HOSTGAL_PHOTOZ_ERR",
+                                    "HOSTGAL_SPECZ", "HOSTGAL_SPECZ_ERR", "HOSTGAL_RA", "HOSTGAL_DEC",
+                                    "HOSTGAL_SNSEP", "HOSTGAL_ELLIPTICITY", *[f"HOSTGAL_MAG_{b}" for b in "ugrizY"],
+                                    "MJD", "BAND", "FLUXCAL", "FLUXCALERR", "PHOTFLAG"]))
+    return LightCurveBatch.from_arrow(pa.concat_tables(tables, promote_options="default"))
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} logical CPUs visible, {platform.system()} {platform.release()}, Python {platform.python_version()}, NumPy {np.__version__}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--objects", type=int, default=100_000)
+    ap.add_argument("--reference-objects", type=int, default=2000)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--chunk", type=int, default=8192, help="objects per chunk for the streamed days windows")
+    args = ap.parse_args()
+
+    print("machine:", machine())
+    bw = memory_bandwidth()
+    print(f"memory bandwidth (NumPy, 512 MiB): copy {bw['copy_rw']:.1f} GB/s (read+write), fill {bw['fill_w']:.1f} GB/s (write), "
+          f"fill of a new array {bw['new_fill_w']:.1f} GB/s (write incl. page faults)")
+    base = load_sample()
+    reps = -(-args.objects // len(base))
+    raw = base.take(np.tile(np.arange(len(base)), reps)[:args.objects])
+    print(f"objects: {len(raw):,} ({len(base)} real ones replicated), observations: {raw.n_obs:,}")
+    r = args.repeats
+    sub = raw[: args.reference_objects]
+
+    rows = []
+
+    def report(name: str, t_ref_per_obj: float | None, t_np: float, t_c1: float, t_c2: float, x_bytes: int | None) -> None:
+        n = len(raw)
+        line = f"{name:<34} numpy {t_np:7.3f} s  cpp-1t {t_c1:7.3f} s  cpp-2t {t_c2:7.3f} s"
+        line += f" | cpp-1t vs numpy {t_np / t_c1:5.1f}x, 2t/1t speed-up {t_c1 / t_c2:4.2f}x"
+        if t_ref_per_obj is not None:
+            t_ref = t_ref_per_obj * n
+            line += f", cpp-1t vs reference {t_ref / t_c1:7.0f}x (reference {t_ref:.0f} s extrapolated)"
+        if x_bytes:
+            line += f" | x {x_bytes / 1e9:.2f} GB: {x_bytes / t_c1 / 1e9:.2f} GB/s (1t), {x_bytes / t_c2 / 1e9:.2f} GB/s (2t)"
+        print(line, flush=True)
+        rows.append(line)
+
+    # --- preprocess
+    t_ref, _ = best(lambda: reference.preprocess(sub), 1)
+    t_np, pre_np = best(lambda: npa.preprocess(raw), r)
+    t_c1, pre = best(lambda: preprocess(raw, threads=1), r)
+    t_c2, _ = best(lambda: preprocess(raw, threads=2), r)
+    assert np.array_equal(pre.mjd, pre_np.mjd) and np.array_equal(pre.offsets, pre_np.offsets)
+    report("preprocess (window)", t_ref / len(sub), t_np, t_c1, t_c2, None)
+
+    # --- augment, one random prefix per object (training)
+    pre_sub = preprocess(sub)
+    kw = dict(seed=1, static_columns=(), static_flags=False)
+    t_ref, _ = best(lambda: reference.augment(pre_sub, "fraction", **kw), 1)
+    t_np, (x_np, _, _) = best(lambda: npa.augment_x(pre, "fraction", seed=1), r)
+    del x_np
+    t_c1, res = best(lambda: augment(pre, "fraction", threads=1, **kw), r)
+    t_c2, res = best(lambda: augment(pre, "fraction", threads=2, **kw), r)
+    x_np, _, _ = npa.augment_x(pre, "fraction", seed=1)
+    assert np.array_equal(res.x, x_np)
+    nbytes = res.x.nbytes
+    del res, x_np
+    report(f"augment fraction (T={pre.lengths.max()})", t_ref / len(sub), t_np, t_c1, t_c2, nbytes)
+
+    # --- end to end, raw batch -> x (preprocess + fraction windows)
+    t_ref, _ = best(lambda: reference.augment(reference.preprocess(sub), "fraction", **kw), 1)
+    t_np, _ = best(lambda: npa.augment_x(npa.preprocess(raw), "fraction", seed=1), r)
+    t_c1, _ = best(lambda: augment(preprocess(raw, threads=1), "fraction", threads=1, **kw), r)
+    t_c2, _ = best(lambda: augment(preprocess(raw, threads=2), "fraction", threads=2, **kw), r)
+    report("end to end (preprocess + fraction)", t_ref / len(sub), t_np, t_c1, t_c2, None)
+
+    # --- evaluation windows (11 per object), streamed in chunks so only one chunk's x lives
+    days = tuple(2.0 ** k for k in range(11))
+    T = int(pre.lengths.max())
+
+    def stream_cpp(threads: int) -> int:
+        return sum(c.x.nbytes for c in iter_augment(pre, "days", days=days, chunk_objects=args.chunk,
+                                                     threads=threads, reuse_buffer=True, **kw))
+
+    def stream_np() -> int:
+        total, buf = 0, np.empty(args.chunk * len(days) * T * 5, np.float32)
+        for s in range(0, len(pre), args.chunk):
+            total += npa.augment_x(pre[s:s + args.chunk], "days", days=days, pad_to=T, out=buf)[0].nbytes
+        return total
+
+    sub_pre = preprocess(sub)
+    t_ref, _ = best(lambda: reference.augment(sub_pre, "days", days=days, **kw), 1)
+    t_np, _ = best(stream_np, r)
+    t_c1, nbytes = best(lambda: stream_cpp(1), r)
+    t_c2, _ = best(lambda: stream_cpp(2), r)
+    report(f"days x11, streamed, buffer reused ({args.chunk}/chunk)", t_ref / len(sub), t_np, t_c1, t_c2, nbytes)
+
+
+if __name__ == "__main__":
+    main()
