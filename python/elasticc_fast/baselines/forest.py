@@ -114,7 +114,7 @@ class HierarchicalClassifier:
 
     def predict_proba(self, X: pd.DataFrame | np.ndarray) -> pd.DataFrame:
         """(n, K) marginal ``p(node)`` (product of the conditionals along each path)."""
-        marg = self.tree.marginals(self.conditional_proba(X))
+        marg = path_products(self.tree, self.conditional_proba(X))
         index = X.index if isinstance(X, pd.DataFrame) else None
         return pd.DataFrame(marg, columns=list(self.tree.nodes), index=index)
 
@@ -129,9 +129,20 @@ class HierarchicalClassifier:
                             X.index if isinstance(X, pd.DataFrame) else None)
 
 
+def path_products(tree: Tree, conditionals: np.ndarray) -> np.ndarray:
+    """(n, K) ``p(node | parent)`` -> (n, K) ``p(node)``, multiplied down the tree in node order
+    (parents precede children). Exact zeros stay zero (no log space: forests give hard zeros)."""
+    cond = np.asarray(conditionals, dtype=np.float64)
+    marg = np.empty_like(cond)
+    marg[:, 0] = 1.0
+    for i, p in enumerate(tree.parents[1:], start=1):
+        marg[:, i] = marg[:, p] * cond[:, i]
+    return marg
+
+
 def alerce_style(tree: Tree, conditionals: np.ndarray, index=None) -> dict[str, pd.DataFrame]:
     """(n, K) conditionals -> {"probabilities": leaves, "top": level 1, branch name: its children}."""
-    marg = tree.marginals(conditionals)
+    marg = path_products(tree, conditionals)
     leaves = list(tree.leaves)
     out = {"probabilities": pd.DataFrame(marg[:, leaves], columns=[tree.nodes[i] for i in leaves], index=index)}
     for node, kids in enumerate(tree.children):
