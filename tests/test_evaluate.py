@@ -96,3 +96,11 @@ def test_no_labels_is_an_error():
     b.static = b.static.drop(["model"])
     with pytest.raises(ValueError, match="no labels"):
         ev_mod.evaluate(CountingClassifier(), b)
+
+
+def test_chunked_prediction_gives_the_same_scores():
+    whole = ev_mod.evaluate(CountingClassifier(), _batch(), days=(1, 8))
+    chunked = ev_mod.evaluate(CountingClassifier(), _batch(), days=(1, 8), chunk_size=2)
+    for w in (1, 8, "full"):
+        for level in whole.levels:
+            np.testing.assert_array_equal(whole.scores[w][level].confusion, chunked.scores[w][level].confusion)

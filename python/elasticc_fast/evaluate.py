@@ -160,12 +160,28 @@ def _preprocess_options(classifier) -> dict:
     return {"trigger": trig if isinstance(trig, str) else "first_detection"}
 
 
+def predict_in_chunks(classifier, batch: LightCurveBatch, chunk_size: int = 16384) -> np.ndarray:
+    """(n, K) float64 marginal probabilities of every object of ``batch``, in batch order, computed
+    ``chunk_size`` objects at a time (bounded memory); NaN rows for objects the model's
+    preprocessing drops (no detection). Works with repeated ids (rows are matched by position)."""
+    out = np.full((len(batch), len(classifier.tree)), np.nan)
+    for start in range(0, len(batch), chunk_size):
+        part = batch[start:start + chunk_size]
+        tagged = LightCurveBatch(mjd=part.mjd, band=part.band, flux=part.flux, flux_err=part.flux_err,
+                                 flag=part.flag, offsets=part.offsets, ids=np.arange(len(part)),
+                                 static=part.static)
+        probs = classifier.predict_proba(tagged)
+        out[start:start + len(part)] = probs.reindex(np.arange(len(part))).to_numpy(dtype=np.float64)
+    return out
+
+
 def evaluate(classifier, batch: LightCurveBatch, *, days: Sequence[int] = DEFAULT_DAYS,
-             leaves: np.ndarray | None = None) -> Evaluation:
+             leaves: np.ndarray | None = None, chunk_size: int = 16384) -> Evaluation:
     """Score ``classifier`` (an :class:`elasticc_fast.Classifier`) on ``batch`` with ORACLE's protocol.
 
     ``leaves``: true leaf node indices (default :func:`true_leaves`). Unlabelled objects and
-    objects without a detection are left out (counted in the result).
+    objects without a detection are left out (counted in the result). ``chunk_size`` objects are
+    classified at a time.
     """
     from .progress import progress
 
@@ -187,9 +203,6 @@ def evaluate(classifier, batch: LightCurveBatch, *, days: Sequence[int] = DEFAUL
         raise ValueError("evaluate: no labelled object with a detection")
     idx = np.flatnonzero(usable)
     sub = batch.take(idx)
-    # positional ids: predict_proba indexes rows by object id, and ids may repeat (alerts)
-    sub = LightCurveBatch(mjd=sub.mjd, band=sub.band, flux=sub.flux, flux_err=sub.flux_err, flag=sub.flag,
-                          offsets=sub.offsets, ids=np.arange(len(sub)), static=sub.static)
     trig, truth = trig[idx], leaves[idx]
     levels = _level_nodes(tree)
     true_at = {name: tree.ancestor_at(truth, k + 1) if name != "leaf" else truth
@@ -198,8 +211,7 @@ def evaluate(classifier, batch: LightCurveBatch, *, days: Sequence[int] = DEFAUL
     scores: dict[Any, dict[str, metrics.Scores]] = {}
     for window in progress([*days, FULL], desc="evaluate", unit="window"):
         view = sub if window == FULL else truncate(sub, trig, float(window))
-        probs = classifier.predict_proba(view)
-        p = probs.reindex(np.arange(len(sub))).to_numpy(dtype=np.float64)
+        p = predict_in_chunks(classifier, view, chunk_size)
         if np.isnan(p).any():
             raise RuntimeError(f"evaluate: the classifier returned no probabilities for "
                                f"{int(np.isnan(p).any(axis=1).sum())} objects at window {window}")

@@ -43,16 +43,11 @@ def register(subparsers) -> argparse.ArgumentParser:
 def predict_table(clf, batch):
     """(n, K) marginal probabilities of every object of ``batch`` in batch order (NaN rows for
     objects the model's preprocessing drops: no detection) as a DataFrame with a RangeIndex."""
-    import numpy as np
+    import pandas as pd
 
-    from ..batch import LightCurveBatch
+    from ..evaluate import predict_in_chunks
 
-    # positional ids: predict_proba indexes rows by object id, and alert ids may repeat
-    tagged = LightCurveBatch(mjd=batch.mjd, band=batch.band, flux=batch.flux, flux_err=batch.flux_err,
-                             flag=batch.flag, offsets=batch.offsets, ids=np.arange(len(batch)),
-                             static=batch.static)
-    probs = clf.predict_proba(tagged)
-    return probs.reindex(np.arange(len(batch)))
+    return pd.DataFrame(predict_in_chunks(clf, batch), columns=list(clf.tree.nodes))
 
 
 def _leaf_columns(probs, tree):

@@ -310,7 +310,7 @@ def alerts_table(raw: pa.Table, *, source_name: str = "<table>") -> pa.Table:
     bad = np.flatnonzero(pts["band"] < 0)
     if bad.size:
         i = bad[0]
-        names = pa.concat_arrays([p["band_raw"] for p in parts if "band_raw" in p]).cast(pa.string())
+        names = pa.concat_arrays([p["band_raw"].cast(pa.string()) for p in parts if "band_raw" in p])
         raise AlertError(f"{source_name}: alert {alert_ids[pts['parent'][i]]}: unknown filterName "
                          f"{names[int(i)].as_py()!r} (expected one of {BANDS})")
     bad = np.flatnonzero(~np.isfinite(pts["mjd"]))
