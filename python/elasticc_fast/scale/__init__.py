@@ -1,0 +1,1 @@
+"""Scaling past one machine (filled in below)."""
