@@ -146,6 +146,17 @@ def test_power_series_matches_direct_sum(fb, ratios):
     np.testing.assert_allclose(fgmc._log_sum_1p(r, k), direct, rtol=1e-12, atol=1e-300)
 
 
+@settings(max_examples=25, deadline=None)
+@given(n_classes=st.integers(1, 4), n_trig=st.integers(1, 200), seed=st.integers(0, 2**31),
+       scale=st.floats(1e-6, 0.2))
+def test_multiclass_series_matches_direct_sum(n_classes, n_trig, seed, scale):
+    rng = np.random.default_rng(seed)
+    y = rng.uniform(0, scale, (30, n_classes))
+    v = np.exp(rng.normal(-1, 2.5, (n_classes, n_trig)))
+    direct = np.log1p(y @ v).sum(axis=1)
+    np.testing.assert_allclose(fgmc._log_sum_1p_multi(y, v), direct, rtol=1e-11, atol=1e-280)
+
+
 def test_one_class_general_path_equals_fast_path():
     rng = np.random.default_rng(1)
     fb = np.exp(rng.normal(-3, 3, 500))

@@ -32,7 +32,8 @@ nodes in theta (f = sin(theta)**2, smooth for both priors) integrate it to doubl
 Speed (``"p-astro"`` method): in the two-component model the log-likelihood depends on L_A / L_T only, through
 S(r) = sum_j log(1 + r K_j). For the many triggers with small r K_j we use the power sums
 P_k = sum_j K_j**k once (S = sum_k (-1)**(k+1) r**k P_k / k, truncated below double-precision
-rounding) and evaluate the few large terms directly: O(N) work instead of O(N x 400).
+rounding) and evaluate the few large terms directly: O(N) work instead of O(N x 400). With up
+to three astrophysical classes the same holds with multivariate moments (``_log_sum_1p_multi``).
 """
 from __future__ import annotations
 
@@ -110,9 +111,12 @@ def p_astro_from_counts(bayes_factor, mean_counts: dict[str, float],
 
 
 def _log_sum_1p(ratios: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """S(r) = sum_j log(1 + r K_j) for every r in ``ratios`` (power-sum series + direct tail)."""
-    r_max = float(np.max(ratios)) if ratios.size else 0.0
-    small = k * r_max <= _SERIES_X_MAX
+    """S(r) = sum_j log(1 + r K_j) for every r in ``ratios`` (power-sum series + direct tail).
+
+    Terms with |r K_j| <= 1/4 for every r go through the series; requires 1 + r K_j > 0.
+    """
+    r_max = float(np.max(np.abs(ratios))) if ratios.size else 0.0
+    small = np.abs(k) * r_max <= _SERIES_X_MAX
     ks = k[small]
     powers = np.empty(_SERIES_TERMS)
     pw = np.ones_like(ks)
@@ -125,6 +129,55 @@ def _log_sum_1p(ratios: np.ndarray, k: np.ndarray) -> np.ndarray:
     big = k[~small]
     if big.size:
         out = out + np.log1p(ratios[:, None] * big[None, :]).sum(axis=1)
+    return out
+
+
+_MULTI_X_MAX = 0.1       # multi-class series: |x| <= 0.1 ...
+_MULTI_TERMS = 17        # ... and 17 orders: 0.1**18 / 18 < 1e-19
+
+
+def _log_sum_1p_multi(y: np.ndarray, v: np.ndarray, chunk: int = 4_000_000) -> np.ndarray:
+    """sum_j log(1 + sum_a y[g, a] v[a, j]) for every row g of ``y`` (y, v >= 0).
+
+    For up to three classes, triggers with x <= 0.1 at every node use the multivariate series
+    sum_k (-1)**(k+1)/k sum_{|alpha|=k} multinomial(k; alpha) y**alpha M_alpha with the
+    moments M_alpha = sum_j prod_a v[a, j]**alpha_a (computed once, as matrix products);
+    the others are summed directly.
+    """
+    from math import factorial
+
+    n_g, n_c = y.shape
+    out = np.zeros(n_g)
+    small = np.zeros(v.shape[1], dtype=bool)
+    if 1 <= n_c <= 3:
+        small = (y.max(axis=0) @ v) <= _MULTI_X_MAX
+    if small.any():
+        k = _MULTI_TERMS
+        pv = v[:, small][:, None, :] ** np.arange(k + 1)[None, :, None]      # (C, K+1, Ns)
+        py = y[:, :, None] ** np.arange(k + 1)[None, None, :]               # (G, C, K+1)
+        # moments tensor M[p0, .., p_{C-1}] and the series coefficient of each multi-index
+        prod = pv[0]
+        for a in range(1, n_c - 1):
+            prod = (prod[:, None, :] * pv[a][None, :, :]).reshape(-1, prod.shape[-1])
+        moments = prod @ pv[-1].T if n_c > 1 else prod.sum(axis=1)
+        grids = np.indices((k + 1,) * n_c).reshape(n_c, -1)
+        order = grids.sum(axis=0)
+        fact = np.array([factorial(i) for i in range(k + 1)], dtype=np.float64)
+        coeff = np.zeros(order.size)
+        ok = (order >= 1) & (order <= k)
+        coeff[ok] = ((-1.0) ** (order[ok] + 1) / order[ok] * fact[order[ok]]
+                     / np.prod(fact[grids[:, ok]], axis=0))
+        t = (coeff * moments.reshape(-1)).reshape(k + 1, -1)                 # (K+1, (K+1)**(C-1))
+        a = py[:, 0, :] @ t
+        b = np.ones((n_g, 1))
+        for c in range(1, n_c):
+            b = (b[:, :, None] * py[:, c, None, :]).reshape(n_g, -1)
+        out += (a * b).sum(axis=1)
+    big = v[:, ~small]
+    if big.shape[1]:
+        step = max(1, chunk // big.shape[1])
+        for s in range(0, n_g, step):
+            out[s:s + step] += np.log1p(y[s:s + step] @ big).sum(axis=1)
     return out
 
 
@@ -212,8 +265,8 @@ _WINDOW_DROP = 40.0    # integrate until the log-density has fallen this much
 
 
 def _log_f_density(f: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """sum_j log(1 + f d_j) for each f (d_j = K'_j - 1 >= -1)."""
-    return np.log1p(np.multiply.outer(f, d)).sum(axis=-1)
+    """sum_j log(1 + f d_j) for each f (d_j = K'_j - 1 >= -1), via the power-sum series."""
+    return _log_sum_1p(np.atleast_1d(np.asarray(f, dtype=np.float64)), d)
 
 
 def _f_mode(d: np.ndarray) -> float:
@@ -237,7 +290,7 @@ def _f_mode(d: np.ndarray) -> float:
             hi = f
         step = f - g / h if h < 0 else 0.5 * (lo + hi)
         f_new = step if lo < step < hi else 0.5 * (lo + hi)
-        if abs(f_new - f) <= 1e-15 * max(f, 1e-300) or hi - lo < 1e-300:
+        if abs(f_new - f) <= 1e-10 * f or hi - lo <= 1e-12 * hi:  # the mode only centres the window
             return f_new
         f = f_new
     return f
@@ -245,7 +298,10 @@ def _f_mode(d: np.ndarray) -> float:
 
 def _f_window(d: np.ndarray, mode: float) -> tuple[float, float]:
     """[lo, hi] in f outside which the likelihood is below e**-40 of its peak."""
-    peak = _log_f_density(np.array([mode]), d)[0]
+    def density(f):  # one point: a direct sum is cheaper than the power sums
+        return float(np.log1p(f * d).sum())
+
+    peak = density(mode)
     curv = ((d / (1.0 + mode * d)) ** 2).sum()
     step0 = 1.0 / np.sqrt(curv) if curv > 0 else 1.0
     ends = []
@@ -253,7 +309,7 @@ def _f_window(d: np.ndarray, mode: float) -> tuple[float, float]:
         step, edge = step0, mode
         while True:
             trial = min(max(mode + sign * step, 0.0), 1.0)
-            if trial in (0.0, 1.0) or peak - _log_f_density(np.array([trial]), d)[0] > _WINDOW_DROP:
+            if trial in (0.0, 1.0) or peak - density(trial) > _WINDOW_DROP:
                 edge = trial
                 break
             step *= 2.0
@@ -356,13 +412,8 @@ def fit_counts(f_over_b, weights: dict[str, np.ndarray] | None = None, terr_weig
     if len(classes) == 1 and np.all(w_t == 1) and np.all(w[0] == 1):
         ll = _log_sum_1p(nodes[:, 0] / lam_t, fb)          # two-component fast path
     else:
-        ll = np.empty(len(nodes))
         v = w * (fb / w_t)                                   # (C, N)
-        log_wt = np.log(w_t).sum()
-        step = max(1, chunk // n)
-        for s in range(0, len(nodes), step):
-            x = (nodes[s:s + step, :-1] / lam_t[s:s + step, None]) @ v
-            ll[s:s + step] = np.log1p(x).sum(axis=1) + log_wt
+        ll = _log_sum_1p_multi(nodes[:, :-1] / lam_t[:, None], v, chunk) + np.log(w_t).sum()
     # A fixed L_T contributes a constant Poisson factor; a free one sits in the Hermite weight.
     # With the Jeffreys prior, Laguerre(alpha=-1/2) carries L_a**-1/2 of free astrophysical counts.
     logp = ll + logw
