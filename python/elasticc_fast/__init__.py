@@ -26,7 +26,8 @@ _LAZY = {
     "Classifier": "classifier:Classifier",
     "simulate": "sim:simulate",
 }
-_SUBMODULES = {"reference", "taxonomy", "sim", "gw", "io", "nn", "baselines", "scale", "units", "plots"}
+_SUBMODULES = {"reference", "taxonomy", "sim", "gw", "io", "nn", "baselines", "scale", "units", "plots",
+               "metrics", "evaluate"}
 
 __all__ = ["__version__", *_LAZY]
 
