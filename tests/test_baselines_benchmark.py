@@ -1,0 +1,52 @@
+"""``elasticc-fast benchmark ztf-bts`` on a small stratified subset (feature models only: quick)."""
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+
+from elasticc_fast.cli import main
+from elasticc_fast.commands.benchmark import CUTS, markdown
+
+
+def test_help_lists_the_benchmark(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["benchmark", "ztf-bts", "--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert "--quick" in out and "--json" in out and "stratified" in out
+
+
+def test_unknown_model_is_refused(shared_data):
+    assert main(["benchmark", "ztf-bts", "--data", str(shared_data / "ztf_bts"), "--models", "svm"]) == 2
+
+
+def test_missing_data_is_refused(tmp_path):
+    assert main(["benchmark", "ztf-bts", "--data", str(tmp_path)]) == 2
+
+
+def test_small_benchmark_json(shared_data, tmp_path, capsys):
+    out = tmp_path / "bts.json"
+    md = tmp_path / "bts.md"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rc = main(["benchmark", "ztf-bts", "--data", str(shared_data / "ztf_bts"), "--models", "lgbm,hlgbm",
+                   "--max-objects", "160", "--folds", "2", "--quick", "--jobs", "1",
+                   "--json", str(out), "--markdown", str(md)])
+    assert rc == 0
+    res = json.loads(out.read_text())
+    assert res["n_objects"] == 160 and res["folds_run"] == 1 and res["n_evaluated"] == 80
+    assert res["bts_types_set_aside"]["TDE"] == 9
+    cuts = [f"{c:g}" for c in CUTS] + ["full"]
+    assert res["cuts"] == cuts
+    for m in ("lgbm", "hlgbm"):
+        r = res["models"][m]
+        assert list(r["macro_f1"]) == cuts
+        assert all(0.0 <= r["macro_f1"][c] <= 1.0 for c in cuts)
+        assert set(r["per_class_f1"]["full"]) == {"SN Ia", "SN Ib/c", "SN II", "SLSN", "CV/nova"}
+        assert set(r["top_per_class_f1"]["full"]) == {"SN", "SLSN", "CV/nova"}
+        # SN Ia dominates the subset: a trained model separates it well
+        assert r["per_class_f1"]["full"]["SN Ia"] > 0.7
+    assert md.read_text().strip() == markdown(res).strip()
+    assert "| LightGBM (flat) |" in capsys.readouterr().out
