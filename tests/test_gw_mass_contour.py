@@ -63,8 +63,11 @@ def test_fit_spiir_distance_model(shared_data):
     slope = np.cov(x, y, bias=True)[0, 1] / np.var(x)
     assert b1 == pytest.approx(slope, rel=1e-9)
     assert b0 == pytest.approx(y.mean() - slope * x.mean(), rel=1e-9)
-    # SPIIR's coherent effective distances sit further out than PyCBC's: a0 below 1
+    # luminosity distance below the smallest effective distance, as for PyCBC (a0 = 0.749)
     assert 0.5 < a0 < 1.0
+    # the fitted model used as such: SPIIR's own training events classify without NaNs
+    p = mcm.source_probabilities(df.mchirp, df.min_dist, df.cohsnr, a0=a0, b0=b0, b1=b1)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-12)
 
 
 def test_redshift_table_matches_astropy():

@@ -20,6 +20,15 @@ def gw(shared_data):
     return shared_data / "gw"
 
 
+def test_public_names_resolve():
+    import elasticc_fast
+    from elasticc_fast import gw as gw_pkg
+
+    assert elasticc_fast.gw is gw_pkg
+    for name in gw_pkg.__all__:
+        assert callable(getattr(gw_pkg, name)), name
+
+
 def test_real_p_astro_file_validates(gw):
     doc = json.loads((gw / "alert_format" / "updated_RapidPE_RIFT.p_astro.json").read_text())
     pastro.validate_against_schema(doc, gw / "alert_format")
