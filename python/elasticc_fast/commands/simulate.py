@@ -29,6 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--trigger", choices=("pair", "first"), default="pair",
                    help="PHOTFLAG 2048 on the first detection >= 30 min after an earlier one (pair, default) or "
                         "on the first detection (first, as in the real ELAsTiCC2 training files)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="processes, each simulating and writing whole classes (default 1); the files do not "
+                        "depend on it")
     p.add_argument("--list-classes", action="store_true", help="print the classes, models and GENTYPEs and exit")
     return p
 
@@ -43,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         summary = simulate(args.out_dir, objects_per_class=args.objects_per_class, seed=args.seed,
                            classes=args.classes, files_per_model=args.files_per_model, prefix=args.prefix,
-                           trigger_rule=args.trigger)
+                           trigger_rule=args.trigger, workers=args.workers)
     except (ValueError, RuntimeError, OSError) as e:
         print(f"elasticc-fast simulate: error: {e}", file=sys.stderr)
         return 1

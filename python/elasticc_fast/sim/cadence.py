@@ -71,8 +71,8 @@ def _season_nights(rng, ra, ddf):
 
 def _visits(rng, nights, ddf):
     """Visit times and bands for the given nights."""
-    if ddf:  # a sequence of 6-10 visits through several bands, a few minutes apart
-        per_night = rng.integers(6, 11, nights.size)
+    if ddf:  # a sequence of 4-8 visits through several bands, a few minutes apart
+        per_night = rng.integers(4, 9, nights.size)
     else:    # mostly pairs ~33 min apart; some singles; some nights with two pairs
         per_night = rng.choice([1, 2, 3, 4], nights.size, p=[0.15, 0.62, 0.08, 0.15])
     night = np.repeat(nights, per_night)

@@ -1,9 +1,12 @@
 """Draw objects of one class, observe them, keep those the survey would trigger on, write them out."""
 from __future__ import annotations
 
+import functools
 import logging
 import math
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -242,22 +245,50 @@ def _default_files(n: int) -> int:
     return max(1, min(40, math.ceil(n / 2000)))
 
 
+@functools.lru_cache(maxsize=2)
+def _library(seed: int) -> cadence.SurveyLibrary:
+    """The survey library of a seed (the same in every worker process)."""
+    return cadence.build_library(np.random.default_rng(np.random.SeedSequence(seed).spawn(1 + len(CLASSES))[0]))
+
+
+def _class_rng(seed: int, k: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed).spawn(1 + len(CLASSES))[1 + k])
+
+
+def _snids(seed: int, k: int, n: int) -> np.ndarray:
+    """Unique random SNIDs: class ``k`` gets its own slice of one draw without replacement."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 7]))
+    return rng.choice(10 ** 8, size=len(CLASSES) * n, replace=False)[k * n:(k + 1) * n] + 1
+
+
+def _class_job(out: Path, prefix: str, k: int, n: int, seed: int, trigger_rule: str,
+               files_per_model: int | None, compresslevel: int) -> dict:
+    """Simulate and write class ``k``; returns its summary entry (runs in a worker process too)."""
+    spec = CLASSES[k]
+    batch = simulate_class(spec, n, _class_rng(seed, k), _library(seed), trigger_rule)
+    n_files = files_per_model or _default_files(batch.n)
+    _write_model(out, prefix, spec, batch, _snids(seed, k, n), n_files, compresslevel)
+    return {"class": spec.leaf, "gentype": spec.gentype, "n_objects": batch.n, "n_obs": int(batch.offsets[-1]),
+            "n_det": int((batch.phot["PHOTFLAG"] & 4096 > 0).sum()), "files": n_files}
+
+
 def simulate(out_dir: str | Path, objects_per_class: int = 200, seed: int = 0,
              classes: Iterable[str] | None = None, files_per_model: int | None = None,
              prefix: str = "ELASTICC2_TRAIN_02", trigger_rule: str = "pair", compresslevel: int = 1,
-             show_progress: bool | None = None) -> dict:
+             workers: int = 1, show_progress: bool | None = None) -> dict:
     """Simulate an ELAsTiCC2-format training set: one folder of SNANA FITS per class model.
 
     Parameters
     ----------
     out_dir: folder that receives ``<prefix>_<MODEL>/`` folders.
     objects_per_class: objects written per class (all pass the trigger and the grizY cut).
-    seed: seeds everything; the same seed and arguments give byte-identical files.
+    seed: seeds everything; the same seed and arguments give byte-identical files (whatever ``workers``).
     classes: ORACLE leaf names or model names (default: all 19, see ``CLASS_NAMES``).
     files_per_model: HEAD/PHOT pairs per model (default about 2,000 objects per pair, at most 40).
     trigger_rule: "pair" (PHOTFLAG 2048 on the second detection >= 30 min after the first) or
         "first" (on the first detection, as in the real ELAsTiCC2 training files).
     compresslevel: gzip level of the ``.FITS.gz`` files (1 is fast; 6 is gzip's default).
+    workers: processes, each simulating and writing whole classes (1: in this process).
 
     Returns a summary dict: ``{"out_dir", "seed", "classes": {model: {...}}, "n_objects", "n_obs", "seconds"}``.
     """
@@ -267,33 +298,36 @@ def simulate(out_dir: str | Path, objects_per_class: int = 200, seed: int = 0,
     specs = [get_class(c) for c in classes] if classes is not None else list(CLASSES)
     if objects_per_class < 1:
         raise ValueError(f"objects_per_class must be >= 1, not {objects_per_class}")
+    if trigger_rule not in ("pair", "first"):
+        raise ValueError(f"trigger_rule must be 'pair' or 'first', not {trigger_rule!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    root = np.random.SeedSequence(seed)
-    children = root.spawn(len(CLASSES) + 1)
-    lib = cadence.build_library(np.random.default_rng(children[0]))
-    class_seeds = children[1:]
-    id_rng = np.random.default_rng(np.random.SeedSequence([seed, 7]))
-    snids = id_rng.choice(10 ** 8, size=len(CLASSES) * objects_per_class, replace=False) + 1
+    jobs = [(out, prefix, CLASSES.index(s), objects_per_class, seed, trigger_rule, files_per_model, compresslevel)
+            for s in dict.fromkeys(specs)]
     summary: dict = {"out_dir": str(out), "seed": seed, "classes": {}, "n_objects": 0, "n_obs": 0}
-    bar = progress(specs, desc="simulate", unit="class", enabled=show_progress)
-    for spec in bar:
-        k = CLASSES.index(spec)
-        rng = np.random.default_rng(class_seeds[k])
-        batch = simulate_class(spec, objects_per_class, rng, lib, trigger_rule)
-        ids = snids[k * objects_per_class:(k + 1) * objects_per_class]
-        n_files = files_per_model or _default_files(batch.n)
-        _write_model(out, prefix, spec, batch, ids, n_files, compresslevel)
-        n_obs = int(batch.offsets[-1])
-        summary["classes"][spec.model] = {"class": spec.leaf, "gentype": spec.gentype, "n_objects": batch.n,
-                                          "n_obs": n_obs, "n_det": int((batch.phot["PHOTFLAG"] & 4096 > 0).sum()),
-                                          "files": n_files}
-        summary["n_objects"] += batch.n
-        summary["n_obs"] += n_obs
-        log.debug("%s: %d objects, %d observations", spec.model, batch.n, n_obs)
+    bar = progress(total=len(jobs), desc="simulate", unit="class", enabled=show_progress)
+    if workers > 1 and len(jobs) > 1:
+        ctx = multiprocessing.get_context("spawn")  # safe with threads (JAX) in the parent
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
+            futures = {pool.submit(_class_job, *job): CLASSES[job[2]] for job in jobs}
+            results = {}
+            for fut in as_completed(futures):
+                results[futures[fut].model] = fut.result()
+                bar.update(1)
+        entries = [(CLASSES[j[2]].model, results[CLASSES[j[2]].model]) for j in jobs]
+    else:
+        entries = []
+        for job in jobs:
+            entries.append((CLASSES[job[2]].model, _class_job(*job)))
+            bar.update(1)
+    bar.close()
+    for model, entry in entries:
+        summary["classes"][model] = entry
+        summary["n_objects"] += entry["n_objects"]
+        summary["n_obs"] += entry["n_obs"]
     summary["seconds"] = time.perf_counter() - t_start
     log.info("simulated %d objects (%d observations) of %d classes in %.1f s into %s", summary["n_objects"],
-             summary["n_obs"], len(specs), summary["seconds"], out)
+             summary["n_obs"], len(jobs), summary["seconds"], out)
     return summary
 
 

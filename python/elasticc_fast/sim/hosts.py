@@ -20,7 +20,7 @@ _ICRS_TO_GAL = np.array([
 ])
 _QUANTILE_Z = np.array([-2.6, -1.2816, -0.8416, -0.5244, -0.2533, 0.0, 0.2533, 0.5244, 0.8416, 1.2816, 3.5])
 _HOST_COLOURS = np.array([1.8, 0.6, 0.0, -0.3, -0.5, -0.6])  # m_b - m_r of a typical host
-DDF_FRACTION = 0.03
+DDF_FRACTION = 0.01
 
 
 def _unit(ra, dec):
@@ -44,7 +44,7 @@ def galactic_to_equatorial(l, b):
 
 def draw_positions(rng: np.random.Generator, n: int, galactic: bool, bulge: bool = False):
     """(ra, dec, in_ddf) in the LSST footprint (Dec < +12): isotropic away from the Galactic plane
-    for extragalactic sources (3 % inside a deep-drilling field), concentrated to the plane (and to
+    for extragalactic sources (1 % inside a deep-drilling field), concentrated to the plane (and to
     the bulge for microlensing) for Galactic ones."""
     ra, dec = np.empty(n), np.empty(n)
     todo = np.arange(n)

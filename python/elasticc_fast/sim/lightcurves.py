@@ -129,31 +129,36 @@ def agn_mean_flux(p: dict) -> np.ndarray:
     return mag_to_fluxcal(p["M"][:, None] + p["mu"][:, None] + ext) * z1 * (lam / _LAMBDA_REF) ** 0.5 * lyman
 
 
-def damped_random_walk(rng: np.random.Generator, mjd, offsets, tau, sigma) -> np.ndarray:
+def damped_random_walk(rng: np.random.Generator, mjd, offsets, tau, sigma, group: int = 256) -> np.ndarray:
     """Ornstein-Uhlenbeck (damped random walk) values at sorted times, one process per object.
 
-    x_i = sum_k b_k e_k exp(-(t_i - t_k) / tau) is computed as a cumulative sum in a padded
-    (objects x points) array, so there is no loop over observations; t is taken relative to each
-    object's first point so the exponentials stay finite for tau >= 2 days.
+    x_i = sum_k b_k e_k exp(-(t_i - t_k) / tau) is computed as a cumulative sum along a padded
+    (objects x points) array, so there is no loop over observations; objects are processed in groups
+    of similar length to keep the padding small, and t is taken relative to each object's first point
+    so the exponentials stay finite (tau >= 2 days).
     """
-    n = len(offsets) - 1
     lengths = np.diff(offsets)
-    width = int(lengths.max(initial=1))
-    obj = np.repeat(np.arange(n), lengths)
-    pos = np.arange(len(mjd)) - offsets[obj]
-    t = np.zeros((n, width))
-    t[obj, pos] = mjd - mjd[offsets[:-1]][obj]
-    mask = np.zeros((n, width), bool)
-    mask[obj, pos] = True
-    tau2 = np.maximum(tau, 2.0)[:, None]
-    dt = np.diff(t, axis=1, prepend=0.0)
-    # innovation scale: stationary sigma at the first point, sigma sqrt(1 - e^{-2 dt / tau}) after
-    b = sigma[:, None] * np.sqrt(-np.expm1(-2.0 * np.maximum(dt, 0.0) / tau2))
-    b[:, 0] = sigma
-    eps = rng.standard_normal((n, width)) * mask
-    scale = np.minimum(t / tau2, 700.0)
-    acc = np.cumsum(b * eps * np.exp(scale), axis=1)
-    return (acc * np.exp(-scale))[obj, pos]
+    out = np.empty(len(mjd))
+    eps_all = rng.standard_normal(len(mjd))
+    order = np.argsort(lengths, kind="stable")
+    for start in range(0, len(order), group):  # groups of objects, not observations
+        objs = order[start:start + group]
+        lens = lengths[objs]
+        width = int(lens.max(initial=0))
+        if width == 0:
+            continue
+        pos = np.arange(width)[None, :]
+        mask = pos < lens[:, None]
+        idx = np.where(mask, offsets[objs][:, None] + pos, 0)
+        t = np.where(mask, mjd[idx] - mjd[idx[:, :1]], 0.0)
+        tau2 = np.maximum(tau[objs], 2.0)[:, None]
+        dt = np.diff(t, axis=1, prepend=0.0)
+        b = sigma[objs][:, None] * np.sqrt(-np.expm1(-2.0 * np.maximum(dt, 0.0) / tau2))
+        b[:, 0] = sigma[objs]  # stationary start
+        scale = np.minimum(t / tau2, 700.0)
+        x = np.cumsum(b * np.where(mask, eps_all[idx], 0.0) * np.exp(scale), axis=1) * np.exp(-scale)
+        out[idx[mask]] = x[mask]
+    return out
 
 
 def agn_flux(p: dict, obj, mjd, band, offsets, rng) -> tuple[np.ndarray, np.ndarray]:

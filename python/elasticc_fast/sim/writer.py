@@ -215,9 +215,9 @@ DUMP_VARNAMES = ["CID", "LIBID", "SIM_SEARCHEFF_MASK", "GENTYPE", "NON1A_INDEX",
                  "MU", "LENSDMU", "PEAKMJD", "MJD_DETECT_FIRST", "MJD_DETECT_LAST", "DTSEASON_PEAK",
                  "PEAKMAG_u", "PEAKMAG_g", "PEAKMAG_r", "PEAKMAG_i", "PEAKMAG_z", "PEAKMAG_Y", "SNRMAX",
                  "SNRMAX2", "SNRMAX3", "NOBS", "NOBS_SATURATE"]
-_DUMP_FMT = {"CID": "{:d}", "LIBID": "{:d}", "SIM_SEARCHEFF_MASK": "{:d}", "GENTYPE": "{:d}",
-             "NON1A_INDEX": "{:d}", "GALID": "{:d}", "NOBS": "{:d}", "NOBS_SATURATE": "{:d}", "RA": "{:.6f}",
-             "DEC": "{:.6f}", "PEAKMJD": "{:.3f}", "MJD_DETECT_FIRST": "{:.3f}", "MJD_DETECT_LAST": "{:.3f}"}
+_DUMP_FMT = {"CID": "%d", "LIBID": "%d", "SIM_SEARCHEFF_MASK": "%d", "GENTYPE": "%d", "NON1A_INDEX": "%d",
+             "GALID": "%d", "NOBS": "%d", "NOBS_SATURATE": "%d", "RA": "%.6f", "DEC": "%.6f", "PEAKMJD": "%.3f",
+             "MJD_DETECT_FIRST": "%.3f", "MJD_DETECT_LAST": "%.3f"}
 
 
 def write_dump(path: Path, values: dict[str, np.ndarray], model: str) -> None:
@@ -226,12 +226,11 @@ def write_dump(path: Path, values: dict[str, np.ndarray], model: str) -> None:
              "#  PRESCALE:  1 ", "#  SELECTION: Pass Trigger + Cuts", "",
              "VARNAMES:  " + " ".join(DUMP_VARNAMES), ""]
     n = len(values["CID"])
-    cols = []
-    for name in DUMP_VARNAMES:
-        fmt = _DUMP_FMT.get(name, "{:.5e}")
-        v = np.asarray(values[name])
-        cols.append([fmt.format(int(x) if fmt == "{:d}" else float(x)) for x in v])
-    lines += ["SN:  " + " ".join(row) for row in zip(*cols)] if n else []
+    if n:
+        fmt = "SN:  " + " ".join(_DUMP_FMT.get(name, "%.5e") for name in DUMP_VARNAMES)
+        cols = [np.asarray(values[name]).astype(np.int64 if _DUMP_FMT.get(name) == "%d" else np.float64).tolist()
+                for name in DUMP_VARNAMES]
+        lines += [fmt % row for row in zip(*cols)]  # one format call per object
     with atomic_path(path) as tmp:
         tmp.write_text("\n".join(lines) + "\n")
 
