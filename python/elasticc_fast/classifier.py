@@ -212,23 +212,26 @@ class Classifier:
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
-        """Write the model folder (``model.json`` + Orbax ``params``), atomically."""
+        """Write ``path/params`` (Orbax) then ``path/model.json`` (written last: its presence marks a
+        complete model); each is written under a temporary name and renamed. Other files in
+        ``path`` (e.g. ``training/`` checkpoints) are kept."""
         import orbax.checkpoint as ocp
         from flax import nnx
 
         self._check_fitted()
         path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
         meta = {"format": _FORMAT, "elasticc_fast_version": __version__, "tree": self.tree.to_dict(),
                 "config": json.loads(self.config.to_json()), "static_norm": self._norm.to_dict(),
                 "feature_names": list(self.feature_names), "static_names": list(self.static_names),
                 "n_features": self._n_features(), "history": self.history, "best_epoch": self.best_epoch}
         params = nnx.to_pure_dict(nnx.state(self._model, nnx.Param))
-        with atomic_path(path) as tmp:
-            tmp.mkdir()
-            (tmp / "model.json").write_text(json.dumps(meta, indent=1))
+        with atomic_path(path / "params") as tmp:
             with ocp.StandardCheckpointer() as ckptr:
-                ckptr.save((tmp / "params").resolve(), params)
+                ckptr.save(tmp.resolve(), params)
                 ckptr.wait_until_finished()
+        with atomic_path(path / "model.json") as tmp:
+            tmp.write_text(json.dumps(meta, indent=1))
         log.info("saved classifier to %s", path)
         return path
 

@@ -27,6 +27,8 @@ class TrainConfig:
     max_per_class: int | None = None  #: cap on training objects per leaf (random subset)
     val_fraction: float = 0.2         #: objects per leaf held out for validation (when no val set)
     patience: int = 8                 #: stop after this many epochs without a better validation loss
+    time_limit_s: float | None = None  #: stop after the epoch that passes this wall time (seconds);
+    #: makes the number of epochs depend on the machine, so results are then not reproducible
     seed: int = 0                     #: initialisation, split, shuffling and windows
     max_length: int = 256             #: points per window at most (augment's ``max_length``)
     buckets: tuple[int, ...] = (16, 32, 64, 128, 256)  #: padded lengths compiled (shapes reused)

@@ -95,6 +95,8 @@ class FitResult:
     static_names: tuple[str, ...]
     history: list[dict] = field(default_factory=list)
     best_epoch: int = -1
+    n_train: int = 0          #: training objects (after the per-class cap)
+    n_val_windows: int = 0    #: validation windows
 
 
 # ------------------------------------------------------------------------------- windows per epoch
@@ -302,8 +304,13 @@ def fit(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainConfig =
 
     bar = progress(range(start, config.epochs), total=config.epochs, initial=start, desc="train",
                    unit="epoch", enabled=show_progress)
+    t_start = time.perf_counter()
     for epoch in bar:
         if best["bad"] >= config.patience:
+            log.info("early stop after epoch %d: no better validation loss in %d epochs", epoch - 1, config.patience)
+            break
+        if config.time_limit_s is not None and time.perf_counter() - t_start > config.time_limit_s:
+            log.info("stopping before epoch %d: time limit of %.0f s reached", epoch, config.time_limit_s)
             break
         t0 = time.perf_counter()
         w = first if epoch == 0 else Windows.of(make(config.seed * 100_003 + epoch), labels)
@@ -342,7 +349,8 @@ def fit(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainConfig =
     best_rec = [r for r in history if r["epoch"] == best["epoch"]]
     if best_rec:
         log.info("best epoch %d: %s", best["epoch"], json.dumps(best_rec[0]))
-    return FitResult(model, norm, config, tree, first.feature_names, first.static_names, history, best["epoch"])
+    return FitResult(model, norm, config, tree, first.feature_names, first.static_names, history, best["epoch"],
+                     n_train=len(tr_obj), n_val_windows=0 if val_w is None else len(val_w))
 
 
 def _object_leaf(w: Windows) -> np.ndarray:

@@ -1,0 +1,88 @@
+"""``elasticc-fast train``: train the hierarchical classifier on converted Parquet files."""
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+NAME = "train"
+ORDER = 40
+log = logging.getLogger("elasticc_fast.train")
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        NAME, help="train the hierarchical classifier on converted Parquet",
+        description="Train a hierarchical classifier (ORACLE's taxonomy) on the Parquet files written by "
+                    "`elasticc-fast convert` (one file per model; the `model` column gives the class). "
+                    "Every epoch draws fresh random prefix windows of each light curve; a validation split "
+                    "per class drives early stopping. Checkpoints go to MODEL_DIR/training/ (resume with "
+                    "--resume); the final model to MODEL_DIR (load it with elasticc_fast.Classifier.load).")
+    p.add_argument("parquet_dir", type=Path, metavar="PARQUET_DIR", help="folder of converted *.parquet files")
+    p.add_argument("--out", type=Path, required=True, metavar="MODEL_DIR", help="output model folder")
+    p.add_argument("--arch", choices=("gru", "transformer"), default="gru",
+                   help="gru: ORACLE's recurrent model (default); transformer: ATAT-style time-modulated attention")
+    p.add_argument("--epochs", type=int, default=None, help="maximum epochs (default 40)")
+    p.add_argument("--batch-size", type=int, default=None, help="windows per step (default 128)")
+    p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 2e-3)")
+    p.add_argument("--max-per-class", type=int, default=None, help="cap on training objects per class")
+    p.add_argument("--val-fraction", type=float, default=None, help="objects per class held out (default 0.2)")
+    p.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs (default 8)")
+    p.add_argument("--max-length", type=int, default=None, help="points per window at most (default 256)")
+    p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                   help="stop after the epoch that passes this wall time (not reproducible across machines)")
+    p.add_argument("--seed", type=int, default=None, help="seed of initialisation, split, windows (default 0)")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoints in MODEL_DIR/training")
+    p.add_argument("--trigger", choices=("first_detection", "photflag"), default="first_detection",
+                   help="trigger used by preprocessing (default first_detection)")
+    return p
+
+
+def read_parquet_dir(folder: Path):
+    """All ``*.parquet`` files of ``folder`` as one table (schemas unified; missing columns null)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    files = sorted(folder.glob("*.parquet"))
+    if not files:
+        raise FileNotFoundError(f"{folder}: no *.parquet files (write them with `elasticc-fast convert`)")
+    tables = []
+    for f in files:
+        t = pq.read_table(f)
+        if "model" not in t.column_names:
+            raise ValueError(f"{f}: no 'model' column (was it written by `elasticc-fast convert`?)")
+        tables.append(t)
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+def run(args: argparse.Namespace) -> int:
+    import time
+
+    from ..batch import LightCurveBatch
+    from ..classifier import Classifier
+    from ..nn import TrainConfig
+    from ..taxonomy import leaf_for_model
+
+    logging.getLogger("absl").setLevel(logging.WARNING)  # Orbax logs every file it writes
+    overrides = {k: v for k, v in {
+        "arch": args.arch, "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr,
+        "max_per_class": args.max_per_class, "val_fraction": args.val_fraction, "patience": args.patience,
+        "max_length": args.max_length, "seed": args.seed, "time_limit_s": args.time_limit}.items() if v is not None}
+    config = TrainConfig(preprocess={"trigger": args.trigger}).replace(**overrides)
+    t0 = time.perf_counter()
+    table = read_parquet_dir(args.parquet_dir)
+    for m in set(table.column("model").to_pylist()):
+        try:
+            leaf_for_model(m)
+        except KeyError as e:
+            raise SystemExit(f"elasticc-fast train: {args.parquet_dir}: {e.args[0]}")
+    batch = LightCurveBatch.from_arrow(table)
+    log.info("read %d objects from %s in %.1f s", len(batch), args.parquet_dir, time.perf_counter() - t0)
+    clf = Classifier(config=config)
+    clf.fit(batch, out_dir=args.out / "training", resume=args.resume)
+    clf.save(args.out)
+    best = next((h for h in clf.history if h["epoch"] == clf.best_epoch), {})
+    print(f"model written to {args.out} ({len(clf.history)} epochs in {time.perf_counter() - t0:.0f} s; "
+          f"best epoch {clf.best_epoch}: val_loss {best.get('val_loss', float('nan')):.4f}, "
+          f"val leaf macro-F1 {best.get('val_f1', float('nan')):.3f})")
+    return 0
