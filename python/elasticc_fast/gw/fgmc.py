@@ -37,7 +37,7 @@ to three astrophysical classes the same holds with multivariate moments (``_log_
 """
 from __future__ import annotations
 
-import itertools
+import functools
 import logging
 from dataclasses import dataclass, field
 
@@ -238,25 +238,31 @@ class CountsPosterior:
         return pd.DataFrame(dict(zip([*self.classes, TERRESTRIAL], out)), index=idx)
 
 
-def _grid(free: list[str], n_free_astro: int, n_trig: int, prior: str, terr_shift: float, n_nodes: int):
-    """Quadrature nodes and log weights per free count (p-astro's Laguerre / Hermite rules)."""
+@functools.lru_cache(maxsize=8)
+def _rules(n_nodes: int, prior: str):
+    """Gauss-(generalised) Laguerre and Gauss-Hermite nodes and log weights."""
     from scipy.special import roots_genlaguerre, roots_hermite
 
-    alpha = -0.5 if prior == "jeffreys" else 0.0
-    lag_x, lag_w = roots_genlaguerre(n_nodes, alpha)
+    lag_x, lag_w = roots_genlaguerre(n_nodes, -0.5 if prior == "jeffreys" else 0.0)
     her_x, her_w = roots_hermite(n_nodes)
+    return lag_x, np.log(lag_w), her_x, np.log(her_w)
+
+
+def _grid(free: list[str], prior: str, terr_shift: float, n_nodes: int):
+    """Quadrature nodes and log weights per free count (p-astro's Laguerre / Hermite rules)."""
+    lag_x, lag_lw, her_x, her_lw = _rules(n_nodes, prior)
     axes = []
     for key in free:
         if key == TERRESTRIAL:
             lam = her_x * np.sqrt(2 * terr_shift) + terr_shift
-            logw = np.log(her_w) + 0.5 * np.log(2 * terr_shift)
+            logw = her_lw + 0.5 * np.log(2 * terr_shift)
             if prior == "jeffreys":
                 logw = logw - 0.5 * np.log(lam)
             axes.append((lam, logw))
         else:
-            axes.append((lag_x, np.log(lag_w)))
-    lams = np.array(list(itertools.product(*[a[0] for a in axes]))).reshape(-1, len(free))
-    logw = np.array(list(itertools.product(*[a[1] for a in axes]))).reshape(-1, len(free)).sum(axis=1)
+            axes.append((lag_x, lag_lw))
+    lams = np.stack([g.ravel() for g in np.meshgrid(*[a[0] for a in axes], indexing="ij")], axis=1)
+    logw = sum(g.ravel() for g in np.meshgrid(*[a[1] for a in axes], indexing="ij"))
     return lams, logw
 
 
@@ -341,12 +347,10 @@ def _fit_exact(fb: np.ndarray, w: np.ndarray, w_t: np.ndarray, classes: list[str
 
 def _outer_node_mass(post: CountsPosterior, free: list[str], n_nodes: int) -> float:
     """Posterior mass on the largest Laguerre node of any free astrophysical count."""
-    from scipy.special import roots_genlaguerre
-
-    top = roots_genlaguerre(n_nodes, -0.5 if post.prior == "jeffreys" else 0.0)[0].max()
+    top = _rules(n_nodes, post.prior)[0].max()
     p = np.exp(post.log_weight)
     cols = [i for i, c in enumerate(post.classes) if c in free]
-    return max((float(p[np.isclose(post.nodes[:, i], top)].sum()) for i in cols), default=0.0)
+    return max((float(p[post.nodes[:, i] == top].sum()) for i in cols), default=0.0)
 
 
 def fit_counts(f_over_b, weights: dict[str, np.ndarray] | None = None, terr_weight=None, *,
@@ -404,7 +408,7 @@ def fit_counts(f_over_b, weights: dict[str, np.ndarray] | None = None, terr_weig
     free = [k for k in keys if k not in fixed]
     if not free:
         raise ValueError("every count is fixed: nothing to fit")
-    lams, logw = _grid(free, len(free), n, prior, float(n), n_nodes)
+    lams, logw = _grid(free, prior, float(n), n_nodes)
     nodes = np.empty((len(lams), len(keys)))
     for i, k in enumerate(keys):
         nodes[:, i] = lams[:, free.index(k)] if k in free else fixed[k]
