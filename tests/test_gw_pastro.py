@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 
 from elasticc_fast.cli import main

@@ -12,7 +12,7 @@ import logging
 import math
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -76,10 +76,7 @@ def validate_against_schema(doc: dict, schema_dir: str | os.PathLike) -> None:
     schema_dir = Path(schema_dir)
     alert = _alert_with(doc)
     schema = json.loads((schema_dir / "igwn.alerts.Alert.schema.json").read_text())
-    for key in ("event", "external_coinc"):  # use only the fields the schema declares
-        if key not in schema.get("properties", {}):
-            alert.pop(key, None)
-    alert = {k: v for k, v in alert.items() if k in schema.get("properties", alert)}
+    alert = {k: v for k, v in alert.items() if k in schema.get("properties", alert)}  # declared fields only
     try:
         jsonschema.validate(alert, schema)
     except jsonschema.ValidationError as e:
@@ -128,14 +125,6 @@ class ClassifyConfig:
     far_star: float = 3e-4     # Hz, FAR threshold of the SNR/FAR density model
     snr_star: float = 8.5
     mean_counts: dict = field(default_factory=dict)   # {"Astro": ..., "Terrestrial": ...}
-
-
-def _pick(table: pa.Table, *names: str) -> np.ndarray:
-    for n in names:
-        if n in table.column_names:
-            col = table.column(n).to_numpy(zero_copy_only=False)
-            return np.asarray(col, dtype=np.float64)
-    raise KeyError(f"trigger table has none of the columns {names}")
 
 
 def trigger_inputs(table: pa.Table) -> dict[str, np.ndarray]:
@@ -212,19 +201,14 @@ def write_products(probs, out_dir: str | os.PathLike, schema_dir: str | os.PathL
             doc = {c: float(rec[c]) for c in classes}
             stem = re.sub(r"\.xml(\.gz)?$", "", str(rec.get("file", "trigger")))
             name = f"{stem}.{rec.get('trigger_index', i)}.p_astro.json"
-            where = f"{name}"
             if schema_dir is not None:
                 try:
                     validate_against_schema(doc, schema_dir)
                 except PAstroError as e:
-                    raise PAstroError(f"{where}: {e}") from e
+                    raise PAstroError(f"{name}: {e}") from e
             else:
-                check_p_astro(doc, where)
+                check_p_astro(doc, name)
             (tmp / name).write_text(json.dumps(doc, indent=4) + "\n")
         probs.to_parquet(tmp / "p_astro.parquet", index=False)
     log.info("wrote %d p_astro.json files and p_astro.parquet to %s", len(probs), out_dir)
     return out_dir
-
-
-def config_dict(config: ClassifyConfig) -> dict:
-    return asdict(config)
