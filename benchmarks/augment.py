@@ -32,14 +32,22 @@ from elasticc_fast.preprocess import preprocess
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "elasticc2_train_sample"
 
 
-def best(fn, repeats: int) -> tuple[float, object]:
-    """Fastest of ``repeats`` runs (seconds) and the last result."""
+CPU_RATIO: dict[str, float] = {}
+
+
+def best(fn, repeats: int, tag: str | None = None) -> tuple[float, object]:
+    """Fastest of ``repeats`` runs (wall seconds) and the last result; with ``tag``, also record
+    the process CPU seconds / wall seconds of that run (how many cores it kept busy)."""
     times, out = [], None
     for _ in range(repeats):
         out = None
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         out = fn()
-        times.append(time.perf_counter() - t)
+        wall, cpu = time.perf_counter() - t, time.process_time() - c
+        if not times or wall < min(times):
+            if tag:
+                CPU_RATIO[tag] = cpu / wall
+        times.append(wall)
     return min(times), out
 
 
@@ -95,7 +103,8 @@ def main() -> None:
     base = load_sample()
     reps = -(-args.objects // len(base))
     raw = base.take(np.tile(np.arange(len(base)), reps)[:args.objects])
-    print(f"objects: {len(raw):,} ({len(base)} real ones replicated), observations: {raw.n_obs:,}")
+    print(f"objects: {len(raw):,} ({len(base)} real ones replicated), observations: {raw.n_obs:,}; "
+          f"load average at start: {os.getloadavg()[0]:.1f}")
     r = args.repeats
     sub = raw[: args.reference_objects]
 
@@ -108,6 +117,8 @@ def main() -> None:
         if t_ref_per_obj is not None:
             t_ref = t_ref_per_obj * n
             line += f", cpp-1t vs reference {t_ref / t_c1:7.0f}x (reference {t_ref:.0f} s extrapolated)"
+        if name in CPU_RATIO:
+            line += f" | cores busy (CPU s / wall s) 2t: {CPU_RATIO[name]:.2f}"
         if x_bytes:
             line += f" | x {x_bytes / 1e9:.2f} GB: {x_bytes / t_c1 / 1e9:.2f} GB/s (1t), {x_bytes / t_c2 / 1e9:.2f} GB/s (2t)"
         print(line, flush=True)
@@ -117,7 +128,7 @@ def main() -> None:
     t_ref, _ = best(lambda: reference.preprocess(sub), 1)
     t_np, pre_np = best(lambda: npa.preprocess(raw), r)
     t_c1, pre = best(lambda: preprocess(raw, threads=1), r)
-    t_c2, _ = best(lambda: preprocess(raw, threads=2), r)
+    t_c2, _ = best(lambda: preprocess(raw, threads=2), r, "preprocess (window)")
     assert np.array_equal(pre.mjd, pre_np.mjd) and np.array_equal(pre.offsets, pre_np.offsets)
     report("preprocess (window)", t_ref / len(sub), t_np, t_c1, t_c2, None)
 
@@ -128,7 +139,7 @@ def main() -> None:
     t_np, (x_np, _, _) = best(lambda: npa.augment_x(pre, "fraction", seed=1), r)
     del x_np
     t_c1, res = best(lambda: augment(pre, "fraction", threads=1, **kw), r)
-    t_c2, res = best(lambda: augment(pre, "fraction", threads=2, **kw), r)
+    t_c2, res = best(lambda: augment(pre, "fraction", threads=2, **kw), r, f"augment fraction (T={pre.lengths.max()})")
     x_np, _, _ = npa.augment_x(pre, "fraction", seed=1)
     assert np.array_equal(res.x, x_np)
     nbytes = res.x.nbytes
@@ -139,7 +150,8 @@ def main() -> None:
     t_ref, _ = best(lambda: reference.augment(reference.preprocess(sub), "fraction", **kw), 1)
     t_np, _ = best(lambda: npa.augment_x(npa.preprocess(raw), "fraction", seed=1), r)
     t_c1, _ = best(lambda: augment(preprocess(raw, threads=1), "fraction", threads=1, **kw), r)
-    t_c2, _ = best(lambda: augment(preprocess(raw, threads=2), "fraction", threads=2, **kw), r)
+    t_c2, _ = best(lambda: augment(preprocess(raw, threads=2), "fraction", threads=2, **kw), r,
+                   "end to end (preprocess + fraction)")
     report("end to end (preprocess + fraction)", t_ref / len(sub), t_np, t_c1, t_c2, None)
 
     # --- evaluation windows (11 per object), streamed in chunks so only one chunk's x lives
@@ -160,7 +172,7 @@ def main() -> None:
     t_ref, _ = best(lambda: reference.augment(sub_pre, "days", days=days, **kw), 1)
     t_np, _ = best(stream_np, r)
     t_c1, nbytes = best(lambda: stream_cpp(1), r)
-    t_c2, _ = best(lambda: stream_cpp(2), r)
+    t_c2, _ = best(lambda: stream_cpp(2), r, f"days x11, streamed, buffer reused ({args.chunk}/chunk)")
     report(f"days x11, streamed, buffer reused ({args.chunk}/chunk)", t_ref / len(sub), t_np, t_c1, t_c2, nbytes)
 
 

@@ -31,7 +31,7 @@ def assert_same_batch(a: LightCurveBatch, b: LightCurveBatch) -> None:
     np.testing.assert_array_equal(a.labels, b.labels)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(batch=batches(), trigger=st.sampled_from(["first_detection", "photflag"]),
        history=st.sampled_from(["window", "all"]), threads=st.integers(1, 3))
 def test_cpp_matches_reference_on_random_curves(batch, trigger, history, threads):

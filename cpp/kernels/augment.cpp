@@ -66,11 +66,11 @@ void point_features(const LightCurves& lc, int64_t obj, double t0, const Feature
     for (int64_t p = from; p < to; ++p) {
         const int64_t i = base + p;
         float* r = cache + p * F;
-        r[0] = static_cast<float>((lc.mjd[i] - t0) / f.time_scale);
+        r[0] = narrow((lc.mjd[i] - t0) / f.time_scale);
         r[1] = (lc.flag[i] & kDetection) ? 1.0f : 0.0f;
         const double fl = lc.flux[i], fe = lc.flux_err[i];
-        r[2] = static_cast<float>(f.asinh ? std::asinh(fl) : fl / f.flux_divisor);
-        r[3] = static_cast<float>(f.asinh ? std::asinh(fe) : fe / f.flux_divisor);
+        r[2] = narrow(f.asinh ? std::asinh(fl) : fl / f.flux_divisor);
+        r[3] = narrow(f.asinh ? std::asinh(fe) : fe / f.flux_divisor);
         const unsigned b = lc.band[i];
         if (b >= kNumBands)
             throw std::invalid_argument("band index " + std::to_string(b) + " of object " +

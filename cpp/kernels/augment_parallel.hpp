@@ -2,12 +2,20 @@
 // Ranges are contiguous and chosen from the data only, so results never depend on the thread count.
 #pragma once
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <exception>
 #include <thread>
 #include <vector>
 
 namespace ef {
+
+// double -> float as the hardware rounds it (what NumPy does), without the undefined behaviour of
+// a C++ cast of a value beyond float's range: those round to +-inf.
+inline float narrow(double v) {
+    if (std::fabs(v) >= 0x1.ffffffp+127) return std::copysign(HUGE_VALF, v);
+    return static_cast<float>(v);
+}
 
 // Number of worker threads: `requested` if > 0, else the hardware concurrency; never more than `items`.
 inline int resolve_threads(int requested, int64_t items) {

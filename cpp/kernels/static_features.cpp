@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "augment_parallel.hpp"
+
 namespace ef {
 namespace {
 
@@ -27,7 +29,7 @@ void static_features(const double* values, int64_t n, int64_t k, const double* r
             const double v = values[i * k + j];
             bool missing = std::isnan(v);
             for (int s = 0; s < spec.n_sentinels && !missing; ++s) missing = (v == spec.sentinels[s]);
-            r[j] = static_cast<float>(missing ? spec.missing : v);
+            r[j] = narrow(missing ? spec.missing : v);
         }
         if (!spec.flags) continue;
         double v[3], c[3];

@@ -25,7 +25,7 @@ magnitudes AB) with SNANA sentinels (-9, -99, -999, -9999, 999) and NaN/null map
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -68,7 +68,6 @@ class AugmentedBatch:
     static_names: list[str]
     days: np.ndarray | None = None
     n_dropped: int = 0
-    extra: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.lengths)
