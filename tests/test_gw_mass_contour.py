@@ -134,5 +134,7 @@ def test_vectorised_edges_and_shapes():
     two = mcm.source_probabilities([2.0], [[np.nan, 400.0, 0.0]], [10.0])
     one = mcm.source_probabilities([2.0], [400.0], [10.0])
     pd.testing.assert_frame_equal(two, one)
+    nan = mcm.source_probabilities([np.nan, 3.0], [100.0, 100.0], [10.0, 10.0])
+    assert nan.loc[0].isna().all() and nan.loc[1].sum() == pytest.approx(1.0)
     with pytest.raises(ValueError, match="one row per trigger"):
         mcm.source_probabilities([1.0, 2.0], [100.0], [10.0, 11.0])

@@ -82,10 +82,15 @@ def _antiderivative(u: np.ndarray) -> np.ndarray:
 
 def _area_under_curve(mchirp: np.ndarray, m1_lo: np.ndarray, m1_hi: np.ndarray) -> np.ndarray:
     """Integral of m2(m1) over m1 in [m1_lo, m1_hi] along the curve of chirp mass ``mchirp``."""
-    m2_lo = other_component(mchirp, m1_lo)
-    m2_hi = other_component(mchirp, m1_hi)
-    g = _antiderivative(m2_hi / (m1_hi + m2_hi)) - _antiderivative(m2_lo / (m1_lo + m2_lo))
-    return np.where(m1_hi == m1_lo, 0.0, mchirp * mchirp * g)
+    out = np.zeros(np.broadcast(mchirp, m1_lo, m1_hi).shape)
+    nz = m1_hi != m1_lo  # most regions miss most bands (limits clipped together): skip them
+    if not nz.any():
+        return out
+    mc, lo, hi = mchirp[nz], m1_lo[nz], m1_hi[nz]
+    m2_lo = other_component(mc, lo)
+    m2_hi = other_component(mc, hi)
+    out[nz] = mc * mc * (_antiderivative(m2_hi / (hi + m2_hi)) - _antiderivative(m2_lo / (lo + m2_lo)))
+    return out
 
 
 def region_area(mc_lo: np.ndarray, mc_hi: np.ndarray, upper: float | str, lower: float,
@@ -190,16 +195,20 @@ def source_probabilities(mchirp, eff_distance, snr, *, a0: float = PYCBC_A0, b0:
     if not (mc.shape == snr.shape == d.shape):
         raise ValueError(f"mchirp {mc.shape}, eff_distance {d.shape} and snr {snr.shape} must have one row per trigger")
     z, mc_src, mc_err = source_mchirp(mc, d, snr, a0=a0, b0=b0, b1=b1, m0=m0, cosmology=cosmology)
-    areas = class_areas(mc_src, mc_err, limits, mass_gap)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        total = sum(areas.values())
-        probs = {k: v / total for k, v in areas.items()}
     # outside the plane's chirp-mass range the answer is certain (PyCBC's shortcut)
     all_bbh = mc > limits.max_m1 / _TWO_FIFTH * (1.0 + z)
     all_bns = ~all_bbh & (mc < limits.min_m2 / _TWO_FIFTH * (1.0 + z))
-    for k in probs:
-        probs[k] = np.where(all_bbh, float(k == "BBH"), np.where(all_bns, float(k == "BNS"), probs[k]))
-    bad = ~np.isfinite(total) & ~all_bbh & ~all_bns
+    rest = ~(all_bbh | all_bns)
+    areas = class_areas(mc_src[rest], mc_err[rest], limits, mass_gap)
+    total = np.full(mc.shape, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total[rest] = sum(areas.values())
+        probs = {}
+        for k, v in areas.items():
+            p = np.where(all_bbh, float(k == "BBH"), float(k == "BNS"))
+            p[rest] = v / total[rest]
+            probs[k] = p
+    bad = ~np.isfinite(total) & rest
     if np.any(bad):
         log.warning("%d trigger(s) with invalid inputs (non-finite mass, distance or SNR): NaN probabilities",
                     int(bad.sum()))
