@@ -56,6 +56,9 @@ def test_classify_combines_mass_contour_and_p_astro(gw):
     assert row["file"] == "coinc_G5351.xml"
     with pytest.raises(ValueError, match="mean counts"):
         pastro.classify(table)
+    no_far = table.drop_columns([c for c in table.column_names if "far" in c or "false_alarm" in c])
+    with pytest.raises(ValueError, match=r"without a positive far, e.g. \['coinc_G5351.xml#0'\]"):
+        pastro.classify(no_far, pastro.ClassifyConfig(mean_counts=COUNTS))
 
 
 def test_write_products_validated_and_atomic(gw, tmp_path):
@@ -85,6 +88,7 @@ def test_evaluation_report(gw):
 
 
 def test_cli_extract_classify_evaluate(gw, tmp_path, capsys):
+    assert main(["gw"]) == 2   # no step: help and usage error
     with pytest.raises(SystemExit) as e:
         main(["gw", "--help"])
     assert e.value.code == 0

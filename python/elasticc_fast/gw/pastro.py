@@ -166,6 +166,12 @@ def classify(table: pa.Table, config: ClassifyConfig = ClassifyConfig()):
     import pandas as pd
 
     x = trigger_inputs(table)
+    for key in ("mchirp", "snr", "far"):
+        bad = ~np.isfinite(x[key])
+        if bad.any():
+            names = table.column("file").to_pylist() if "file" in table.column_names else ["?"] * table.num_rows
+            where = [f"{names[i]}#{i}" for i in np.flatnonzero(bad)[:5]]
+            raise ValueError(f"{int(bad.sum())} trigger(s) without a positive {key}, e.g. {where}")
     if not config.mean_counts:
         raise ValueError("classify needs mean counts: ClassifyConfig(mean_counts={'Astro': ..., 'Terrestrial': ...})")
     mc = mass_contour.source_probabilities(x["mchirp"], x["eff_distance"], x["snr"], a0=config.a0,
