@@ -140,6 +140,8 @@ class ShardInfo:
 class _NpyRows:
     """Rows ``[start, start + count)`` of a C-ordered ``.npy`` file by ``os.pread`` (no memory map)."""
 
+    __slots__ = ("path", "shape", "dtype", "offset", "row_bytes", "fd")
+
     def __init__(self, path: Path):
         with open(path, "rb") as f:
             version = np.lib.format.read_magic(f)

@@ -9,7 +9,8 @@ block boundaries shift by a random offset every epoch), the blocks of all shards
 together and dealt into batches. Shards are row-shuffled when written, so a batch mixes
 ``batch_size / block_rows`` random pieces of the dataset. A thread reads the blocks with
 ``pread`` into fresh arrays and keeps at most ``prefetch`` batches ready: memory is bounded by
-about ``prefetch + 2`` batches whatever the size of the dataset, and reading overlaps training.
+about ``prefetch + 3`` batches (plus the epoch's plan, 12 bytes per block, and ~1 kB per open shard file) whatever the size of
+the dataset, and reading overlaps training.
 
 Every batch has ``batch_size`` rows (the last one of an epoch is padded with rows of weight 0,
 length 1, label 0, unless ``drop_last``) and T = the shards' T, or with ``buckets`` the
@@ -113,25 +114,33 @@ class ShardStream:
 
     # ---------------------------------------------------------------- the plan of an epoch
     def blocks(self, epoch: int) -> np.ndarray:
-        """(n_blocks, 3) int64 rows (shard, start, count) in the order they are dealt."""
+        """(n_blocks, 3) int32 rows (shard, start, count) in the order they are dealt."""
         rng = np.random.default_rng([self.seed, int(epoch)])
-        parts = []
-        for si, s in enumerate(self.dataset.shards):
-            if s.n == 0:
+        b = self.block_rows
+        sizes = [s.n for s in self.dataset.shards]
+        shifts = [int(rng.integers(b)) if self.shuffle and b > 1 else 0 for _ in sizes]
+        counts = [(-(-(n - sh) // b) + (sh > 0)) if n > sh else (1 if n else 0) for n, sh in zip(sizes, shifts)]
+        plan = np.empty((sum(counts), 3), np.int32)
+        pos = 0
+        for si, (n, sh, k) in enumerate(zip(sizes, shifts, counts)):
+            if k == 0:
                 continue
-            b = self.block_rows
-            shift = int(rng.integers(b)) if self.shuffle and b > 1 else 0
-            starts = np.concatenate([[0], np.arange(shift or b, s.n, b)]) if s.n > (shift or b) else np.zeros(1, np.int64)
-            stops = np.append(starts[1:], s.n)
-            parts.append(np.stack([np.full(len(starts), si), starts, stops - starts], axis=1))
-        blocks = np.concatenate(parts).astype(np.int64) if parts else np.zeros((0, 3), np.int64)
-        return blocks[rng.permutation(len(blocks))] if self.shuffle else blocks
+            starts = np.concatenate([[0], np.arange(sh, n, b)]) if sh > 0 else np.arange(0, n, b)
+            starts = starts[:k]
+            plan[pos:pos + k, 0] = si
+            plan[pos:pos + k, 1] = starts
+            plan[pos:pos + k, 2] = np.append(starts[1:], n) - starts
+            pos += k
+        if self.shuffle:
+            rng.shuffle(plan, axis=0)
+        return plan
 
     def _batches(self, blocks: np.ndarray) -> Iterator[list[tuple[int, int, int]]]:
         """Segments (shard, start, count) of each global batch, blocks split where needed."""
         cur: list[tuple[int, int, int]] = []
         room = self.batch_size
-        for si, start, count in blocks.tolist():
+        for row in blocks:  # row by row: a Python list of the whole plan would grow with the dataset
+            si, start, count = int(row[0]), int(row[1]), int(row[2])
             while count:
                 k = min(count, room)
                 cur.append((si, start, k))

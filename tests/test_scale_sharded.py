@@ -1,0 +1,80 @@
+"""Data-parallel training (jax.sharding) on 2 host CPU devices equals training on 1 device.
+
+XLA_FLAGS=--xla_force_host_platform_device_count=2 must be set before JAX starts, so the
+comparison runs in a fresh Python process."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+
+SCRIPT = textwrap.dedent('''
+    import json, sys
+    from pathlib import Path
+    import jax
+    import numpy as np
+    from elasticc_fast.nn import TrainConfig
+    from elasticc_fast.scale import (ShardStream, fit_stream, global_batch, make_mesh, open_shards,
+                                     write_manifest, write_shard)
+    from elasticc_fast.taxonomy import ORACLE_TREE
+
+    root = Path(sys.argv[1])
+    rng = np.random.default_rng(0)
+    leaves = np.asarray(ORACLE_TREE.leaves)[[0, 3, 7]]
+    metas = {}
+    for k in range(3):
+        n, t = 40, 12
+        lengths = rng.integers(1, t + 1, n).astype(np.int32)
+        x = rng.normal(size=(n, t, 5)).astype(np.float32) * (np.arange(t)[None, :, None] < lengths[:, None, None])
+        metas[f"s{k}"] = write_shard(root / "shards" / f"s{k}", x=x, lengths=lengths,
+                                     static=rng.normal(size=(n, 4)).astype(np.float32),
+                                     label=rng.choice(leaves, n), source=np.arange(n) + 100 * k,
+                                     t_end=np.zeros(n))
+    write_manifest(root, metas, {"tree": ORACLE_TREE.to_dict()})
+    ds = open_shards(root)
+    assert len(jax.devices()) == 2, jax.devices()
+    mesh2, mesh1 = make_mesh(), make_mesh(jax.devices()[:1])
+
+    # the batch really is split: each device holds half of the rows
+    b = next(iter(ShardStream(ds, 16)))
+    xg = global_batch(b, mesh2)[0]
+    shard_rows = sorted(s.data.shape[0] for s in xg.addressable_shards)
+
+    cfg = TrainConfig(epochs=3, batch_size=16, hidden=8, max_length=12, buckets=(12,), val_fraction=0.0,
+                      learning_rate=5e-3, seed=1)
+    out = {"shard_rows": shard_rows, "devices": [len(mesh2.devices.ravel()), len(mesh1.devices.ravel())]}
+    for name, mesh in (("two", mesh2), ("one", mesh1)):
+        res = fit_stream(ds, ORACLE_TREE, cfg, mesh=mesh)
+        from flax import nnx
+        params = jax.tree.leaves(nnx.state(res.model, nnx.Param))
+        out[name] = {"loss": [h["loss"] for h in res.history],
+                     "params": [np.asarray(p).ravel().tolist() for p in params]}
+    print("RESULT" + json.dumps(out))
+''')
+
+
+def test_two_devices_train_like_one(tmp_path):
+    env = dict(os.environ)
+    env.update(XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu",
+               PYTHONPATH=os.pathsep.join([str(REPO / "python"), env.get("PYTHONPATH", "")]))
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT"))
+    out = json.loads(line[len("RESULT"):])
+    assert out["devices"] == [2, 1]
+    assert out["shard_rows"] == [8, 8]
+    two, one = out["two"], out["one"]
+    assert len(two["loss"]) == len(one["loss"]) == 3
+    np.testing.assert_allclose(two["loss"], one["loss"], rtol=1e-5)
+    assert two["loss"][-1] < two["loss"][0]  # it did learn something
+    assert len(two["params"]) == len(one["params"]) > 0
+    for a, b in zip(two["params"], one["params"]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
