@@ -50,14 +50,14 @@ Dwarf Novae    ``dwarf_nova``  quiescent r U(19, 24.5); outbursts every logU(15,
 uLens          ``paczynski``   source r U(17, 23), G/K colours; blend fraction U(0.1, 1); u0 U(0.01, 1);
                                tE logN(ln 25 d, 0.7); achromatic Paczynski magnification
 Cepheid        ``pulsator``    P logU(2, 60) d; r amplitude U(0.3, 0.9) mag; sawtooth (3 harmonics);
-                               mean r U(14, 21)
+                               mean r U(15.5, 21.5)
 RR Lyrae       ``pulsator``    75 % RRab P N(0.57, 0.07) d amplitude U(0.5, 1.1); 25 % RRc P N(0.32,
-                               0.04) d amplitude U(0.2, 0.5), near-sinusoidal; mean r U(15.5, 21.5)
+                               0.04) d amplitude U(0.2, 0.5), near-sinusoidal; mean r U(16, 21.5)
 Delta Scuti    ``pulsator``    P logU(0.03, 0.25) d; r amplitude logU(0.02, 0.5) mag; two modes
-                               (P1/P0 = 0.773, 30 % amplitude); mean r U(14.5, 21)
+                               (P1/P0 = 0.773, 30 % amplitude); mean r U(15.5, 21.5)
 EB             ``eclipsing``   P logU(0.25, 20) d; primary depth U(0.1, 1.0) mag; secondary U(0.05, 1)
                                x primary (deeper in red); eclipse width 0.03-0.1 in phase;
-                               ellipsoidal U(0, 0.1) for P < 2 d; mean r U(14.5, 21.5)
+                               ellipsoidal U(0, 0.1) for P < 2 d; mean r U(15.5, 21.5)
 =============  ==============  ===========================================================================
 
 Pulsator amplitudes scale with band as (u, g, r, i, z, Y) = (1.5, 1.3, 1, 0.8, 0.7, 0.6) x r. Galactic
@@ -222,15 +222,15 @@ def _sample_ulens(spec, rng, n):
 def _sample_pulsator(spec, rng, n):
     if spec.leaf == "Cepheid":
         period, amp = _loguniform(rng, 2.0, 60.0, n), rng.uniform(0.3, 0.9, n)
-        mag, harm, mode2 = rng.uniform(14.0, 21.0, n), np.full(n, 0.6), np.zeros(n)
+        mag, harm, mode2 = rng.uniform(15.5, 21.5, n), np.full(n, 0.6), np.zeros(n)
     elif spec.leaf == "RR Lyrae":
         ab = rng.random(n) < 0.75
         period = np.where(ab, rng.normal(0.57, 0.07, n), rng.normal(0.32, 0.04, n)).clip(0.2, 1.0)
         amp = np.where(ab, rng.uniform(0.5, 1.1, n), rng.uniform(0.2, 0.5, n))
-        mag, harm, mode2 = rng.uniform(15.5, 21.5, n), np.where(ab, 0.7, 0.15), np.zeros(n)
+        mag, harm, mode2 = rng.uniform(16.0, 21.5, n), np.where(ab, 0.7, 0.15), np.zeros(n)
     else:  # Delta Scuti
         period, amp = _loguniform(rng, 0.03, 0.25, n), _loguniform(rng, 0.02, 0.5, n)
-        mag, harm, mode2 = rng.uniform(14.5, 21.0, n), np.full(n, 0.2), np.full(n, 0.3)
+        mag, harm, mode2 = rng.uniform(15.5, 21.5, n), np.full(n, 0.2), np.full(n, 0.3)
     return {"mag_r": mag, "kind": np.full(n, 3.0), "period": period, "amp": amp, "harm": harm,
             "mode2": mode2, "phase0": rng.random(n)}
 
@@ -238,7 +238,7 @@ def _sample_pulsator(spec, rng, n):
 def _sample_eclipsing(spec, rng, n):
     period = _loguniform(rng, 0.25, 20.0, n)
     d1 = rng.uniform(0.1, 1.0, n)
-    return {"mag_r": rng.uniform(14.5, 21.5, n), "kind": np.full(n, 4.0), "period": period,
+    return {"mag_r": rng.uniform(15.5, 21.5, n), "kind": np.full(n, 4.0), "period": period,
             "depth1": d1, "depth2": d1 * rng.uniform(0.05, 1.0, n),
             "width": np.clip(0.1 * period ** -0.3, 0.03, 0.1) * rng.uniform(0.8, 1.2, n),
             "ellip": np.where(period < 2.0, rng.uniform(0.0, 0.1, n), 0.0), "phase0": rng.random(n)}

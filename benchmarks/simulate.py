@@ -1,0 +1,76 @@
+"""Speed of the built-in simulator: objects per second for a 100,000-object ELAsTiCC2-like set.
+
+    PYTHONPATH=python python benchmarks/simulate.py [--objects 100000] [--workers 2] [--out /tmp/x]
+
+Reports wall time, CPU time (this process and its workers) and the load average, because the
+machine may be shared. Baseline: SNANA itself, from the STAT_SUMMARY of the real ELAsTiCC2 sample's
+README files (objects generated and written per CPU minute, with full SED models and a host
+library; ../shared/data): a reference for scale, not the same physics.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import re
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "python"))
+SAMPLE = REPO.parent / "shared" / "data" / "elasticc2_train_sample"
+
+
+def snana_rates() -> list[tuple[str, int, int, float]]:
+    """(model, generated, written, CPU minutes) from the real READMEs' STAT_SUMMARY, if present."""
+    rows = []
+    for readme in sorted(SAMPLE.glob("*/*.README")):
+        m = re.search(r"- TOTAL\s+(\d+)\s+(\d+)\s+\d+\s+([\d.]+)", readme.read_text())
+        if m:
+            rows.append((readme.stem.split("1percent_")[-1], int(m[1]), int(m[2]), float(m[3])))
+    return rows
+
+
+def cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--objects", type=int, default=100_000, help="total objects (split over 19 classes)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default=None, help="output folder (default: a temporary folder, removed)")
+    args = ap.parse_args()
+
+    from elasticc_fast.sim import CLASSES, simulate
+
+    per_class = math.ceil(args.objects / len(CLASSES))
+    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="sim_bench_"))
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"load average before {os.getloadavg()[0]:.1f}; python {platform.python_version()}")
+    cpu0, t0 = cpu_seconds(), time.perf_counter()
+    summary = simulate(out, objects_per_class=per_class, seed=args.seed, workers=args.workers)
+    wall, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    n = summary["n_objects"]
+    print(f"elasticc_fast.sim: {n} objects, {summary['n_obs']} observations, {size / 1e6:.0f} MB gzipped, "
+          f"workers={args.workers}: wall {wall:.1f} s ({n / wall:.0f} objects/s), CPU {cpu:.1f} s "
+          f"({n / cpu:.0f} objects per CPU-second); load average after {os.getloadavg()[0]:.1f}")
+    for model, gen, written, minutes in snana_rates():
+        cpu_s = minutes * 60
+        print(f"SNANA baseline {model}: {gen} generated, {written} written in {cpu_s:.0f} CPU-s "
+              f"({written / cpu_s:.2f} written/CPU-s; ours is {n / cpu / (written / cpu_s):.0f}x)")
+    if not args.out:
+        shutil.rmtree(out)
+
+
+if __name__ == "__main__":
+    main()
