@@ -64,16 +64,29 @@ struct OutColumn {
     size_t used = 0;
 };
 
-std::vector<OutColumn> allocate(const ef::FitsTable& t, size_t n) {
+// Rows of one table that go into the output, back to back with the other parts' rows.
+struct Part {
+    const ef::FitsTable* table;
+    const int64_t* rows;  // nullptr: all rows in order
+    size_t n;
+};
+
+// Outputs sized for all parts; the parts share the first part's column names and kinds.
+std::vector<OutColumn> allocate(const std::vector<Part>& parts) {
+    const ef::FitsTable& t0 = *parts.at(0).table;
+    size_t n = 0;
+    for (const Part& p : parts) n += p.n;
     std::vector<OutColumn> out;
-    out.reserve(t.columns.size());
-    for (size_t c = 0; c < t.columns.size(); ++c) {
-        const ef::FitsColumn& fc = t.columns[c];
+    out.reserve(t0.columns.size());
+    for (size_t c = 0; c < t0.columns.size(); ++c) {
+        const ef::FitsColumn& fc = t0.columns[c];
         OutColumn o;
         o.col = c;
         if (fc.kind == ef::Kind::String) {
+            size_t chars = 0;
+            for (const Part& p : parts) chars += p.n * static_cast<size_t>(p.table->columns[c].width);
             o.offsets = py::array_t<int32_t>(static_cast<py::ssize_t>(n + 1));
-            o.values = py::array_t<uint8_t>(static_cast<py::ssize_t>(n * static_cast<size_t>(fc.width)));
+            o.values = py::array_t<uint8_t>(static_cast<py::ssize_t>(chars));
         } else {
             const char* dt = fc.kind == ef::Kind::Bool ? "int8" : ef::kind_name(fc.kind);
             o.values = py::array(py::dtype(dt), std::vector<py::ssize_t>{static_cast<py::ssize_t>(n)});
@@ -84,18 +97,32 @@ std::vector<OutColumn> allocate(const ef::FitsTable& t, size_t n) {
 }
 
 // Runs without the GIL: only raw pointers captured before the release are touched.
-void fill(const ef::FitsTable& t, std::vector<OutColumn>& out, const int64_t* rows, size_t n,
-          const std::vector<void*>& vptr, const std::vector<int32_t*>& optr) {
+void fill(const std::vector<Part>& parts, std::vector<OutColumn>& out, const std::vector<void*>& vptr,
+          const std::vector<int32_t*>& optr) {
     for (size_t k = 0; k < out.size(); ++k) {
-        const ef::FitsColumn& fc = t.columns[out[k].col];
-        if (fc.kind == ef::Kind::String)
-            out[k].used = ef::gather_strings(t, out[k].col, rows, n, optr[k], static_cast<uint8_t*>(vptr[k]));
-        else
-            ef::gather_numeric(t, out[k].col, rows, n, vptr[k]);
+        const size_t col = out[k].col;
+        const ef::Kind kind = parts[0].table->columns[col].kind;
+        size_t row0 = 0, used = 0;
+        for (const Part& p : parts) {
+            if (kind == ef::Kind::String) {
+                if (used > static_cast<size_t>(INT32_MAX)) throw ef::FormatError("string column exceeds 2 GiB");
+                int32_t* off = optr[k] + row0;
+                const int32_t base = static_cast<int32_t>(used);
+                size_t u = ef::gather_strings(*p.table, col, p.rows, p.n, off, static_cast<uint8_t*>(vptr[k]) + used);
+                if (used + u > static_cast<size_t>(INT32_MAX)) throw ef::FormatError("string column exceeds 2 GiB");
+                for (size_t i = 0; i <= p.n; ++i) off[i] += base;
+                used += u;
+            } else {
+                const size_t size = ef::kind_size(kind);
+                ef::gather_numeric(*p.table, col, p.rows, p.n, static_cast<uint8_t*>(vptr[k]) + row0 * size);
+            }
+            row0 += p.n;
+        }
+        out[k].used = used;
     }
 }
 
-py::list to_python(const ef::FitsTable& t, std::vector<OutColumn>& out, const int64_t* rows, size_t n) {
+py::list to_python(const std::vector<Part>& parts, std::vector<OutColumn>& out) {
     std::vector<void*> vptr;
     std::vector<int32_t*> optr;
     for (auto& o : out) {
@@ -104,11 +131,12 @@ py::list to_python(const ef::FitsTable& t, std::vector<OutColumn>& out, const in
     }
     {
         py::gil_scoped_release nogil;
-        fill(t, out, rows, n, vptr, optr);
+        fill(parts, out, vptr, optr);
     }
+    const ef::FitsTable& t0 = *parts[0].table;
     py::list cols;
     for (auto& o : out) {
-        const ef::FitsColumn& fc = t.columns[o.col];
+        const ef::FitsColumn& fc = t0.columns[o.col];
         py::object data;
         if (fc.kind == ef::Kind::String)
             data = py::make_tuple(o.offsets, o.values[py::slice(0, static_cast<py::ssize_t>(o.used), 1)]);
@@ -117,6 +145,19 @@ py::list to_python(const ef::FitsTable& t, std::vector<OutColumn>& out, const in
         cols.append(py::make_tuple(fc.name, ef::kind_name(fc.kind), fc.tform, data));
     }
     return cols;
+}
+
+py::list columns_of(const std::vector<Part>& parts) {
+    auto out = allocate(parts);
+    return to_python(parts, out);
+}
+
+// Same column names and kinds (string widths may differ): the condition to concatenate tables.
+bool same_columns(const ef::FitsTable& a, const ef::FitsTable& b) {
+    if (a.columns.size() != b.columns.size()) return false;
+    for (size_t i = 0; i < a.columns.size(); ++i)
+        if (a.columns[i].name != b.columns[i].name || a.columns[i].kind != b.columns[i].kind) return false;
+    return true;
 }
 
 py::list describe_columns(const ef::FitsTable& t) {
@@ -132,9 +173,7 @@ py::tuple read_fits_table(const py::object& source, const py::object& name) {
         py::gil_scoped_release nogil;
         t = std::make_unique<ef::FitsTable>(read_source(s, true));
     }
-    size_t n = static_cast<size_t>(t->n_rows);
-    auto out = allocate(*t, n);
-    return py::make_tuple(t->n_rows, to_python(*t, out, nullptr, n));
+    return py::make_tuple(t->n_rows, columns_of({Part{t.get(), nullptr, static_cast<size_t>(t->n_rows)}}));
 }
 
 py::tuple read_fits_header(const py::object& source, const py::object& name) {
@@ -147,29 +186,119 @@ py::tuple read_fits_header(const py::object& source, const py::object& name) {
     return py::make_tuple(t->n_rows, describe_columns(*t));
 }
 
+ef::PhotLayout parse_layout(const std::string& layout) {
+    if (layout == "pointers") return ef::PhotLayout::Pointers;
+    if (layout == "separators") return ef::PhotLayout::Separators;
+    throw py::value_error("layout must be 'pointers' or 'separators', got '" + layout + "'");
+}
+
+// Reads pairs (GIL released) and returns their objects back to back.
+py::tuple snana_output(const std::vector<std::unique_ptr<ef::SnanaPair>>& pairs) {
+    std::vector<Part> hparts, pparts;
+    std::vector<int64_t> offsets{0};
+    int64_t n_objects = 0;
+    for (const auto& p : pairs) {
+        hparts.push_back(Part{&p->head, nullptr, static_cast<size_t>(p->head.n_rows)});
+        pparts.push_back(Part{&p->phot, p->rows.data(), p->rows.size()});
+        const int64_t base = offsets.back();
+        for (size_t i = 1; i < p->offsets.size(); ++i) offsets.push_back(base + p->offsets[i]);
+        n_objects += p->head.n_rows;
+    }
+    py::list hcols = columns_of(hparts);
+    py::list pcols = columns_of(pparts);
+    py::array_t<int64_t> off(static_cast<py::ssize_t>(offsets.size()));
+    std::copy(offsets.begin(), offsets.end(), off.mutable_data());
+    return py::make_tuple(n_objects, hcols, pcols, off);
+}
+
 py::tuple read_snana_pair(const py::object& head, const py::object& phot, const std::string& layout,
                           const py::object& head_name, const py::object& phot_name) {
-    ef::PhotLayout lay;
-    if (layout == "pointers") lay = ef::PhotLayout::Pointers;
-    else if (layout == "separators") lay = ef::PhotLayout::Separators;
-    else throw py::value_error("layout must be 'pointers' or 'separators', got '" + layout + "'");
+    ef::PhotLayout lay = parse_layout(layout);
     Source hs = make_source(head, head_name, "head");
     Source ps = make_source(phot, phot_name, "phot");
-    auto p = std::make_unique<ef::SnanaPair>();
+    std::vector<std::unique_ptr<ef::SnanaPair>> pairs;
+    pairs.push_back(std::make_unique<ef::SnanaPair>());
     {
         py::gil_scoped_release nogil;
-        p->head = read_source(hs, true);
-        p->phot = read_source(ps, true);
-        ef::pair_objects(*p, lay);
+        ef::SnanaPair& p = *pairs[0];
+        p.head = read_source(hs, true);
+        p.phot = read_source(ps, true);
+        ef::pair_objects(p, lay);
     }
-    size_t nh = static_cast<size_t>(p->head.n_rows), np_ = p->rows.size();
-    auto hout = allocate(p->head, nh);
-    auto pout = allocate(p->phot, np_);
-    py::list hcols = to_python(p->head, hout, nullptr, nh);
-    py::list pcols = to_python(p->phot, pout, p->rows.data(), np_);
-    py::array_t<int64_t> offsets(static_cast<py::ssize_t>(p->offsets.size()));
-    std::copy(p->offsets.begin(), p->offsets.end(), offsets.mutable_data());
-    return py::make_tuple(p->head.n_rows, hcols, pcols, offsets);
+    return snana_output(pairs);
+}
+
+py::tuple read_snana_pairs(const std::vector<py::object>& heads, const std::vector<py::object>& phots,
+                           const std::string& layout) {
+    ef::PhotLayout lay = parse_layout(layout);
+    if (heads.empty() || heads.size() != phots.size())
+        throw py::value_error("heads and phots must be non-empty lists of the same length");
+    std::vector<Source> hs, ps;
+    for (size_t i = 0; i < heads.size(); ++i) {
+        hs.push_back(make_source(heads[i], py::none(), "heads"));
+        ps.push_back(make_source(phots[i], py::none(), "phots"));
+    }
+    std::vector<std::unique_ptr<ef::SnanaPair>> pairs;
+    {
+        py::gil_scoped_release nogil;
+        for (size_t i = 0; i < hs.size(); ++i) {
+            auto p = std::make_unique<ef::SnanaPair>();
+            p->head = read_source(hs[i], true);
+            p->phot = read_source(ps[i], true);
+            ef::pair_objects(*p, lay);
+            if (i > 0 && (!same_columns(p->head, pairs[0]->head) || !same_columns(p->phot, pairs[0]->phot)))
+                throw ef::FormatError(p->head.file + ": its columns differ from those of " + pairs[0]->head.file +
+                                      " (read such pairs separately)");
+            pairs.push_back(std::move(p));
+        }
+    }
+    return snana_output(pairs);
+}
+
+// "name\tkind\ttform" lines: one cheap string per file (names and TFORMs are printable ASCII).
+std::string signature(const ef::FitsTable& t) {
+    std::string s;
+    for (const auto& c : t.columns) {
+        s += c.name;
+        s += '\t';
+        s += ef::kind_name(c.kind);
+        s += '\t';
+        s += c.tform;
+        s += '\n';
+    }
+    return s;
+}
+
+// Headers of many files in one call: per file ("ok", n_rows, signature) or ("error", message).
+py::list read_fits_headers(const std::vector<py::object>& sources) {
+    std::vector<Source> ss;
+    for (const auto& s : sources) ss.push_back(make_source(s, py::none(), "sources"));
+    std::vector<std::unique_ptr<ef::FitsTable>> tables(ss.size());
+    std::vector<std::string> errors(ss.size());
+    {
+        py::gil_scoped_release nogil;
+        for (size_t i = 0; i < ss.size(); ++i) {
+            try {
+                tables[i] = std::make_unique<ef::FitsTable>(read_source(ss[i], false));
+            } catch (const ef::FormatError& e) {
+                errors[i] = e.what();
+            } catch (const ef::IoError& e) {
+                errors[i] = e.what();
+            }
+        }
+    }
+    py::list out;
+    for (size_t i = 0; i < ss.size(); ++i) {
+        if (tables[i]) {
+            out.append(py::make_tuple("ok", tables[i]->n_rows, signature(*tables[i])));
+        } else {
+            const std::string& m = errors[i];
+            PyObject* msg = PyUnicode_DecodeUTF8(m.data(), static_cast<Py_ssize_t>(m.size()), "replace");
+            if (!msg) throw py::error_already_set();
+            out.append(py::make_tuple("error", py::reinterpret_steal<py::str>(msg)));
+        }
+    }
+    return out;
 }
 
 // Messages may quote header bytes that are not UTF-8: decode with replacement, never fail.
@@ -218,4 +347,10 @@ int8 1/0/-1 for null), or (offsets int32 (n+1), bytes uint8) for kind 'string'.)
 PHOT columns hold the objects' rows back to back, each object's rows stably sorted by MJD, the MJD=-777
 separator rows left out; object i owns rows offsets[i]:offsets[i+1]. layout: 'pointers' (PTROBS_MIN/MAX,
 1-based inclusive, each followed by a separator row) or 'separators' (split at the -777 rows).)doc");
+    m.def("read_snana_pairs", &read_snana_pairs, py::arg("heads"), py::arg("phots"), py::arg("layout") = "pointers",
+          "Several pairs with the same columns in one call (fewer per-file costs): like read_snana_pair, "
+          "the pairs' objects back to back.");
+    m.def("read_fits_headers", &read_fits_headers, py::arg("sources"),
+          "Headers of many files: per file ('ok', n_rows, signature) or ('error', message); the signature "
+          "holds one 'name\\tkind\\ttform\\n' line per column.");
 }

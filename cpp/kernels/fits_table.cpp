@@ -5,7 +5,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <map>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace ef {
 
@@ -17,10 +18,60 @@ constexpr int64_t kMaxHeaderBlocks = 10000;  // 28.8 MB of cards: far beyond any
 constexpr int kMaxHdus = 1000;
 constexpr int64_t kMaxBytes = int64_t(1) << 46;  // 64 TiB: larger "sizes" are corrupt headers
 
-struct Header {
-    std::map<std::string, std::string> values;  // keyword -> value text (strings unquoted)
-    std::map<std::string, bool> is_string;
+struct Value {
+    std::string text;  // strings unquoted, others trimmed
+    bool is_string = false;
+    bool present = false;
 };
+
+// The structural keywords of a header (a SNANA header has hundreds of cards we never look at).
+// Per-column keywords are indexed by column number, without hashing or allocating per card.
+struct Header {
+    std::unordered_map<std::string, Value> general;  // SIMPLE XTENSION BITPIX NAXIS* PCOUNT GCOUNT ...
+    std::vector<Value> column[4];                    // TTYPEn TFORMn TSCALn TZEROn, index n (1..999)
+
+    const Value* find(const std::string& key) const;
+};
+
+const char* const kColumnKeys[4] = {"TTYPE", "TFORM", "TSCAL", "TZERO"};
+
+// n of "TTYPEn" (1..999, no leading zero) or 0.
+int column_number(const char* digits, size_t len) {
+    if (len == 0 || len > 3 || digits[0] == '0') return 0;
+    int n = 0;
+    for (size_t i = 0; i < len; ++i) {
+        if (digits[i] < '0' || digits[i] > '9') return 0;
+        n = n * 10 + (digits[i] - '0');
+    }
+    return n;
+}
+
+// Which slot a keyword goes to: 0..3 = column keyword (n set), 4 = general, -1 = ignored.
+int slot_of(const char* key, size_t len, int& n) {
+    if (len >= 6) {
+        for (int k = 0; k < 4; ++k)
+            if (std::memcmp(key, kColumnKeys[k], 5) == 0) {
+                n = column_number(key + 5, len - 5);
+                return n ? k : -1;
+            }
+    }
+    static const char* const exact[] = {"SIMPLE", "XTENSION", "BITPIX", "NAXIS", "PCOUNT", "GCOUNT", "GROUPS", "TFIELDS"};
+    for (const char* e : exact)
+        if (std::strlen(e) == len && std::memcmp(key, e, len) == 0) return 4;
+    if (len > 5 && std::memcmp(key, "NAXIS", 5) == 0) return 4;
+    return -1;
+}
+
+const Value* Header::find(const std::string& key) const {
+    int n = 0;
+    int slot = slot_of(key.data(), key.size(), n);
+    if (slot >= 0 && slot < 4) {
+        const auto& v = column[slot];
+        return (static_cast<size_t>(n) < v.size() && v[static_cast<size_t>(n)].present) ? &v[static_cast<size_t>(n)] : nullptr;
+    }
+    auto it = general.find(key);
+    return it == general.end() ? nullptr : &it->second;
+}
 
 std::string rtrim(std::string s) {
     while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
@@ -34,30 +85,44 @@ std::string trim(const std::string& s) {
 
 // Parses one 80-byte card into the header (first occurrence of a keyword wins).
 void parse_card(const char* c, Header& h) {
-    std::string key = rtrim(std::string(c, 8));
-    if (key.empty() || key == "COMMENT" || key == "HISTORY" || key == "CONTINUE" || key == "HIERARCH") return;
     if (c[8] != '=' || c[9] != ' ') return;
-    if (h.values.count(key)) return;
-    std::string rest(c + 10, kCard - 10);
-    size_t i = rest.find_first_not_of(' ');
-    if (i == std::string::npos) { h.values[key] = ""; h.is_string[key] = false; return; }
+    size_t len = 8;
+    while (len > 0 && (c[len - 1] == ' ' || c[len - 1] == '\0')) --len;
+    int n = 0;
+    int slot = slot_of(c, len, n);
+    if (slot < 0) return;
+    Value* dst;
+    if (slot < 4) {
+        auto& vec = h.column[slot];
+        if (vec.size() <= static_cast<size_t>(n)) vec.resize(static_cast<size_t>(n) + 1);
+        dst = &vec[static_cast<size_t>(n)];
+    } else {
+        dst = &h.general[std::string(c, len)];
+    }
+    if (dst->present) return;
+    dst->present = true;
+    const char* rest = c + 10;
+    const size_t rlen = kCard - 10;
+    size_t i = 0;
+    while (i < rlen && rest[i] == ' ') ++i;
+    if (i == rlen) return;
     if (rest[i] == '\'') {
         std::string v;
         size_t j = i + 1;
-        while (j < rest.size()) {
+        while (j < rlen) {
             if (rest[j] == '\'') {
-                if (j + 1 < rest.size() && rest[j + 1] == '\'') { v += '\''; j += 2; continue; }
+                if (j + 1 < rlen && rest[j + 1] == '\'') { v += '\''; j += 2; continue; }
                 break;
             }
             v += rest[j++];
         }
-        h.values[key] = rtrim(v);
-        h.is_string[key] = true;
+        dst->text = rtrim(std::move(v));
+        dst->is_string = true;
         return;
     }
-    size_t slash = rest.find('/', i);
-    h.values[key] = trim(rest.substr(i, slash == std::string::npos ? std::string::npos : slash - i));
-    h.is_string[key] = false;
+    size_t e = i;
+    while (e < rlen && rest[e] != '/') ++e;
+    dst->text = trim(std::string(rest + i, e - i));
 }
 
 // Reads 2880-byte blocks up to the END card. Returns false if the input ended before any byte.
@@ -86,18 +151,18 @@ struct HeaderView {
     const std::string& file;
     int hdu;
 
-    bool has(const std::string& k) const { return h.values.count(k) > 0; }
+    bool has(const std::string& k) const { return h.find(k) != nullptr; }
     std::string where(const std::string& k) const {
         return file + ": HDU " + std::to_string(hdu) + " keyword " + k;
     }
     int64_t integer(const std::string& k, int64_t lo, int64_t hi) const {
-        auto it = h.values.find(k);
-        if (it == h.values.end()) throw FormatError(where(k) + " is missing");
-        const std::string& v = it->second;
+        const Value* val = h.find(k);
+        if (!val) throw FormatError(where(k) + " is missing");
+        const std::string& v = val->text;
         char* end = nullptr;
         errno = 0;
         long long x = std::strtoll(v.c_str(), &end, 10);
-        if (v.empty() || errno != 0 || *end != '\0' || h.is_string.at(k))
+        if (v.empty() || errno != 0 || *end != '\0' || val->is_string)
             throw FormatError(where(k) + " = '" + v + "' is not an integer");
         if (x < lo || x > hi)
             throw FormatError(where(k) + " = " + v + " is outside [" + std::to_string(lo) + ", " +
@@ -108,22 +173,22 @@ struct HeaderView {
         return has(k) ? integer(k, lo, hi) : dflt;
     }
     double real_or(const std::string& k, double dflt) const {
-        auto it = h.values.find(k);
-        if (it == h.values.end()) return dflt;
-        std::string v = it->second;
+        const Value* val = h.find(k);
+        if (!val) return dflt;
+        std::string v = val->text;
         // digits, sign, point, exponent only (strtod alone would take "inf", "nan" and hex)
         if (v.find_first_not_of("0123456789+-.eEdD") != std::string::npos)
             throw FormatError(where(k) + " = '" + v + "' is not a finite number");
         std::replace(v.begin(), v.end(), 'D', 'E');  // FITS allows 1.0D0
         char* end = nullptr;
         double x = std::strtod(v.c_str(), &end);
-        if (v.empty() || *end != '\0' || h.is_string.at(k) || !std::isfinite(x))
-            throw FormatError(where(k) + " = '" + it->second + "' is not a finite number");
+        if (v.empty() || *end != '\0' || val->is_string || !std::isfinite(x))
+            throw FormatError(where(k) + " = '" + val->text + "' is not a finite number");
         return x;
     }
     std::string text(const std::string& k) const {
-        auto it = h.values.find(k);
-        return it == h.values.end() ? std::string() : it->second;
+        const Value* val = h.find(k);
+        return val ? val->text : std::string();
     }
 };
 
@@ -200,6 +265,7 @@ void parse_bintable(const HeaderView& v, FitsTable& t) {
     if (v.integer_or("GCOUNT", 1, 0, kMaxBytes) != 1) throw FormatError(v.where("GCOUNT") + " must be 1 in a BINTABLE");
     int64_t nf = v.integer("TFIELDS", 0, 999);
     int64_t offset = 0;
+    std::unordered_set<std::string> names;
     for (int64_t i = 1; i <= nf; ++i) {
         std::string n = std::to_string(i);
         FitsColumn c;
@@ -207,7 +273,7 @@ void parse_bintable(const HeaderView& v, FitsTable& t) {
         if (c.name.empty()) throw FormatError(v.where("TTYPE" + n) + " is missing or empty");
         for (unsigned char ch : c.name)
             if (ch < 0x20 || ch > 0x7e) throw FormatError(v.where("TTYPE" + n) + " is not printable ASCII");
-        if (t.find(c.name) >= 0) throw FormatError(v.file + ": duplicate column name '" + c.name + "'");
+        if (!names.insert(c.name).second) throw FormatError(v.file + ": duplicate column name '" + c.name + "'");
         if (!v.has("TFORM" + n)) throw FormatError(v.where("TFORM" + n) + " is missing (column '" + c.name + "')");
         c.tform = v.text("TFORM" + n);
         c.scale = v.real_or("TSCAL" + n, 1.0);
@@ -333,8 +399,8 @@ FitsTable read_bintable(ByteStream& in, bool with_data) {
         }
         HeaderView v{h, t.file, hdu};
         if (hdu == 0) {
-            if (!h.values.count("SIMPLE")) throw FormatError(t.file + ": not a FITS file (no SIMPLE card first)");
-        } else if (!h.values.count("XTENSION")) {
+            if (!h.find("SIMPLE")) throw FormatError(t.file + ": not a FITS file (no SIMPLE card first)");
+        } else if (!h.find("XTENSION")) {
             throw FormatError(t.file + ": HDU " + std::to_string(hdu) + " has no XTENSION card");
         }
         if (hdu > 0 && v.text("XTENSION") == "BINTABLE") {

@@ -46,4 +46,10 @@ def read_snana_pair(
     phot_name: str | None = None,
 ) -> tuple[int, list[tuple[str, str, str, Any]], list[tuple[str, str, str, Any]], NDArray[np.int64]]:
     """(n_objects, head_columns, phot_columns, offsets (n+1)): PHOT rows per object, MJD-sorted."""
+def read_snana_pairs(
+    heads: list[Any], phots: list[Any], layout: str = "pointers",
+) -> tuple[int, list[tuple[str, str, str, Any]], list[tuple[str, str, str, Any]], NDArray[np.int64]]:
+    """Several pairs with the same columns in one call, objects back to back (as read_snana_pair)."""
+def read_fits_headers(sources: list[Any]) -> list[tuple[Any, ...]]:
+    """Per file ("ok", n_rows, signature) or ("error", message); signature: "name\tkind\ttform\n" lines."""
 # ---- end FITS / SNANA reader ----

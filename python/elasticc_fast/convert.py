@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 from ._version import __version__
 from .atomic import atomic_path
-from .io.snana import SnanaFormatError, read_snana, read_snana_schema
+from .io.snana import SnanaFormatError, _engine, read_snana, read_snana_many, schema_from_header
 from .progress import progress
 
 __all__ = ["convert", "convert_model", "convert_pair", "find_models", "pair_files", "model_name",
@@ -42,7 +42,11 @@ ON_ERROR = ("stop", "skip")
 #: the same whatever the number of workers; about 50 MB of ELAsTiCC rows before compression)
 ROW_GROUP_OBJECTS = 50_000
 ROW_GROUP_OBSERVATIONS = 500_000
-PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3}
+#: consecutive pairs with the same columns are read in one C++ call, up to this many compressed
+#: bytes or pairs (small files then cost little each; a big file is a batch of its own)
+BATCH_BYTES = 8 << 20
+BATCH_PAIRS = 256
+PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 1}
 _FILE_RE = re.compile(r"^(?P<stem>.+)_(?P<part>HEAD|PHOT)\.FITS(?P<gz>\.gz)?$", re.IGNORECASE)
 # errors that concern one file pair: reported and skipped with on_error="skip"
 _PAIR_ERRORS = (SnanaFormatError, OSError, pa.ArrowInvalid, pa.ArrowTypeError)
@@ -194,58 +198,91 @@ def convert_pair(head: str | os.PathLike, phot: str | os.PathLike, *, model: str
 
 
 def _conform(table: pa.Table, schema: pa.Schema, model: str | None, head: Any) -> pa.Table:
+    index = {name: i for i, name in enumerate(table.column_names)}
+    extra = set(index) - set(schema.names)
+    if extra:
+        raise SnanaFormatError(f"{head}: columns {sorted(extra)} are not in the model's schema")
     n = table.num_rows
     cols = []
     for f in schema:
         if f.name == "model" and model is not None:
             cols.append(pa.array([model] * n, f.type))
-        elif f.name in table.column_names:
-            col = table[f.name]
+        elif f.name in index:
+            col = table.column(index[f.name])
             cols.append(col if col.type == f.type else col.cast(f.type))
         else:
             cols.append(pa.nulls(n, f.type))
-    extra = set(table.column_names) - set(schema.names)
-    if extra:
-        raise SnanaFormatError(f"{head}: columns {sorted(extra)} are not in the model's schema")
     return pa.Table.from_arrays(cols, schema=schema)
 
 
-def _pair_task(head: Path, phot: Path, schema: pa.Schema, model: str, layout: str,
-               snid: str) -> tuple[pa.Table | None, Exception | None]:
-    """Worker: one pair converted and conformed, or the error it raised."""
+def _batch_task(batch: list[tuple[Path, Path]], schema: pa.Schema, model: str, layout: str,
+                snid: str) -> list[tuple[Path, pa.Table | None, Exception | None]]:
+    """Worker: a batch of pairs read in one call and conformed to the model's schema; if any pair
+    fails, the pairs are read one by one so each failure is reported on its own."""
     try:
-        return convert_pair(head, phot, model=model, schema=schema, layout=layout, snid=snid), None
-    except _PAIR_ERRORS as e:
-        return None, e
+        table = _conform(read_snana_many(batch, layout=layout, snid=snid), schema, model, batch[0][0])
+        return [(batch[0][0], table, None)] + [(h, None, None) for h, _ in batch[1:]]
+    except _PAIR_ERRORS:
+        pass  # find out which pair(s) failed below
+    out: list[tuple[Path, pa.Table | None, Exception | None]] = []
+    for head, phot in batch:
+        try:
+            out.append((head, convert_pair(head, phot, model=model, schema=schema, layout=layout, snid=snid), None))
+        except _PAIR_ERRORS as e:
+            out.append((head, None, e))
+    return out
 
 
 def _ordered(tasks: list[tuple], executor: Executor | None, lookahead: int) -> Iterator[Any]:
-    """Results of _pair_task in task order, at most `lookahead` pairs in flight (bounded memory)."""
+    """Results of _batch_task in task order, at most `lookahead` batches in flight (bounded memory)."""
     if executor is None:
         for t in tasks:
-            yield _pair_task(*t)
+            yield _batch_task(*t)
         return
     pending: deque = deque()
     for t in tasks:
-        pending.append(executor.submit(_pair_task, *t))
+        pending.append(executor.submit(_batch_task, *t))
         if len(pending) >= lookahead:
             yield pending.popleft().result()
     while pending:
         yield pending.popleft().result()
 
 
-def _union_schema(pairs: list[tuple[Path, Path]], layout: str, snid: str, on_error: str,
-                  summary: ModelSummary) -> tuple[pa.Schema | None, list[tuple[Path, Path]]]:
-    """Union of the pairs' schemas from their FITS headers; pairs whose headers fail are dropped."""
-    schemas, ok = [], []
-    for head, phot in pairs:
-        try:
-            schemas.append(read_snana_schema(head, phot, snid=snid))
-            ok.append((head, phot))
-        except _PAIR_ERRORS as e:
+def _header_keys(pairs: list[tuple[Path, Path]], on_error: str, summary: ModelSummary
+                 ) -> list[tuple[Path, Path, tuple]]:
+    """(head, phot, key) per pair whose FITS headers read; key = both files' column descriptions."""
+    files = [f for pair in pairs for f in pair]
+    headers = _engine("auto").read_fits_headers([str(f) for f in files]) if files else []
+    out = []
+    for i, (head, phot) in enumerate(pairs):
+        h, p = headers[2 * i], headers[2 * i + 1]
+        bad = h if h[0] == "error" else p if p[0] == "error" else None
+        if bad is not None:
             if on_error == "stop":
-                raise
-            summary.failures.append(Failure(str(head), str(e)))
+                raise SnanaFormatError(bad[1])
+            summary.failures.append(Failure(str(head), bad[1]))
+            continue
+        out.append((head, phot, (h[2], p[2])))
+    return out
+
+
+def _union_schema(keyed: list[tuple[Path, Path, tuple]], snid: str, on_error: str,
+                  summary: ModelSummary) -> tuple[pa.Schema | None, list[tuple[Path, Path, tuple]]]:
+    """Union of the pairs' schemas (built once per distinct header layout); bad pairs are dropped."""
+    cache: dict[tuple, pa.Schema] = {}
+    ok, schemas = [], []
+    for head, phot, key in keyed:
+        if key not in cache:
+            try:
+                hcols, pcols = ([tuple(line.split("\t")) for line in sig.splitlines()] for sig in key)
+                cache[key] = schema_from_header(hcols, pcols, str(head), str(phot), snid=snid)
+            except SnanaFormatError as e:
+                if on_error == "stop":
+                    raise
+                summary.failures.append(Failure(str(head), str(e)))
+                continue
+            schemas.append(cache[key])
+        ok.append((head, phot, key))
     if not schemas:
         return None, ok
     try:
@@ -253,6 +290,20 @@ def _union_schema(pairs: list[tuple[Path, Path]], layout: str, snid: str, on_err
     except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
         raise SnanaFormatError(f"{summary.source}: the files' column types cannot be unified ({e})") from None
     return union.append(pa.field("model", pa.string())), ok
+
+
+def _batches(keyed: list[tuple[Path, Path, tuple]]) -> list[list[tuple[Path, Path]]]:
+    """Consecutive pairs with the same columns, bounded in compressed bytes and count."""
+    batches: list[list[tuple[Path, Path]]] = []
+    last_key, size = None, 0
+    for head, phot, key in keyed:
+        nbytes = head.stat().st_size + phot.stat().st_size
+        if not batches or key != last_key or size + nbytes > BATCH_BYTES or len(batches[-1]) >= BATCH_PAIRS:
+            batches.append([])
+            size = 0
+        batches[-1].append((head, phot))
+        last_key, size = key, size + nbytes
+    return batches
 
 
 def convert_model(model_dir: str | os.PathLike, out_path: str | os.PathLike, *, workers: int = 1,
@@ -273,18 +324,18 @@ def convert_model(model_dir: str | os.PathLike, out_path: str | os.PathLike, *, 
     if orphans and on_error == "stop":
         raise FileNotFoundError(f"{orphans[0].file}: {orphans[0].reason}")
     summary.failures += orphans
-    schema, pairs = _union_schema(pairs, layout, snid, on_error, summary)
+    schema, keyed = _union_schema(_header_keys(pairs, on_error, summary), snid, on_error, summary)
+    if bar is not None:
+        bar.update(len(pairs) - len(keyed))
     if schema is None:
         summary.status = "failed" if summary.failures else "empty"
-        if bar is not None:
-            bar.update(len(pairs))
         log.warning("%s: no convertible file pair in %s", model, model_dir)
         return summary
     own = None
     if executor is None and workers > 1:
         own = executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     try:
-        _write_model(pairs, schema, model, layout, snid, on_error, summary, out_path, executor,
+        _write_model(_batches(keyed), schema, model, layout, snid, on_error, summary, out_path, executor,
                      lookahead=2 * max(workers, 1), bar=bar)
     finally:
         if own is not None:
@@ -292,31 +343,35 @@ def convert_model(model_dir: str | os.PathLike, out_path: str | os.PathLike, *, 
     return summary
 
 
-def _write_model(pairs: list[tuple[Path, Path]], schema: pa.Schema, model: str, layout: str, snid: str,
+def _write_model(batches: list[list[tuple[Path, Path]]], schema: pa.Schema, model: str, layout: str, snid: str,
                  on_error: str, summary: ModelSummary, out_path: Path, executor: Executor | None,
                  lookahead: int, bar: Any) -> None:
-    meta = {"model": model, "pairs": [h.name for h, _ in pairs], "layout": layout, "elasticc_fast": __version__}
+    meta = {"model": model, "pairs": [h.name for b in batches for h, _ in b], "layout": layout,
+            "elasticc_fast": __version__}
     schema = schema.with_metadata({b"elasticc_fast.convert": json.dumps(meta).encode()})
-    tasks = [(h, p, schema, model, layout, snid) for h, p in pairs]
+    tasks = [(b, schema, model, layout, snid) for b in batches]
     with atomic_path(out_path) as tmp:
         writer = pq.ParquetWriter(tmp, schema, **PARQUET_OPTIONS)
         try:
             buffered: list[pa.Table] = []
             n_obj = n_obs = 0
-            for (head, _, *_), (table, error) in zip(tasks, _ordered(tasks, executor, lookahead)):
+            for results in _ordered(tasks, executor, lookahead):
                 if bar is not None:
-                    bar.update(1)
-                if error is not None:
-                    if on_error == "stop":
-                        raise error
-                    summary.failures.append(Failure(str(head), str(error)))
-                    continue
-                summary.n_pairs += 1
-                summary.n_objects += table.num_rows
-                obs = _n_observations(table)
-                summary.n_observations += obs
-                buffered.append(table)
-                n_obj, n_obs = n_obj + table.num_rows, n_obs + obs
+                    bar.update(len(results))
+                for head, table, error in results:
+                    if error is not None:
+                        if on_error == "stop":
+                            raise error
+                        summary.failures.append(Failure(str(head), str(error)))
+                        continue
+                    summary.n_pairs += 1
+                    if table is None:  # read within the batch's first table
+                        continue
+                    summary.n_objects += table.num_rows
+                    obs = _n_observations(table)
+                    summary.n_observations += obs
+                    buffered.append(table)
+                    n_obj, n_obs = n_obj + table.num_rows, n_obs + obs
                 if n_obj >= ROW_GROUP_OBJECTS or n_obs >= ROW_GROUP_OBSERVATIONS:
                     _flush(writer, buffered)
                     buffered, n_obj, n_obs = [], 0, 0

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from .snana_errors import SnanaFormatError
 
-__all__ = ["read_snana", "read_snana_schema", "SnanaFormatError", "RENAMES", "LAYOUTS", "SNID_TYPES"]
+__all__ = ["read_snana", "read_snana_many", "read_snana_schema", "SnanaFormatError", "RENAMES", "LAYOUTS", "SNID_TYPES"]
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +131,22 @@ def read_snana(head_path: str | os.PathLike, phot_path: str | os.PathLike, *, la
     phot = _check_path(phot_path, "PHOT")
     n, hcols, pcols, offsets = _engine(engine).read_snana_pair(head, phot, layout)
     return build_table(n, hcols, pcols, offsets, head, phot, snid=snid)
+
+
+def read_snana_many(pairs: list[tuple[str | os.PathLike, str | os.PathLike]], *, layout: str = "pointers",
+                    snid: str = "int64", engine: str = "auto") -> pa.Table:
+    """Several HEAD/PHOT pairs whose files have the same columns, as one table (objects in pair order).
+
+    One C++ call reads them all, so small files cost little each. Pairs whose columns differ raise
+    ``SnanaFormatError``: read those separately (:func:`read_snana`) and unify the schemas.
+    """
+    _check_options(layout, snid)
+    if not pairs:
+        raise ValueError("read_snana_many needs at least one pair")
+    heads = [_check_path(h, "HEAD") for h, _ in pairs]
+    phots = [_check_path(p, "PHOT") for _, p in pairs]
+    n, hcols, pcols, offsets = _engine(engine).read_snana_pairs(heads, phots, layout)
+    return build_table(n, hcols, pcols, offsets, heads[0], phots[0], snid=snid)
 
 
 def build_table(n: int, hcols: list, pcols: list, offsets: np.ndarray, head: str = "HEAD",

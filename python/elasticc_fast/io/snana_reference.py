@@ -424,3 +424,50 @@ def read_snana_pair(head: Any, phot: Any, layout: str = "pointers", head_name: s
     offsets[1:] = np.cumsum([len(r) for r in rows])
     flat = np.concatenate(rows) if rows else np.zeros(0, np.int64)
     return h["n_rows"], _columns(h, None), _columns(p, flat), offsets
+
+
+def read_snana_pairs(heads: list, phots: list, layout: str = "pointers") -> tuple[int, list, list, np.ndarray]:
+    """Twin of ``_core.read_snana_pairs``: pairs with the same columns, objects back to back."""
+    if not heads or len(heads) != len(phots):
+        raise ValueError("heads and phots must be non-empty lists of the same length")
+    parts = [read_snana_pair(h, p, layout) for h, p in zip(heads, phots)]
+    first = parts[0]
+    key = [(c[0], c[1]) for c in first[1]], [(c[0], c[1]) for c in first[2]]
+    for (h, _), part in zip(zip(heads, phots), parts):
+        if ([(c[0], c[1]) for c in part[1]], [(c[0], c[1]) for c in part[2]]) != key:
+            raise SnanaFormatError(f"{os.fspath(h)}: its columns differ from those of {os.fspath(heads[0])} "
+                                   "(read such pairs separately)")
+
+    def concat(which: int) -> list:
+        out = []
+        for j, (name, kind, tform, _) in enumerate(first[which]):
+            datas = [part[which][j][3] for part in parts]
+            if kind == "string":
+                offs, chars, base = [np.zeros(1, np.int32)], [], 0
+                for o, c in datas:
+                    offs.append(o[1:] + base)
+                    chars.append(c)
+                    base += len(c)
+                out.append((name, kind, tform, (np.concatenate(offs).astype(np.int32), np.concatenate(chars))))
+            else:
+                out.append((name, kind, tform, np.concatenate(datas)))
+        return out
+
+    offsets = [np.zeros(1, np.int64)]
+    for part in parts:
+        offsets.append(part[3][1:] + offsets[-1][-1])
+    return sum(p[0] for p in parts), concat(1), concat(2), np.concatenate(offsets)
+
+
+def read_fits_headers(sources: list) -> list:
+    """Twin of ``_core.read_fits_headers``: per file ("ok", n_rows, signature) or ("error", message)."""
+    out: list = []
+    for s in sources:
+        try:
+            n, cols = read_fits_header(s)
+            out.append(("ok", n, "".join(f"{a}\t{b}\t{c}\n" for a, b, c in cols)))
+        except SnanaFormatError as e:
+            out.append(("error", str(e)))
+        except OSError as e:
+            out.append(("error", f"{os.fspath(s)}: cannot open ({e.strerror})"))
+    return out
