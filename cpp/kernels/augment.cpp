@@ -112,8 +112,19 @@ void fill_windows(const LightCurves& lc, const double* trigger_mjd, const std::v
     const int64_t N = static_cast<int64_t>(windows.size());
     const int F = n_features(feat);
     const int parts = resolve_threads(threads, N);
+    const int64_t W = T * F;  // floats per window
+    // windows are assembled in a small per-thread block (cache-resident) and copied to x in large
+    // memcpy calls: several times faster than many small writes of about 2 kB straight into x
+    const int64_t per_block = std::max<int64_t>(1, (int64_t(256) << 10) / std::max<int64_t>(W * 4, 1));
     run_ranges(split_even(N, parts), [&](int64_t wb, int64_t we, int) {
         std::vector<float> cache;  // features of the current object's points, computed once
+        std::vector<float> block(static_cast<size_t>(std::min(per_block, std::max<int64_t>(we - wb, 1)) * W));
+        int64_t block_first = wb, block_count = 0;
+        auto flush = [&]() {
+            std::memcpy(x + block_first * W, block.data(), sizeof(float) * block_count * W);
+            block_first += block_count;
+            block_count = 0;
+        };
         int64_t cached_obj = -1, cached_upto = 0;
         for (int64_t w = wb; w < we; ++w) {
             const Window& win = windows[w];
@@ -125,15 +136,17 @@ void fill_windows(const LightCurves& lc, const double* trigger_mjd, const std::v
                 cached_upto = win.hi;
             }
             const int64_t L = win.hi - win.lo;
-            float* xw = x + w * T * F;
-            std::memcpy(xw, cache.data() + win.lo * F, sizeof(float) * L * F);
-            std::memset(xw + L * F, 0, sizeof(float) * (T - L) * F);
+            float* bw = block.data() + block_count * W;
+            std::memcpy(bw, cache.data() + win.lo * F, sizeof(float) * L * F);
+            std::memset(bw + L * F, 0, sizeof(float) * (W - L * F));
+            if (++block_count == per_block) flush();
             lengths[w] = static_cast<int32_t>(L);
             source[w] = win.obj;
             t_end[w] = lc.mjd[lc.offsets[win.obj] + win.hi - 1] - t0;
             day_out[w] = win.day;
             if (S > 0) std::memcpy(static_out + w * S, static_obj + win.obj * S, sizeof(float) * S);
         }
+        if (block_count) flush();
     });
 }
 
