@@ -213,26 +213,28 @@ def _template_flux(spec, p, rng, n):
 
 
 def simulate_class(spec: ClassSpec, n_objects: int, rng: np.random.Generator, lib: cadence.SurveyLibrary,
-                   trigger_rule: str = "pair", max_rounds: int = 60) -> ClassBatch:
-    """Draw candidates until ``n_objects`` pass the trigger and the grizY cut (like SNANA's selection)."""
+                   trigger_rule: str = "pair", max_stalled: int = 10) -> ClassBatch:
+    """Draw candidates until ``n_objects`` pass the trigger and the grizY cut (like SNANA's selection).
+
+    Raises RuntimeError when ``max_stalled`` rounds in a row keep no object at all.
+    """
     heads, phots, offs, dumps = [], [], [], []
-    need, efficiency = n_objects, 0.5
-    for _ in range(max_rounds):
-        if need <= 0:
-            break
+    need, efficiency, stalled = n_objects, 0.5, 0
+    while need > 0:
         m = min(_CHUNK, max(16, math.ceil(need / efficiency * 1.2)))
         head, flat, offsets, selected, dump, _ = _draw(spec, rng, lib, m, trigger_rule)
         efficiency = max(selected.mean(), 0.02)
         keep = np.flatnonzero(selected)[:need]
+        stalled = 0 if keep.size else stalled + 1
+        if stalled >= max_stalled:
+            raise RuntimeError(f"class {spec.leaf}: no candidate passed the trigger in {max_stalled} rounds "
+                               f"of {m} ({n_objects - need} of {n_objects} objects made)")
         need -= keep.size
         heads.append({k: np.asarray(v)[keep] for k, v in head.items()})
         dumps.append({k: np.asarray(v)[keep] for k, v in dump.items()})
         taken, new_off = _take(flat, offsets, keep)
         phots.append(taken)
         offs.append(new_off)
-    if need > 0:
-        raise RuntimeError(f"class {spec.leaf}: only {n_objects - need} of {n_objects} objects passed the "
-                           f"trigger after {max_rounds} rounds")
     head = {k: np.concatenate([h[k] for h in heads]) for k in heads[0]}
     dump = {k: np.concatenate([d[k] for d in dumps]) for k in dumps[0]}
     phot = {k: np.concatenate([f[k] for f in phots]) for k in phots[0]}

@@ -1,0 +1,150 @@
+"""Physics of the simulator's light-curve families, cadence and noise, checked against closed forms
+and independent implementations (astropy cosmology and coordinates)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from elasticc_fast.sim import cadence, hosts, lightcurves, simulate
+from elasticc_fast.sim.classes import get_class, sample_params
+
+
+def test_distance_modulus_matches_astropy():
+    from astropy.cosmology import FlatLambdaCDM
+
+    z = np.array([0.01, 0.1, 0.5, 1.0, 2.5])
+    ours = lightcurves.distance_modulus(z)
+    ref = FlatLambdaCDM(H0=70, Om0=0.315).distmod(z).value
+    np.testing.assert_allclose(ours, ref, atol=2e-3)
+
+
+def test_galactic_latitude_matches_astropy():
+    from astropy.coordinates import SkyCoord
+
+    rng = np.random.default_rng(0)
+    ra, dec = rng.uniform(0, 360, 200), np.degrees(np.arcsin(rng.uniform(-1, 1, 200)))
+    ref = SkyCoord(ra=ra, dec=dec, unit="deg", frame="icrs").galactic.b.deg
+    np.testing.assert_allclose(hosts.galactic_latitude(ra, dec), ref, atol=1e-3)
+    l, b = rng.uniform(0, 360, 50), rng.uniform(-80, 80, 50)
+    r, d = hosts.galactic_to_equatorial(l, b)
+    np.testing.assert_allclose(hosts.galactic_latitude(r, d), b, atol=1e-6)
+
+
+def _one_transient(leaf: str, z: float, seed: int = 0) -> dict:
+    spec = get_class(leaf)
+    p = sample_params(spec, np.random.default_rng(seed), 1)
+    p.update(z=np.array([z]), mu=lightcurves.distance_modulus(np.array([z])), mwebv=np.zeros(1),
+             AV=np.zeros(1), uv_cut=np.zeros(1), bump=np.zeros(1))
+    p["T_late"] = p["T_peak"]  # no colour evolution: the band's rest wavelength then does not matter
+    lightcurves.prepare_transient(spec.family, p)
+    p["t_peak"] = np.array([60500.0])
+    p["t_expl"] = p["t_peak"] - p["tau_peak"] * (1 + p["z"])
+    return p
+
+
+@pytest.mark.parametrize("leaf", ["SNIa", "SNII", "KN", "TDE"])
+def test_time_dilation(leaf):
+    """The same object at two redshifts: the light curve relative to peak is stretched by 1 + z."""
+    tau = np.linspace(-20.0, 150.0, 60)  # rest days from peak
+    shapes = []
+    for z in (0.05, 0.8):
+        p = _one_transient(leaf, z)
+        obj, band = np.zeros(tau.size, int), np.full(tau.size, 2)
+        family = get_class(leaf).family
+        flux = lightcurves.transient_flux(family, p, obj, p["t_peak"][0] + tau * (1 + z), band)
+        shapes.append(flux / lightcurves.transient_flux(family, p, obj[:1], p["t_peak"], band[:1]))
+    np.testing.assert_allclose(shapes[0], shapes[1], rtol=1e-6, atol=1e-9)
+
+
+def test_distance_dimming_and_k_correction():
+    """Peak flux = 10^(-0.4 (M + mu - 27.5)) (1 + z) B_nu(lambda_obs / (1 + z)) / B_nu(4400 A)."""
+    for z in (0.1, 0.5, 1.2):
+        p = _one_transient("SNIa", z)
+        for band in range(6):
+            f = lightcurves.transient_flux("bazin", p, np.zeros(1, int), p["t_peak"], np.array([band]))[0]
+            lam = lightcurves.BAND_LAMBDA[band] / (1 + z)
+            sed = lightcurves.planck_fnu(lam, p["T_peak"][0]) / lightcurves.planck_fnu(4400.0, p["T_peak"][0])
+            expected = 10 ** (-0.4 * (p["M"][0] + p["mu"][0] - 27.5)) * (1 + z) * sed
+            assert f == pytest.approx(expected, rel=1e-9)
+
+
+def test_paczynski_magnification():
+    spec = get_class("uLens")
+    p = sample_params(spec, np.random.default_rng(1), 3)
+    p.update(colour_scale=np.ones(3), t_peak=np.full(3, 60600.0), u0=np.array([0.1, 0.5, 1.0]),
+             fs=np.ones(3))
+    q = lightcurves.quiescent_flux(p)
+    obj = np.arange(3)
+    at_peak = lightcurves.galactic_variation("paczynski", p, obj, p["t_peak"], np.full(3, 2))
+    u = p["u0"]
+    np.testing.assert_allclose(at_peak / q[:, 2], (u ** 2 + 2) / (u * np.sqrt(u ** 2 + 4)), rtol=1e-12)
+    far = lightcurves.galactic_variation("paczynski", p, obj, p["t_peak"] + 1e4 * p["tE"], np.full(3, 2))
+    np.testing.assert_allclose(far / q[:, 2], 1.0, atol=1e-6)
+    # achromatic: the same magnification in every band
+    ratios = [lightcurves.galactic_variation("paczynski", p, obj[:1], p["t_peak"][:1] + 3.0, np.array([b]))[0]
+              / q[0, b] for b in range(6)]
+    np.testing.assert_allclose(ratios, ratios[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("leaf", ["Cepheid", "RR Lyrae", "EB"])
+def test_periodic_sources_repeat(leaf):
+    spec = get_class(leaf)
+    n = 50
+    rng = np.random.default_rng(2)
+    p = sample_params(spec, rng, n)
+    p.update(colour_scale=np.ones(n), t_peak=np.full(n, 60300.0))
+    t = rng.uniform(60300, 61300, n)
+    band = rng.integers(0, 6, n)
+    a = lightcurves.galactic_variation(spec.family, p, np.arange(n), t, band)
+    b = lightcurves.galactic_variation(spec.family, p, np.arange(n), t + 7 * p["period"], band)
+    np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert np.ptp(lightcurves.galactic_variation(spec.family, p, np.zeros(200, int),
+                                                 60300 + np.linspace(0, p["period"][0], 200),
+                                                 np.full(200, 2))) > 0
+
+
+def test_damped_random_walk_statistics():
+    """Stationary variance sigma^2 and lag correlation exp(-dt / tau) of the OU process."""
+    rng = np.random.default_rng(3)
+    n, m = 4000, 6
+    mjd = np.tile(np.array([0.0, 10.0, 20.0, 50.0, 150.0, 400.0]), n) + 60000
+    offsets = np.arange(0, n * m + 1, m)
+    tau, sigma = np.full(n, 100.0), np.full(n, 0.3)
+    x = lightcurves.damped_random_walk(rng, mjd, offsets, tau, sigma).reshape(n, m)
+    assert np.std(x[:, 0]) == pytest.approx(0.3, rel=0.05)
+    assert np.std(x[:, -1]) == pytest.approx(0.3, rel=0.05)
+    for j, dt in ((1, 10.0), (3, 50.0), (4, 150.0)):
+        r = np.corrcoef(x[:, 0], x[:, j])[0, 1]
+        assert r == pytest.approx(np.exp(-dt / 100.0), abs=0.04)
+
+
+def test_cadence_seasons_and_pairs():
+    lib = cadence.build_library(np.random.default_rng(4), n_wfd=64, n_ddf_per_field=2)
+    counts = np.diff(lib.offsets)
+    wfd = counts[~lib.ddf]
+    # about 80 visits per season and 3 seasons (the real M-dwarf curves have a median of 255)
+    assert 150 < np.median(wfd) < 400 and np.median(counts[lib.ddf]) > 2 * np.median(wfd)
+    for k in np.flatnonzero(~lib.ddf)[:10]:
+        t = lib.mjd[lib.offsets[k]:lib.offsets[k + 1]]
+        assert np.all(np.diff(t) >= 0)
+        gaps = np.diff(np.unique(np.floor(t)))
+        assert gaps.max() > 120  # a gap between seasons
+        dt = np.diff(t)
+        assert np.median(dt[dt < 0.3]) * 1440 == pytest.approx(33, abs=4)  # WFD pairs
+    share = np.bincount(lib.band, minlength=6) / lib.band.size
+    np.testing.assert_allclose(share, cadence.BAND_SHARE, atol=0.02)
+
+
+def test_noise_is_calibrated(tmp_path):
+    """(FLUXCAL - true flux) / FLUXCALERR is unit normal; the true flux comes from SIM_MAGOBS."""
+    simulate(tmp_path, objects_per_class=40, seed=6, classes=["SNIa", "SNII"])
+    pulls = []
+    for head in tmp_path.glob("*/*_PHOT.FITS.gz"):
+        with fits.open(head) as f:
+            p = f[1].data
+        p = p[p["MJD"] > 0]
+        true = np.where(p["SIM_MAGOBS"] < 90, 10 ** (-0.4 * (p["SIM_MAGOBS"].astype(float) - 27.5)), 0.0)
+        pulls.append((p["FLUXCAL"] - true) / p["FLUXCALERR"])
+    pulls = np.concatenate(pulls)
+    assert abs(np.mean(pulls)) < 0.03 and np.std(pulls) == pytest.approx(1.0, abs=0.03)
