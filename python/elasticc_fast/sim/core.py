@@ -362,7 +362,7 @@ def _write_model(out: Path, prefix: str, spec: ClassSpec, batch: ClassBatch, sni
     galactic_fill = np.full(batch.n, -9.0)
     dump.update({
         "ZCMB": head.get("SIM_REDSHIFT_CMB", np.zeros(batch.n)), "ZHELIO": z,
-        "ZCMB_SMEAR": head.get("REDSHIFT_FINAL", np.zeros(batch.n)),
+        "ZCMB_SMEAR": head.get("REDSHIFT_FINAL", galactic_fill),
         "GALID": head.get("HOSTGAL_OBJID", galactic_fill).astype(np.int64),
         "GALZPHOT": head.get("HOSTGAL_PHOTOZ", galactic_fill), "GALZPHOTERR": head.get("HOSTGAL_PHOTOZ_ERR", galactic_fill),
         "GALSNSEP": head.get("HOSTGAL_SNSEP", np.zeros(batch.n)), "GALSNDDLR": head.get("HOSTGAL_DDLR", np.zeros(batch.n)),

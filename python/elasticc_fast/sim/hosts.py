@@ -127,10 +127,15 @@ def host_columns(rng: np.random.Generator, z: np.ndarray, ra: np.ndarray, dec: n
     mag_r = -20.9 - 1.9 * (logmass - 10.0) + mu + 2.5 * np.log10(1 + z) + rng.normal(0.0, 0.3, n)
     # colours redden with redshift as the 4000 A break moves through the bands
     mags = mag_r[:, None] + _HOST_COLOURS[None, :] * (1.0 + 0.8 * z[:, None])
-    sep = np.exp(rng.normal(np.log(0.55), 0.9, n))
-    sqrad = np.exp(rng.normal(np.log(15.0), 0.8, n))
+    # sizes scale with the angular-diameter distance: ~0.8" half-light radius at z = 0.2 (the real
+    # sample's SQRADIUS, in pixels^2, has a median of about 15)
+    d_a = 10 ** ((mu - 25.0) / 5.0) / (1 + z) ** 2
+    d_a_ref = 10 ** ((distance_modulus(np.array([0.2]))[0] - 25.0) / 5.0) / 1.2 ** 2
+    r_e = np.maximum(0.77 * d_a_ref / d_a * np.exp(rng.normal(0.0, 0.4, n)), 0.1)  # arcsec
+    sep = r_e * np.exp(rng.normal(np.log(0.7), 0.8, n))
+    sqrad = (r_e / 0.2) ** 2  # pixels^2 (0.2" pixels)
     out["HOSTGAL_SNSEP"] = sep
-    out["HOSTGAL_DDLR"] = sep / np.sqrt(sqrad) * np.exp(rng.normal(0.6, 0.3, n))
+    out["HOSTGAL_DDLR"] = sep / r_e * np.exp(rng.normal(0.0, 0.3, n))
     out["HOSTGAL_LOGMASS"] = logmass
     out["HOSTGAL_ELLIPTICITY"] = rng.uniform(0.02, 0.8, n)
     out["HOSTGAL_SQRADIUS"] = sqrad
@@ -138,7 +143,8 @@ def host_columns(rng: np.random.Generator, z: np.ndarray, ra: np.ndarray, dec: n
     out["HOSTGAL_DEC"] = dec + sep / 3600.0 * np.sin(ang)
     out["HOSTGAL_RA"] = ra + sep / 3600.0 * np.cos(ang) / np.cos(np.radians(dec))
     flux = 10.0 ** (-0.4 * (mags - 27.5))
-    sb = flux / (2 * np.pi * sqrad[:, None]) * np.exp(-sep / np.sqrt(sqrad))[:, None]
+    # exponential disc: surface brightness (FLUXCAL per arcsec^2) at the transient's position
+    sb = flux / (2 * np.pi * r_e[:, None] ** 2) * np.exp(-sep / r_e)[:, None]
     for k, b in enumerate("ugrizY"):
         out[f"HOSTGAL_MAG_{b}"] = mags[:, k]
         out[f"HOSTGAL_MAGERR_{b}"] = np.minimum(0.015 + 0.2 * 10 ** (0.4 * (mags[:, k] - 26.0)), 9.0)
