@@ -146,6 +146,17 @@ def main() -> None:
     del res, x_np
     report(f"augment fraction (T={pre.lengths.max()})", t_ref / len(sub), t_np, t_c1, t_c2, nbytes)
 
+    # --- the same into a buffer reused between calls (a training loop's epochs): no page faults
+    T = int(pre.lengths.max())
+    buf = np.empty(len(pre) * T * 5, np.float32)
+    buf.fill(0)
+    t_np, _ = best(lambda: npa.augment_x(pre, "fraction", seed=1, pad_to=T, out=buf), r)
+    t_c1, res = best(lambda: augment(pre, "fraction", threads=1, out=buf, pad_to=T, **kw), r)
+    tag = "augment fraction, buffer reused"
+    t_c2, res = best(lambda: augment(pre, "fraction", threads=2, out=buf, pad_to=T, **kw), r, tag)
+    report(tag, None, t_np, t_c1, t_c2, res.x.nbytes)
+    del res, buf
+
     # --- end to end, raw batch -> x (preprocess + fraction windows)
     t_ref, _ = best(lambda: reference.augment(reference.preprocess(sub), "fraction", **kw), 1)
     t_np, _ = best(lambda: npa.augment_x(npa.preprocess(raw), "fraction", seed=1), r)
@@ -156,7 +167,6 @@ def main() -> None:
 
     # --- evaluation windows (11 per object), streamed in chunks so only one chunk's x lives
     days = tuple(2.0 ** k for k in range(11))
-    T = int(pre.lengths.max())
 
     def stream_cpp(threads: int) -> int:
         return sum(c.x.nbytes for c in iter_augment(pre, "days", days=days, chunk_objects=args.chunk,

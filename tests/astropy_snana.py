@@ -39,15 +39,16 @@ def read_pair(head_path: Path, model: str) -> pa.Table | None:
                   "FLUXCAL": _native(np.asarray(phot["FLUXCAL"])).astype(np.float32),
                   "FLUXCALERR": _native(np.asarray(phot["FLUXCALERR"])).astype(np.float32),
                   "PHOTFLAG": _native(np.asarray(phot["PHOTFLAG"])).astype(np.int32)}
-        rows = {k: [] for k in PHOT_LISTS}
+        picks, offsets = [], [0]
         for a, b in zip(lo, hi):
             idx = np.arange(a, b)
             idx = idx[mjd[idx] != -777.0]
-            idx = idx[np.argsort(mjd[idx], kind="stable")]
-            for k in PHOT_LISTS:
-                rows[k].append(values[k][idx].tolist())
+            picks.append(idx[np.argsort(mjd[idx], kind="stable")])
+            offsets.append(offsets[-1] + len(picks[-1]))
+        take = np.concatenate(picks) if picks else np.zeros(0, np.int64)
+        offs = pa.array(offsets, pa.int32())
         for k, t in PHOT_LISTS.items():
-            cols[k] = pa.array(rows[k], type=pa.list_(t))
+            cols[k] = pa.ListArray.from_arrays(offs, pa.array(values[k][take], type=t))
         cols["model"] = pa.array([model] * len(head))
         return pa.table(cols)
 
