@@ -243,6 +243,16 @@ def test_deterministic_and_seed_dependent(tmp_path):
     assert c["n_objects"] == 10
 
 
+def test_rerun_replaces_the_model_folder(tmp_path):
+    simulate(tmp_path, objects_per_class=6, seed=1, classes=["SNIa"], files_per_model=3)
+    simulate(tmp_path, objects_per_class=4, seed=2, classes=["SNIa"], files_per_model=1)
+    folder = tmp_path / f"{PREFIX}_SNIa-SALT3"
+    assert sorted(p.name for p in folder.glob("*.FITS.gz")) == [
+        f"{PREFIX}_NONIaMODEL0-0001_HEAD.FITS.gz", f"{PREFIX}_NONIaMODEL0-0001_PHOT.FITS.gz"]
+    assert len(_read_model(folder)[1]) == 4
+    assert [p.name for p in tmp_path.iterdir()] == [folder.name]  # no temporary folder left
+
+
 def test_trigger_rule_first(tmp_path):
     simulate(tmp_path, objects_per_class=8, seed=2, classes=["Mdwarf-flare"], trigger_rule="first")
     _, objects, _ = _read_model(tmp_path / f"{PREFIX}_Mdwarf-flare")

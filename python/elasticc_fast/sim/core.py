@@ -14,6 +14,7 @@ from typing import Iterable
 import numpy as np
 
 from .._version import __version__
+from ..atomic import atomic_path
 from ..units import BANDS
 from . import cadence, hosts, lightcurves, writer
 from .classes import CLASSES, ClassSpec, get_class, sample_params
@@ -335,9 +336,16 @@ def simulate(out_dir: str | Path, objects_per_class: int = 200, seed: int = 0,
 
 def _write_model(out: Path, prefix: str, spec: ClassSpec, batch: ClassBatch, snids: np.ndarray, n_files: int,
                  compresslevel: int) -> None:
+    """Write the model folder under a temporary name and rename it into place (replacing an old one,
+    so no stale file pair of an earlier run survives)."""
     folder_name = f"{prefix}_{spec.model}"
-    folder = out / folder_name
-    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out / folder_name) as tmp:
+        tmp.mkdir()
+        _write_model_into(tmp, folder_name, prefix, spec, batch, snids, n_files, compresslevel)
+
+
+def _write_model_into(folder: Path, folder_name: str, prefix: str, spec: ClassSpec, batch: ClassBatch,
+                      snids: np.ndarray, n_files: int, compresslevel: int) -> None:
     head = dict(batch.head)
     head["SNID"] = snids.astype(str)
     bounds = np.linspace(0, batch.n, n_files + 1).astype(int)
