@@ -25,7 +25,7 @@ def test_tiny_demo_writes_model_and_report(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--objects-per-class", "6", "--epochs", "1", "--seed", "3"]) == 0
     printed = capsys.readouterr().out
-    assert f"model:  {out / 'model'}" in printed
+    assert f"model:  {out / 'model'}  (1 epoch on 76 objects" in printed
     assert f"report: {out / 'report' / 'report.md'}" in printed
     assert "macro-F1 leaf" in printed and "macro-F1 level 1" in printed
     assert (out / "model" / "model.json").is_file() and (out / "model" / "params").is_dir()
