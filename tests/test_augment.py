@@ -164,11 +164,12 @@ def test_real_sample_matches_reference(elasticc_sample):
     for history, opts in cases:
         pre = preprocess(raw, history=history)
         assert_same(augment(pre, threads=2, **opts), reference.augment(pre, **opts))
-    import elasticc_fast as ef  # the training-script spelling, through the lazy exports
+    import elasticc_fast as ef  # the training-script spelling; the submodules are imported already
 
     res = ef.augment(ef.LightCurveBatch.from_arrow(table.append_column("label", pa.array(labels)),
                                                    label_column="label"))
     assert isinstance(res, ef.AugmentedBatch) and res.n_dropped == 0
+    np.testing.assert_array_equal(ef.preprocess(raw).mjd, preprocess(raw).mjd)
     assert res.static.shape == (346, 23) and res.x.shape[2] == 5
     np.testing.assert_array_equal(res.labels, labels)
 
