@@ -60,6 +60,12 @@ EB             ``eclipsing``   P logU(0.25, 20) d; primary depth U(0.1, 1.0) mag
                                ellipsoidal U(0, 0.1) for P < 2 d; mean r U(15.5, 21.5)
 =============  ==============  ===========================================================================
 
+Hosts of extragalactic classes: log stellar mass N(mu, 0.8) with mu from ``hosts.HOST_LOGMASS``
+(8.4 for SLSN, 8.5 PISN, 9.2 KN, 9.5-10.3 for SNe, ILOT, CART and TDE, 10.6 for AGN); absolute
+r magnitude -20.9 - 1.9 (log M - 10); half-light radius 0.77" at z = 0.2 scaled by the
+angular-diameter distance; 35 % with a spectroscopic redshift; photo-z errors 0.08-0.21 (1 + z)
+with 8 % catastrophic outliers.
+
 Pulsator amplitudes scale with band as (u, g, r, i, z, Y) = (1.5, 1.3, 1, 0.8, 0.7, 0.6) x r. Galactic
 sources are difference-imaged against a template taken at a random epoch (pulsators, EB) or in
 quiescence (flares, dwarf novae, microlensing); FLUXCAL is the difference flux, as in SNANA LCLIB.

@@ -89,15 +89,21 @@ def draw_redshift(rng: np.random.Generator, n: int, z_range: tuple[float, float]
     return np.interp(rng.random(n) * cdf[-1], cdf, grid)
 
 
+#: mean log10 stellar mass of the hosts per GENTYPE (SLSNe in dwarfs, AGN and SN Ia in massive hosts)
+HOST_LOGMASS = {10: 10.2, 11: 10.5, 12: 9.5, 20: 9.8, 31: 9.7, 50: 9.2, 40: 8.4, 42: 10.1, 45: 9.5, 46: 10.3,
+                59: 8.5, 60: 10.6}
+
+
 def host_columns(rng: np.random.Generator, z: np.ndarray, ra: np.ndarray, dec: np.ndarray,
                  gentype: int) -> dict[str, np.ndarray]:
-    """HEAD columns of the host galaxy and redshift information of extragalactic objects."""
+    """HEAD columns of the host galaxy and redshift information of extragalactic objects
+    (host log-mass ~ N(HOST_LOGMASS[gentype], 0.8))."""
     n = z.size
     out: dict[str, np.ndarray] = {}
     z_cmb = z + rng.normal(0.0, 0.002, n)
     has_spec = rng.random(n) < 0.35
     bad = rng.random(n) < 0.08  # catastrophic photo-z outliers
-    zerr = np.where(bad, rng.uniform(0.1, 0.5, n), rng.uniform(0.5, 1.6, n) * 0.07) * (1 + z)
+    zerr = np.where(bad, rng.uniform(0.1, 0.5, n), rng.uniform(1.3, 3.5, n) * 0.06) * (1 + z)
     zphot = np.where(bad, rng.uniform(0.02, 3.0, n), z + rng.normal(0.0, 1.0, n) * 0.7 * zerr)
     zphot = np.maximum(zphot, 0.001)
     quant = np.maximum(zphot[:, None] + zerr[:, None] * _QUANTILE_Z[None, :], 0.0)
@@ -122,7 +128,7 @@ def host_columns(rng: np.random.Generator, z: np.ndarray, ra: np.ndarray, dec: n
     out["HOSTGAL_SPECZ_ERR"] = np.where(has_spec, 1e-4, -9.0)
     for k, q in enumerate(("000", "010", "020", "030", "040", "050", "060", "070", "080", "090", "100")):
         out[f"HOSTGAL_ZPHOT_Q{q}"] = quant[:, k]
-    logmass = np.clip(rng.normal(9.8, 0.8, n), 7.0, 12.0)
+    logmass = np.clip(rng.normal(HOST_LOGMASS.get(gentype, 9.8), 0.8, n), 7.0, 12.0)
     mu = distance_modulus(z)
     mag_r = -20.9 - 1.9 * (logmass - 10.0) + mu + 2.5 * np.log10(1 + z) + rng.normal(0.0, 0.3, n)
     # colours redden with redshift as the 4000 A break moves through the bands
