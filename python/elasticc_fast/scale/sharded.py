@@ -31,7 +31,8 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from .shards import ShardDataset, open_shards
 from .stream import ShardStream, StreamBatch
 
-__all__ = ["make_mesh", "data_sharding", "replicated", "global_batch", "make_sharded_steps", "fit_stream"]
+__all__ = ["make_mesh", "data_sharding", "replicated", "replicate", "global_batch", "make_sharded_steps",
+           "fit_stream"]
 
 log = logging.getLogger(__name__)
 AXIS = "data"
@@ -53,6 +54,21 @@ def data_sharding(mesh: Mesh) -> NamedSharding:
 def replicated(mesh: Mesh) -> NamedSharding:
     """A full copy on every device of the mesh."""
     return NamedSharding(mesh, PartitionSpec())
+
+
+def replicate(tree: Any, mesh: Mesh) -> Any:
+    """Every array leaf of ``tree`` copied to all devices of ``mesh``. Built from the host value
+    with ``make_array_from_callback``, which also works when the mesh spans several processes
+    (each process then fills its own devices; all must hold the same values)."""
+    sh = replicated(mesh)
+
+    def put(a: Any) -> Any:
+        if not hasattr(a, "shape"):
+            return a
+        host = np.asarray(jax.device_get(a))
+        return jax.make_array_from_callback(host.shape, sh, lambda idx: host[idx])
+
+    return jax.tree.map(put, tree)
 
 
 def global_batch(batch: StreamBatch, mesh: Mesh) -> tuple[jax.Array, ...]:
@@ -149,10 +165,8 @@ def fit_stream(train: ShardDataset | str, tree: Any, config: Any = None, *, val:
     model = build_model(config.arch, train.F, train.S, len(tree), config.seed, **config.model_kwargs())
     graphdef, params, rest = nnx.split(model, nnx.Param, ...)
     tx = make_optimizer(config)
-    rep = replicated(mesh)
-    params = jax.device_put(params, rep)
-    rest = jax.device_put(rest, rep)
-    opt_state = jax.device_put(tx.init(params), rep)
+    params, rest = replicate(params, mesh), replicate(rest, mesh)
+    opt_state = replicate(tx.init(params), mesh)
     train_step, eval_step = make_sharded_steps(graphdef, ta, tx, mesh)
     log.info("fit_stream: %s on %d windows in %d shards over %d devices (%s), global batch %d",
              config.arch, len(train), len(train.shards), mesh.size, mesh.devices.ravel()[0].platform,
