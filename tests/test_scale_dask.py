@@ -97,3 +97,20 @@ def test_augment_dataset_same_shards_with_and_without_dask(client, local_parquet
     leaves = here.object_leaves()
     assert len(leaves) == 346
     assert {ORACLE_TREE.nodes[i] for i in np.unique(leaves)} == {"KN", "M-dwarf Flare", "SNIb/c"}
+
+
+def test_cli_convert_dask_address(client, elasticc_sample, local_parquet, tmp_path):
+    """The CLI path: --dask with the running cluster's scheduler address."""
+    from elasticc_fast.cli import main
+
+    assert main(["convert", str(elasticc_sample), str(tmp_path), "--dask", client.scheduler.address]) == 0
+    assert _files(tmp_path) == _files(local_parquet)
+
+
+@pytest.mark.parametrize("bad", ["local:0", "local:two"])
+def test_dask_client_rejects_bad_local_spec(bad):
+    from elasticc_fast.scale import dask_client
+
+    with pytest.raises(ValueError, match="local:N"):
+        with dask_client(bad):
+            pass
