@@ -39,8 +39,9 @@ def _files(d: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(d.glob("*.parquet"))}
 
 
-def test_dask_conversion_equals_local_file_for_file(client, elasticc_sample, local_parquet, tmp_path):
-    summary = convert_dask(elasticc_sample, tmp_path, client)
+@pytest.mark.parametrize("mode", ["pairs", "models"])
+def test_dask_conversion_equals_local_file_for_file(client, elasticc_sample, local_parquet, tmp_path, mode):
+    summary = convert_dask(elasticc_sample, tmp_path, client, mode=mode)
     local, dask = _files(local_parquet), _files(tmp_path)
     assert sorted(dask) == ["KN_K17.parquet", "Mdwarf-flare.parquet", "SNIb-Templates.parquet"]
     assert sorted(local) == sorted(dask)
@@ -48,7 +49,7 @@ def test_dask_conversion_equals_local_file_for_file(client, elasticc_sample, loc
         assert dask[name] == local[name], f"{name} differs between Dask and local conversion"
     assert summary.n_objects == 346 and not summary.failures
     # a second run keeps the complete outputs
-    again = convert_dask(elasticc_sample, tmp_path, client)
+    again = convert_dask(elasticc_sample, tmp_path, client, mode=mode)
     assert [m.status for m in again.models] == ["exists"] * 3
 
 
@@ -65,17 +66,18 @@ def _broken_copy(src: Path, dst: Path) -> Path:
     return dst
 
 
-def test_failures_reported_per_file_as_locally(client, elasticc_sample, tmp_path):
+@pytest.mark.parametrize("mode", ["pairs", "models"])
+def test_failures_reported_per_file_as_locally(client, elasticc_sample, tmp_path, mode):
     raw = _broken_copy(elasticc_sample, tmp_path / "raw")
     loc = convert(raw, tmp_path / "local", on_error="skip")
-    dsk = convert_dask(raw, tmp_path / "dask", client, on_error="skip")
+    dsk = convert_dask(raw, tmp_path / "dask", client, on_error="skip", mode=mode)
     assert len(loc.failures) == 2
     assert [(f.file, f.reason) for f in dsk.failures] == [(f.file, f.reason) for f in loc.failures]
     assert _files(tmp_path / "dask") == _files(tmp_path / "local")
     with pytest.raises(Exception) as local_err:
         convert(raw, tmp_path / "local_stop", on_error="stop")
     with pytest.raises(type(local_err.value)) as dask_err:
-        convert_dask(raw, tmp_path / "dask_stop", client, on_error="stop")
+        convert_dask(raw, tmp_path / "dask_stop", client, on_error="stop", mode=mode)
     assert str(dask_err.value) == str(local_err.value)
     assert not list((tmp_path / "dask_stop").glob("*.parquet"))
 

@@ -1,14 +1,22 @@
-"""``elasticc-fast convert --dask SCHEDULER``: the converter's per-file-pair work as Dask tasks.
+"""``elasticc-fast convert --dask SCHEDULER``: the converter's work as Dask tasks.
 
-Each HEAD/PHOT pair is read and conformed to its model's union schema in a Dask task
-(:func:`elasticc_fast.convert.convert_model` given a ``concurrent.futures`` view of the Dask
-client); the process that called :func:`convert_dask` gathers the tables in file-name order and
-writes ``OUT_DIR/<MODEL>.parquet``. The bytes written are therefore those of the single-machine
-path whatever the number of workers, and failures are reported per file exactly as there
-(``on_error="stop"`` raises the first one, ``"skip"`` lists them in the summary).
+Two ways to cut the work, both running the converter's own functions, so the bytes written are
+those of the single-machine path whatever the number of workers, and failures are reported per
+file exactly as there (``on_error="stop"`` raises the first one, ``"skip"`` lists them):
 
-On a real cluster the workers must see ``RAW_DIR`` and the calling process must see ``OUT_DIR``
-under the same paths (a shared file system), and every worker needs ``elasticc_fast`` installed.
+- ``mode="pairs"``: each batch of HEAD/PHOT pairs is read and conformed to its model's union
+  schema in a Dask task (:func:`elasticc_fast.convert.convert_model` given a
+  ``concurrent.futures`` view of the client); the calling process gathers the tables in
+  file-name order and writes ``OUT_DIR/<MODEL>.parquet``. Parallel over pairs, but every byte
+  goes through the calling process.
+- ``mode="models"``: each model folder is one task (``convert_model`` on the worker, which writes
+  ``OUT_DIR/<MODEL>.parquet`` itself). No data goes through the calling process; parallel over
+  models (ELAsTiCC2 has 32).
+- ``mode="auto"`` (the CLI's): "models" when there are at least twice as many models to convert
+  as worker threads, else "pairs".
+
+On a real cluster the workers must see ``RAW_DIR`` (and, for "models", ``OUT_DIR``) under the
+same paths as the calling process (a shared file system), and have ``elasticc_fast`` installed.
 """
 from __future__ import annotations
 
@@ -23,9 +31,10 @@ import pyarrow.parquet as pq
 from ..convert import ON_ERROR, ConvertSummary, ModelSummary, convert_model, find_models, pair_files
 from ..progress import progress
 
-__all__ = ["convert_dask", "dask_client", "total_threads"]
+__all__ = ["convert_dask", "dask_client", "total_threads", "MODES"]
 
 log = logging.getLogger(__name__)
+MODES = ("auto", "pairs", "models")
 
 
 @contextlib.contextmanager
@@ -84,16 +93,19 @@ def _complete(path: Path) -> bool:
 
 def convert_dask(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, client: Any, *,
                  overwrite: bool = False, on_error: str = "stop", layout: str = "pointers",
-                 snid: str = "int64", lookahead: int | None = None,
+                 snid: str = "int64", mode: str = "auto", lookahead: int | None = None,
                  show_progress: bool | None = None) -> ConvertSummary:
-    """:func:`elasticc_fast.convert.convert` with file pairs converted as tasks on ``client``.
+    """:func:`elasticc_fast.convert.convert` with the work done as tasks on ``client``.
 
-    Same arguments and result as ``convert`` (``client`` replaces ``workers``); ``lookahead``:
-    pairs in flight at once (default twice the cluster's threads), which bounds the memory of
-    the calling process to about that many converted pairs.
+    Same arguments and result as ``convert`` (``client`` replaces ``workers``); ``mode``:
+    "pairs", "models" or "auto" (see the module docstring); ``lookahead`` ("pairs"): tasks in
+    flight at once (default twice the cluster's threads), which bounds the memory of the calling
+    process to about that many converted batches of pairs.
     """
     if on_error not in ON_ERROR:
         raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     models = find_models(raw_dir)
     if not models:
         raise FileNotFoundError(f"no SNANA model folders (<PREFIX>_<MODEL>/ with *_HEAD.FITS[.gz] files) "
@@ -108,17 +120,43 @@ def convert_dask(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, client:
             result.models.append(ModelSummary(model, str(folder), str(target), status="exists"))
         else:
             todo.append((model, folder, target))
-    # convert_model keeps 2 * workers pairs in flight when given an executor
-    in_flight = max(1, (lookahead or 2 * total_threads(client)) // 2)
-    executor = client.get_executor(pure=False)
-    n_pairs = sum(len(pair_files(f)[0]) for _, f, _ in todo)
-    log.info("converting %d models (%d file pairs) on %s, %d pairs in flight",
-             len(todo), n_pairs, client, 2 * in_flight)
-    with progress(total=n_pairs, desc="convert", unit="pair", enabled=show_progress) as bar:
-        for model, folder, target in todo:
-            s = convert_model(folder, target, workers=in_flight, on_error=on_error, model=model,
-                              layout=layout, snid=snid, executor=executor, bar=bar)
-            result.models.append(s)
-            log.info("%s: %d objects from %d pairs -> %s", model, s.n_objects, s.n_pairs, target)
+    threads = total_threads(client)
+    if mode == "auto":
+        mode = "models" if len(todo) >= 2 * threads else "pairs"
+    n_pairs = {model: len(pair_files(folder)[0]) for model, folder, _ in todo}
+    log.info("converting %d models (%d file pairs) on %s, one task per %s",
+             len(todo), sum(n_pairs.values()), client, "model" if mode == "models" else "batch of pairs")
+    with progress(total=sum(n_pairs.values()), desc="convert", unit="pair", enabled=show_progress) as bar:
+        if mode == "models":
+            result.models += _by_model(client, todo, n_pairs, on_error, layout, snid, bar)
+        else:
+            # convert_model keeps 2 * workers tasks in flight when given an executor
+            in_flight = max(1, (lookahead or 2 * threads) // 2)
+            executor = client.get_executor(pure=False)
+            for model, folder, target in todo:
+                s = convert_model(folder, target, workers=in_flight, on_error=on_error, model=model,
+                                  layout=layout, snid=snid, executor=executor, bar=bar)
+                result.models.append(s)
+                log.info("%s: %d objects from %d pairs -> %s", model, s.n_objects, s.n_pairs, target)
     result.models.sort(key=lambda m: m.model)
     return result
+
+
+def _by_model(client: Any, todo: list, n_pairs: dict, on_error: str, layout: str, snid: str,
+              bar: Any) -> list[ModelSummary]:
+    """One ``convert_model`` task per model, written by the worker; summaries as they finish."""
+    from dask.distributed import as_completed
+
+    futures = {client.submit(convert_model, folder, target, workers=1, on_error=on_error, model=model,
+                             layout=layout, snid=snid, pure=False): model
+               for model, folder, target in todo}
+    out = []
+    try:
+        for fut in as_completed(futures):
+            s = fut.result()  # re-raises a worker's error (on_error="stop") here
+            bar.update(n_pairs[futures[fut]])
+            out.append(s)
+            log.info("%s: %d objects from %d pairs -> %s", s.model, s.n_objects, s.n_pairs, s.output)
+    finally:
+        client.cancel(list(futures))
+    return out
