@@ -126,8 +126,9 @@ def fit_stream(train: ShardDataset | str, tree: Any, config: Any = None, *, val:
         train: a shard dataset (or its folder) from :func:`elasticc_fast.scale.augment_dataset`.
         tree: the :class:`~elasticc_fast.taxonomy.Tree` the labels index.
         config: :class:`~elasticc_fast.nn.TrainConfig` (``arch``, ``epochs``, ``batch_size`` the
-            global batch, ``buckets``, ``patience``, ``learning_rate`` ...; the window options
-            were fixed when the shards were written).
+            global batch, ``buckets``, ``patience``, ``time_limit_s``, ``learning_rate`` ...).
+            The window options (``max_length``, ``augment``, ``preprocess``) were fixed when the
+            shards were written and ``max_per_class`` is not applied here (choose the shards).
         val: validation shards; None: ``config.val_fraction`` of the shards (by majority label,
             see ``ShardDataset.split``), none when it is 0.
         mesh: devices to use (default :func:`make_mesh` over all devices).
@@ -176,8 +177,12 @@ def fit_stream(train: ShardDataset | str, tree: Any, config: Any = None, *, val:
     best = {"loss": np.inf, "epoch": -1, "params": params, "bad": 0}
     steps = 0
     bar = progress(range(config.epochs), total=config.epochs, desc="train", unit="epoch", enabled=show_progress)
+    t_start = time.perf_counter()
     for epoch in bar:
         if best["bad"] >= config.patience or (max_steps is not None and steps >= max_steps):
+            break
+        if config.time_limit_s is not None and time.perf_counter() - t_start > config.time_limit_s:
+            log.info("fit_stream: stopping before epoch %d, time limit of %.0f s reached", epoch, config.time_limit_s)
             break
         t0 = time.perf_counter()
         losses, weights = [], []
