@@ -150,6 +150,7 @@ py::dict augment(py::handle mjd, py::handle band, py::handle flux, py::handle fl
     if (min_length < 1) throw py::value_error("min_length: must be >= 1");
     if (max_length == 0 || max_length < -1) throw py::value_error("max_length: must be >= 1 (or -1 for none)");
     if (!(time_scale > 0)) throw py::value_error("time_scale: must be > 0");
+    if (!(flux_divisor > 0) || std::isinf(flux_divisor)) throw py::value_error("flux_divisor: must be a positive number");
     if (flux_scale != "linear" && flux_scale != "asinh")
         throw py::value_error("flux_scale: expected 'linear' or 'asinh', got '" + flux_scale + "'");
     if (band_encoding != "wavelength" && band_encoding != "onehot")

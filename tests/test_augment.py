@@ -138,6 +138,8 @@ def test_errors_name_the_argument():
     pre = preprocess(_toy())
     with pytest.raises(ValueError, match="windows must be one of"):
         augment(pre, "random")
+    with pytest.raises(ValueError, match="flux_divisor must be a positive number"):
+        augment(pre, flux_divisor=0.0, static_columns=())
     with pytest.raises(ValueError, match="min_length must be >= 1"):
         augment(pre, min_length=0)
     with pytest.raises(ValueError, match=r"static column\(s\) \['MWEBV_ERR', .*'HOSTGAL_SNSEP'.* not in"):

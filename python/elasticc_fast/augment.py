@@ -144,6 +144,8 @@ def augment(batch: LightCurveBatch, windows: str = "full", *, days: Sequence[flo
 
     batch = _ensure_preprocessed(batch)
     _check_args(windows, keep, min_length, max_length)
+    if not (np.isfinite(flux_divisor) and flux_divisor > 0):
+        raise ValueError(f"augment: flux_divisor must be a positive number, not {flux_divisor}")
     static_obj = (object_static_features(batch, static_columns, static_flags, missing)
                   if (static_columns or static_flags) else np.zeros((len(batch), 0), np.float32))
     if pad_to is None and max_length is not None:
