@@ -78,3 +78,28 @@ def test_two_devices_train_like_one(tmp_path):
     assert len(two["params"]) == len(one["params"]) > 0
     for a, b in zip(two["params"], one["params"]):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def _tiny(root: Path, label: int, tree_dict: dict | None) -> Path:
+    from elasticc_fast.scale import write_manifest, write_shard
+
+    n = 8
+    meta = write_shard(root / "shards" / "a", x=np.zeros((n, 4, 5), np.float32), lengths=np.ones(n, np.int32),
+                       static=np.zeros((n, 2), np.float32), label=np.full(n, label), source=np.arange(n),
+                       t_end=np.zeros(n))
+    write_manifest(root, {"a": meta}, {"tree": tree_dict})
+    return root
+
+
+def test_fit_stream_refuses_unlabelled_shards_and_other_trees(tmp_path):
+    import pytest
+
+    from elasticc_fast.nn import TrainConfig
+    from elasticc_fast.scale import fit_stream
+    from elasticc_fast.taxonomy import ELASTICC_CLASS_TREE, ORACLE_TREE
+
+    cfg = TrainConfig(epochs=1, batch_size=8, val_fraction=0.0)
+    with pytest.raises(ValueError, match="no labels"):
+        fit_stream(str(_tiny(tmp_path / "a", -1, None)), ORACLE_TREE, cfg)
+    with pytest.raises(ValueError, match="labels index tree"):
+        fit_stream(str(_tiny(tmp_path / "b", 7, ELASTICC_CLASS_TREE.to_dict())), ORACLE_TREE, cfg)

@@ -159,6 +159,11 @@ def fit_stream(train: ShardDataset | str, tree: Any, config: Any = None, *, val:
         raise ValueError(f"batch_size {config.batch_size} is not a multiple of the {mesh.size} devices of the mesh")
     if len(train) == 0:
         raise ValueError(f"{train.path}: no training windows")
+    if train.tree and list(train.tree.get("nodes", [])) != list(tree.nodes):
+        raise ValueError(f"{train.path}: the shards' labels index tree {train.tree.get('name')!r}, "
+                         f"not {tree.name!r}")
+    if not len(train.object_leaves()):
+        raise ValueError(f"{train.path}: the shards have no labels (written with label_column=None?)")
 
     norm = train.static_norm()
     cw = tree.class_weights(train.object_leaves()) if config.class_weighted else None
