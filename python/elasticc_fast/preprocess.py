@@ -52,11 +52,14 @@ def preprocess(batch: LightCurveBatch, trigger: str = "first_detection", history
     mjd, band, flux, flux_err, flag, offsets, kept, trig = _core.preprocess(
         batch.mjd, batch.band, batch.flux, batch.flux_err, batch.flag, batch.offsets,
         trigger, history, threads)
+    if len(kept) == len(batch):  # nothing dropped: share the per-object columns
+        ids, static, labels = batch.ids, batch.static, batch.labels
+    else:
+        ids, static = batch.ids[kept], batch.static.take(kept)
+        labels = None if batch.labels is None else batch.labels[kept]
     out = LightCurveBatch(
-        mjd=mjd, band=band, flux=flux, flux_err=flux_err, flag=flag, offsets=offsets,
-        ids=batch.ids[kept], static=batch.static.take(kept),
-        labels=None if batch.labels is None else batch.labels[kept], trigger_mjd=trig,
-        n_dropped=len(batch) - len(kept))
+        mjd=mjd, band=band, flux=flux, flux_err=flux_err, flag=flag, offsets=offsets, ids=ids,
+        static=static, labels=labels, trigger_mjd=trig, n_dropped=len(batch) - len(kept))
     if out.n_dropped:
         log.info("preprocess: dropped %d of %d objects with no unsaturated detection",
                  out.n_dropped, len(batch))
