@@ -142,13 +142,18 @@ def convert_dask(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, client:
     return result
 
 
+def _model_task(folder: Path, target: Path, model: str, on_error: str, layout: str, snid: str) -> ModelSummary:
+    """Worker: one model folder converted in the worker's process (``workers`` would be taken by
+    ``client.submit`` as a worker restriction, hence this wrapper)."""
+    return convert_model(folder, target, workers=1, on_error=on_error, model=model, layout=layout, snid=snid)
+
+
 def _by_model(client: Any, todo: list, n_pairs: dict, on_error: str, layout: str, snid: str,
               bar: Any) -> list[ModelSummary]:
     """One ``convert_model`` task per model, written by the worker; summaries as they finish."""
     from dask.distributed import as_completed
 
-    futures = {client.submit(convert_model, folder, target, workers=1, on_error=on_error, model=model,
-                             layout=layout, snid=snid, pure=False): model
+    futures = {client.submit(_model_task, folder, target, model, on_error, layout, snid, pure=False): model
                for model, folder, target in todo}
     out = []
     try:
