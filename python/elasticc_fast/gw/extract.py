@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -61,7 +62,9 @@ def read_many(files: list[Path], *, workers: int | None = None, skip_errors: boo
         raise ValueError("no LIGO-LW files to extract")
     workers = max(1, min(workers or os.cpu_count() or 1, len(files)))
     tables, failed = [], []
-    with ProcessPoolExecutor(max_workers=workers) if workers > 1 else _Serial() as pool:
+    # spawn, not fork: forking a process that has JAX (or any threads) loaded can deadlock
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) if workers > 1 else _Serial() as pool:
         results = pool.map(_read_one, files, chunksize=max(1, len(files) // (8 * workers)))
         for path, table, err, not_trigger in progress(results, total=len(files), desc="gw extract", unit="file"):
             if table is not None:
