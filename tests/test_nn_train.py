@@ -79,3 +79,17 @@ def test_class_caps_and_label_checks():
     bad.labels = np.full(len(bad.labels), TOY.index("a"))  # an inner node is not a leaf
     with pytest.raises(ValueError, match="not leaves"):
         fit(bad, None, TOY, CFG, show_progress=False)
+
+
+def test_config_json_round_trip_and_checks():
+    cfg = TrainConfig(arch="transformer", buckets=(64, 16), augment={"band_encoding": "onehot"})
+    assert cfg.buckets == (16, 64)
+    assert TrainConfig.from_json(cfg.to_json()) == cfg
+    assert cfg.augment_options() == {"max_length": 256, "flux_scale": "asinh", "band_encoding": "onehot"}
+    legacy = json.loads(cfg.to_json())
+    del legacy["flux_scale"]
+    assert TrainConfig.from_dict(legacy).flux_scale == "linear"
+    with pytest.raises(ValueError, match="unknown"):
+        TrainConfig.from_dict({"epochz": 3})
+    with pytest.raises(ValueError, match="arch"):
+        TrainConfig(arch="lstm")

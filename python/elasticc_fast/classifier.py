@@ -117,7 +117,7 @@ class Classifier:
         ``windows`` and ``kwargs`` (e.g. ``days=(1, 2, 4)``, ``seed``) choose the windows."""
         from .augment import augment
 
-        opts = {"max_length": self.config.max_length, **self.config.augment, **kwargs}
+        opts = {**self.config.augment_options(), **kwargs}
         return augment(self._prepared(batch), windows=windows, **opts)
 
     # ------------------------------------------------------------------ training

@@ -29,6 +29,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--val-fraction", type=float, default=None, help="objects per class held out (default 0.2)")
     p.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs (default 8)")
     p.add_argument("--max-length", type=int, default=None, help="points per window at most (default 256)")
+    p.add_argument("--flux-scale", choices=("asinh", "linear"), default=None,
+                   help="flux feature: asinh(FLUXCAL) (default) or ORACLE's FLUXCAL / 1000")
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                    help="stop after the epoch that passes this wall time (not reproducible across machines)")
     p.add_argument("--seed", type=int, default=None, help="seed of initialisation, split, windows (default 0)")
@@ -67,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in {
         "arch": args.arch, "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr,
         "max_per_class": args.max_per_class, "val_fraction": args.val_fraction, "patience": args.patience,
-        "max_length": args.max_length, "seed": args.seed, "time_limit_s": args.time_limit}.items() if v is not None}
+        "max_length": args.max_length, "seed": args.seed, "flux_scale": args.flux_scale, "time_limit_s": args.time_limit}.items() if v is not None}
     config = TrainConfig(preprocess={"trigger": args.trigger}).replace(**overrides)
     t0 = time.perf_counter()
     table = read_parquet_dir(args.parquet_dir)

@@ -31,6 +31,8 @@ class TrainConfig:
     #: makes the number of epochs depend on the machine, so results are then not reproducible
     seed: int = 0                     #: initialisation, split, shuffling and windows
     max_length: int = 256             #: points per window at most (augment's ``max_length``)
+    flux_scale: str = "asinh"         #: augment's flux feature: "asinh" (asinh(FLUXCAL); learns faster
+    #: than ORACLE's FLUXCAL / 1000 in our tests) or "linear"
     buckets: tuple[int, ...] = (16, 32, 64, 128, 256)  #: padded lengths compiled (shapes reused)
     eval_batch_size: int = 1024       #: windows per inference call
     # GRU
@@ -52,7 +54,13 @@ class TrainConfig:
             raise ValueError("epochs and batch_size must be >= 1")
         if not 0.0 <= self.val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in [0, 1), not {self.val_fraction}")
+        if self.flux_scale not in ("asinh", "linear"):
+            raise ValueError(f"flux_scale must be 'asinh' or 'linear', not {self.flux_scale!r}")
         object.__setattr__(self, "buckets", tuple(sorted(int(b) for b in self.buckets)))
+
+    def augment_options(self) -> dict[str, Any]:
+        """Keyword arguments for ``elasticc_fast.augment`` (``augment`` entries override)."""
+        return {"max_length": self.max_length, "flux_scale": self.flux_scale, **self.augment}
 
     def model_kwargs(self) -> dict[str, Any]:
         if self.arch == "gru":
@@ -73,6 +81,7 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown TrainConfig fields {sorted(unknown)}")
         d = dict(d)
+        d.setdefault("flux_scale", "linear")  # models saved before the field existed used augment's default
         if "buckets" in d:
             d["buckets"] = tuple(d["buckets"])
         return cls(**d)

@@ -112,7 +112,7 @@ def window_source(batch: Any, config: TrainConfig) -> Callable[[int], Any]:
     if _is_lightcurves(batch):
         from ..augment import augment
 
-        opts = {"max_length": config.max_length, **config.augment}
+        opts = config.augment_options()
         return lambda seed: augment(batch, windows="fraction", seed=int(seed), **opts)
     return lambda seed: batch
 
