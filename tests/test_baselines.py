@@ -4,7 +4,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from elasticc_fast.baselines import FlatLightGBM, HierarchicalLightGBM, HierarchicalRandomForest, extract_features
