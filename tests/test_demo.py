@@ -43,7 +43,8 @@ def test_tiny_demo_writes_model_and_report(tmp_path, capsys):
         f1 = data["results"]["full"][level]["f1"]
         assert 0.0 <= f1 <= 1.0
         assert sum(map(sum, data["results"]["full"][level]["confusion"])) == 38
-    assert "| leaf |" in (report / "report.md").read_text()
+    md = (report / "report.md").read_text()
+    assert "| leaf |" in md and "Demo settings: objects_per_class 6, epochs 1," in md
     # the model on disk is the one evaluated: reloading it and scoring the same held-out objects
     # reproduces the report's numbers
     from elasticc_fast import evaluate as ev_mod

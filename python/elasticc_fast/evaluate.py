@@ -266,6 +266,8 @@ def markdown(ev: Evaluation, *, title: str = "Evaluation") -> str:
              f"{ev.n_objects} labelled objects (left out: {ev.n_unlabelled} without a leaf, "
              f"{ev.n_dropped} without a detection). Light curves cut at d days after the trigger "
              f"({ev.meta.get('trigger', 'first_detection')}); macro averages over classes.", "",
+             *(["Demo settings: " + ", ".join(f"{k} {v}" for k, v in ev.meta["demo"].items()) + ".", ""]
+               if isinstance(ev.meta.get("demo"), dict) else []),
              "## Headline: macro-F1", "",
              "| level | " + " | ".join(f"{d} d" for d in HEADLINE_DAYS) + " | full |",
              "|---|" + "---|" * (len(HEADLINE_DAYS) + 1)]

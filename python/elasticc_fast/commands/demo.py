@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
 
     n_ep = len(clf.history)
     print(f"\nmodel:  {out / 'model'}  ({n_ep} epoch{'s' if n_ep != 1 else ''} on {len(train)} objects, "
-          f"best epoch {clf.best_epoch})")
+          f"{clf.config.val_fraction:.0%} of them for validation; best epoch {clf.best_epoch})")
     print(f"report: {out / 'report' / 'report.md'}")
     print(format_headline(ev))
     print("time: " + ", ".join(f"{k} {v:.0f} s" for k, v in ev.meta["timings_s"].items()))
