@@ -19,18 +19,51 @@ inline bool mjd_less(double a, double b) {
 
 }  // namespace
 
+// Window/all selection on points already in time order with none saturated (the common case:
+// converted SNANA files), from one scan's results; same rules as the general path below.
+static bool select_clean(const LightCurves& lc, int64_t lo, int64_t n, int64_t first_det, int64_t last_det,
+                         int64_t trig_pos, Trigger trigger, History history, std::vector<int64_t>& keep,
+                         double& trigger_mjd) {
+    if (first_det < 0) return false;
+    const int64_t tr = (trigger == Trigger::Photflag && trig_pos >= 0) ? trig_pos : first_det;
+    trigger_mjd = lc.mjd[lo + tr];
+    if (history == History::All) {
+        for (int64_t k = 0; k < n; ++k) keep.push_back(lo + k);
+        return true;
+    }
+    int64_t last_before = -1;
+    for (int64_t k = tr - 1; k >= 0; --k)
+        if (!(lc.flag[lo + k] & kDetection)) { last_before = k; break; }
+    int64_t start = std::min(first_det, tr);
+    if (last_before >= 0) start = std::min(start, last_before);
+    const int64_t end = std::max(last_det, tr);
+    for (int64_t k = start; k <= end; ++k) {
+        const bool det = lc.flag[lo + k] & kDetection;
+        if (det || k == tr || k == last_before || (k > tr && k < last_det)) keep.push_back(lo + k);
+    }
+    return true;
+}
+
 bool select_points(const LightCurves& lc, int64_t obj, Trigger trigger, History history,
                    std::vector<int64_t>& order, std::vector<int64_t>& keep, double& trigger_mjd) {
     const int64_t lo = lc.offsets[obj], hi = lc.offsets[obj + 1];
     keep.clear();
     trigger_mjd = std::numeric_limits<double>::quiet_NaN();
-    // 1. stable order by MJD; converted SNANA files are already sorted, so test before sorting
-    order.clear();
-    bool sorted = true;
+    // one scan: time order? any saturated point? first/last detection, first trigger flag
+    bool sorted = true, any_saturated = false;
+    int64_t first_det = -1, last_det = -1, trig_pos = -1;
     for (int64_t i = lo; i < hi; ++i) {
+        const int32_t f = lc.flag[i];
         if (i > lo && mjd_less(lc.mjd[i], lc.mjd[i - 1])) sorted = false;
-        order.push_back(i);
+        any_saturated |= (f & kSaturated) != 0;
+        if (f & kDetection) { if (first_det < 0) first_det = i - lo; last_det = i - lo; }
+        if ((f & kTrigger) && trig_pos < 0) trig_pos = i - lo;
     }
+    if (sorted && !any_saturated)
+        return select_clean(lc, lo, hi - lo, first_det, last_det, trig_pos, trigger, history, keep, trigger_mjd);
+    // general path: 1. stable order by MJD
+    order.clear();
+    for (int64_t i = lo; i < hi; ++i) order.push_back(i);
     if (!sorted)
         std::stable_sort(order.begin(), order.end(),
                          [&](int64_t a, int64_t b) { return mjd_less(lc.mjd[a], lc.mjd[b]); });
@@ -39,7 +72,8 @@ bool select_points(const LightCurves& lc, int64_t obj, Trigger trigger, History 
     for (int64_t i : order)
         if (lc.flag[i] & kTrigger) { trig_abs = (lc.flag[i] & kSaturated) ? -1 : i; break; }
     // 3. drop saturated points; locate first/last detection and the trigger among the rest
-    int64_t n = 0, first_det = -1, last_det = -1, trig_pos = -1;
+    int64_t n = 0;
+    first_det = last_det = trig_pos = -1;
     for (int64_t i : order) {
         if (lc.flag[i] & kSaturated) continue;
         if (lc.flag[i] & kDetection) { if (first_det < 0) first_det = n; last_det = n; }
