@@ -229,6 +229,28 @@ def test_per_class_statistics_are_plausible(models):
     assert med["SNIa"] > med["KN"]
 
 
+def test_statistics_close_to_the_real_sample(models, elasticc_sample):
+    """For the 3 classes of the real sample: median numbers of observations within 35 %, median
+    detections within 3, and the same regime of detection span (hours for KN and flares, days to
+    weeks for SN Ib/c)."""
+    import csv
+
+    with open(elasticc_sample / "reference_per_object_summary.csv") as f:
+        real = list(csv.DictReader(f))
+    for cls in ("KN_K17", "Mdwarf-flare", "SNIb-Templates"):
+        rows = [r for r in real if r["cls"] == cls]
+        real_nobs = np.median([float(r["nobs"]) for r in rows])
+        real_ndet = np.median([float(r["ndet"]) for r in rows])
+        nobs, ndet, span = _stats(models[cls][1])
+        assert abs(np.median(nobs) / real_nobs - 1) < 0.35, (cls, np.median(nobs), real_nobs)
+        assert abs(np.median(ndet) - real_ndet) <= 3, (cls, np.median(ndet), real_ndet)
+        real_span = np.median([float(r["det_span_days"]) for r in rows])
+        if cls == "SNIb-Templates":
+            assert 1 < real_span < 30 and 1 < np.median(span) < 30
+        else:
+            assert real_span < 0.5 and np.median(span) < 0.5
+
+
 def test_deterministic_and_seed_dependent(tmp_path):
     """Same seed: byte-identical files, in one process or two; another seed: other files."""
     a = simulate(tmp_path / "a", objects_per_class=5, seed=11, classes=["KN", "EB"])
