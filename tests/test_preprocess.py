@@ -111,3 +111,15 @@ def test_real_sample_matches_reference_and_astropy_summary(elasticc_sample):
             assert lengths[snid] == int(r["oracle_len_incl_last"])  # window = ORACLE's cut + last detection
     # in this sample the PHOTFLAG trigger sits on the first detection (data/README.md)
     np.testing.assert_array_equal(preprocess(raw, "photflag").trigger_mjd, out.trigger_mjd)
+
+
+@settings(max_examples=60, deadline=None)
+@given(batch=batches(max_points=40), trigger=st.sampled_from(["first_detection", "photflag"]),
+       history=st.sampled_from(["window", "all"]))
+def test_cpp_fast_path_for_ordered_unsaturated_curves(batch, trigger, history):
+    # the kernel takes a shortcut for time-ordered curves without saturated points: same answers
+    order = np.lexsort((batch.mjd, np.repeat(np.arange(len(batch)), batch.lengths)))
+    clean = LightCurveBatch(mjd=batch.mjd[order], band=batch.band[order], flux=batch.flux[order],
+                            flux_err=batch.flux_err[order], flag=batch.flag[order] & ~1024,
+                            offsets=batch.offsets, ids=batch.ids, static=batch.static, labels=batch.labels)
+    assert_same_batch(preprocess(clean, trigger, history), reference.preprocess(clean, trigger, history))
