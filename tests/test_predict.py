@@ -108,3 +108,22 @@ def test_evaluate_cli_on_labelled_alerts(model_dir, shared_data, tmp_path, capsy
     kn = data["class_names"]["leaf"].index("KN")
     assert sum(leaf["confusion"][kn]) == 40 and leaf["n"] == 40
     assert (out / "cm_leaf_full.png").exists() and (out / "f1_vs_days.png").exists()
+
+
+def test_classify_alert_dicts_from_a_stream(model_dir, shared_data):
+    """Alert dicts as a Kafka consumer decodes them -> brokerClassification dicts, valid."""
+    from elasticc_fast import Classifier
+    from elasticc_fast.io.alerts import parse_avsc, records_to_table
+    from elasticc_fast.io.broker import classify_alerts
+
+    with open(shared_data / "elasticc_alerts/11290844.avro", "rb") as fh:
+        stream = list(fastavro.reader(fh))
+    clf = Classifier.load(model_dir)
+    ok, records = classify_alerts(clf, records_to_table(stream), classifier_name="test", ingest_ms=0)
+    assert ok.tolist() == [True, True, True]
+    assert [r["alertId"] for r in records] == [a["alertId"] for a in stream]
+    official = parse_avsc(shared_data / "elasticc_alerts/schema/elasticc.v0_9_1.brokerClassification.avsc")
+    assert validate_many(records, official, raise_errors=True)
+    for r in records:
+        assert len(r["classifications"]) == 19
+        assert sum(c["probability"] for c in r["classifications"]) == pytest.approx(1.0, abs=1e-9)

@@ -314,7 +314,7 @@ def write_report(ev: Evaluation, out_dir: str | os.PathLike, *, title: str = "Ev
         (tmp / "report.md").write_text(markdown(ev, title=title))
         for what in ("f1", "precision", "recall"):
             ax = plots.metric_vs_days(ev.days, {lvl: ev.curve(lvl, what) for lvl in ev.levels},
-                                      ylabel=f"macro {what}", title=title,
+                                      ylabel="macro-F1" if what == "f1" else f"macro {what}", title=title,
                                       full_curve={lvl: getattr(ev.scores[FULL][lvl], what) for lvl in ev.levels})
             plots.save(ax, tmp / f"{what}_vs_days.png")
         for w in windows:

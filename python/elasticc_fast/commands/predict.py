@@ -94,36 +94,32 @@ def run(args: argparse.Namespace) -> int:
     clf = Classifier.load(args.model_dir)
     if alerts:
         table = read_alerts(args.input, schema=args.alert_schema)
-        id_cols = ["alertId", "diaSourceId", "SNID"]
     else:
         tables = [read_table(p) for p in args.input]
         table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
-        id_cols = [c for c in ("SNID", "model") if c in table.column_names]
-    id_column = "alertId" if alerts else "SNID"
-    batch = LightCurveBatch.from_arrow(table, id_column=id_column)
+    if suffix == ".avro":
+        from ..io.broker import classify_alerts, write_records
+
+        arch = getattr(getattr(clf, "config", None), "arch", "")
+        try:
+            _, records = classify_alerts(
+                clf, table, broker_name=args.broker_name, broker_version=__version__,
+                classifier_name=args.classifier_name or f"elasticc_fast {__version__} {arch}".strip(),
+                classifier_params=f"model={Path(args.model_dir).name}")
+        except ValueError as exc:
+            raise SystemExit(f"predict: {exc}") from None
+        n = write_records(out, records)
+        print(f"wrote {n} brokerClassification records to {out}")
+        return 0
+    id_cols = ["alertId", "diaSourceId", "SNID"] if alerts else [c for c in ("SNID", "model")
+                                                                  if c in table.column_names]
+    batch = LightCurveBatch.from_arrow(table, id_column="alertId" if alerts else "SNID")
     probs = predict_table(clf, batch)
     missing = probs.isna().any(axis=1).to_numpy()
     if missing.any():
         log.warning("predict: %d of %d inputs have no detection the model can use; they get no probabilities",
                     int(missing.sum()), len(batch))
     tree = clf.tree
-    if suffix == ".avro":
-        from ..io.broker import write_broker_classifications
-        from ..taxonomy import CLASS_ID_FOR_LEAF
-
-        unknown = [leaf for leaf in tree.leaf_names if leaf not in CLASS_ID_FOR_LEAF]
-        if unknown:
-            raise SystemExit(f"predict: leaves {unknown} of tree {tree.name!r} have no ELAsTiCC class id")
-        keep = np.flatnonzero(~missing)
-        leaves = list(tree.leaf_names)
-        arch = getattr(getattr(clf, "config", None), "arch", "")
-        n = write_broker_classifications(
-            out, table.take(pa.array(keep)), probs[leaves].to_numpy()[keep],
-            [CLASS_ID_FOR_LEAF[leaf] for leaf in leaves], broker_name=args.broker_name,
-            classifier_name=args.classifier_name or f"elasticc_fast {__version__} {arch}".strip(),
-            classifier_params=f"model={Path(args.model_dir).name}")
-        print(f"wrote {n} brokerClassification records to {out}")
-        return 0
     leaf, leaf_p = _leaf_columns(probs, tree)
     columns = {c: table[c] for c in id_cols}
     columns.update({node: pa.array(probs[node].to_numpy(dtype=np.float32)) for node in tree.nodes})

@@ -11,6 +11,8 @@ ELAsTiCC training set, where the trigger bit sits on the first detection.
 Fluxes: alert ``psFlux``/``psFluxErr`` are in nJy and are converted to SNANA FLUXCAL
 (:func:`elasticc_fast.units.njy_to_fluxcal`), so alerts and training data share one scale.
 
+Upper limits (``prvDiaNondetectionLimits``) carry no flux and are not used; image cutouts are dropped.
+
 The result follows the converted-object contract of ``docs/data_model.md`` (one row per alert:
 scalars named as SNANA HEAD columns + list columns ``MJD``, ``BAND``, ``FLUXCAL``, ``FLUXCALERR``,
 ``PHOTFLAG``), so the same ``LightCurveBatch.from_arrow`` / ``preprocess`` path serves both.

@@ -115,6 +115,61 @@ def broker_records(alerts: pa.Table, leaf_probs: np.ndarray, class_ids: Sequence
         }
 
 
+def classify_alerts(classifier, alerts: pa.Table, **names: Any) -> tuple[np.ndarray, list[dict]]:
+    """Classify alerts with a trained :class:`elasticc_fast.Classifier`: returns the (n,) mask of
+    alerts that got a classification and their ``brokerClassification`` dicts.
+
+    ``alerts`` is a table from :func:`elasticc_fast.io.alerts.read_alerts` or
+    :func:`~elasticc_fast.io.alerts.records_to_table` (e.g. alerts decoded from Kafka); ``names``
+    are the keyword arguments of :func:`broker_records` (``broker_name``, ``classifier_name``, ...).
+    Alerts the model cannot use (no detection) are left out and logged.
+    """
+    from ..batch import LightCurveBatch
+    from ..evaluate import predict_in_chunks
+
+    leaf_ids, leaf_cols = leaf_class_ids(classifier.tree)
+    batch = LightCurveBatch.from_arrow(alerts, id_column="alertId")
+    probs = predict_in_chunks(classifier, batch)[:, leaf_cols]
+    ok = ~np.isnan(probs).any(axis=1)
+    if not ok.all():
+        log.warning("%d of %d alerts have no detection the model can use: no classification for them",
+                    int((~ok).sum()), len(ok))
+    keep = np.flatnonzero(ok)
+    names.setdefault("broker_name", "elasticc_fast")
+    names.setdefault("classifier_name", "elasticc_fast")
+    names.setdefault("broker_version", _version())
+    return ok, list(broker_records(alerts.take(pa.array(keep)), probs[keep], leaf_ids, **names))
+
+
+def leaf_class_ids(tree) -> tuple[list[int], np.ndarray]:
+    """Official ELAsTiCC class ids of the leaves of ``tree`` and the leaves' node indices."""
+    from ..taxonomy import CLASS_ID_FOR_LEAF
+
+    unknown = [leaf for leaf in tree.leaf_names if leaf not in CLASS_ID_FOR_LEAF]
+    if unknown:
+        raise ValueError(f"leaves {unknown} of tree {tree.name!r} have no ELAsTiCC class id")
+    return [CLASS_ID_FOR_LEAF[leaf] for leaf in tree.leaf_names], np.asarray(tree.leaves, dtype=np.int64)
+
+
+def _version() -> str:
+    from .._version import __version__
+
+    return __version__
+
+
+def write_records(path: str | os.PathLike, records: list[dict], *, schema: Any = None,
+                  codec: str = "deflate") -> int:
+    """Write ``brokerClassification`` dicts to an avro container at ``path`` (validated, atomic)."""
+    import fastavro
+
+    from ..atomic import atomic_path
+
+    parsed = _parsed_schema(schema)
+    with atomic_path(path, suffix=".avro") as tmp, open(tmp, "wb") as fh:
+        fastavro.writer(fh, parsed, records, codec=codec, validator=True)
+    return len(records)
+
+
 def write_broker_classifications(path: str | os.PathLike, alerts: pa.Table, leaf_probs: np.ndarray,
                                  class_ids: Sequence[int], *, broker_name: str = "elasticc_fast",
                                  broker_version: str | None = None, classifier_name: str = "elasticc_fast",
@@ -124,19 +179,11 @@ def write_broker_classifications(path: str | os.PathLike, alerts: pa.Table, leaf
 
     Returns the number of records written.
     """
-    import fastavro
-
-    from .._version import __version__
-    from ..atomic import atomic_path
-
-    parsed = _parsed_schema(schema)
     records = list(broker_records(alerts, leaf_probs, class_ids, broker_name=broker_name,
-                                  broker_version=broker_version or __version__,
+                                  broker_version=broker_version or _version(),
                                   classifier_name=classifier_name, classifier_params=classifier_params,
                                   ingest_ms=ingest_ms))
-    with atomic_path(path, suffix=".avro") as tmp, open(tmp, "wb") as fh:
-        fastavro.writer(fh, parsed, records, codec=codec, validator=True)
-    return len(records)
+    return write_records(path, records, schema=schema, codec=codec)
 
 
 def read_broker_classifications(path: str | os.PathLike) -> list[dict]:
