@@ -19,7 +19,7 @@ import multiprocessing
 import os
 import re
 from collections import deque
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -46,7 +46,7 @@ ROW_GROUP_OBSERVATIONS = 500_000
 #: bytes or pairs (small files then cost little each; a big file is a batch of its own)
 BATCH_BYTES = 8 << 20
 BATCH_PAIRS = 256
-PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 1}
+PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 1}  # decode speed of snappy, smaller
 _FILE_RE = re.compile(r"^(?P<stem>.+)_(?P<part>HEAD|PHOT)\.FITS(?P<gz>\.gz)?$", re.IGNORECASE)
 # errors that concern one file pair: reported and skipped with on_error="skip"
 _PAIR_ERRORS = (SnanaFormatError, OSError, pa.ArrowInvalid, pa.ArrowTypeError)
@@ -102,13 +102,8 @@ class ConvertSummary:
         return "\n".join(lines)
 
 
-def _stem(path: Path) -> tuple[str, str] | None:
-    m = _FILE_RE.match(path.name)
-    return (m.group("stem"), m.group("part").upper()) if m else None
-
-
 def _is_model_dir(d: Path) -> bool:
-    return d.is_dir() and any(_stem(f) for f in d.iterdir() if f.is_file())
+    return d.is_dir() and any(_FILE_RE.match(f) for f in os.listdir(d))
 
 
 def _common_prefix(names: Iterable[str]) -> str:
@@ -126,7 +121,7 @@ def model_name(model_dir: str | os.PathLike, siblings: Iterable[str] = ()) -> st
     """
     d = Path(model_dir)
     name = d.name
-    stems = sorted({s[0] for f in d.iterdir() if (s := _stem(f))})
+    stems = sorted({m.group("stem") for f in os.listdir(d) if (m := _FILE_RE.match(f))})
     if stems:
         p = _common_prefix([name, *stems])
         if p and len(p) < len(name) and not all(s.startswith(name) for s in stems):
@@ -160,28 +155,30 @@ def find_models(raw_dir: str | os.PathLike) -> list[tuple[str, Path]]:
 
 def pair_files(model_dir: str | os.PathLike) -> tuple[list[tuple[Path, Path]], list[Failure]]:
     """HEAD/PHOT pairs of a folder, matched by file name, sorted; plus files left without a partner."""
-    parts: dict[str, dict[str, list[Path]]] = {}
-    for f in sorted(Path(model_dir).iterdir()):
-        s = _stem(f)
-        if s and f.is_file():
-            parts.setdefault(s[0], {}).setdefault(s[1], []).append(f)
+    folder = Path(model_dir)
+    parts: dict[str, dict[str, list[str]]] = {}
+    with os.scandir(folder) as entries:  # names as strings: sorting Path objects is slow on big folders
+        names = sorted(e.name for e in entries if e.is_file())
+    for name in names:
+        m = _FILE_RE.match(name)
+        if m:
+            parts.setdefault(m.group("stem"), {}).setdefault(m.group("part").upper(), []).append(name)
     pairs, failures = [], []
     for stem in sorted(parts):
         heads, phots = parts[stem].get("HEAD", []), parts[stem].get("PHOT", [])
         for kind, files in (("HEAD", heads), ("PHOT", phots)):
             if len(files) > 1:
-                failures.append(Failure(str(files[0]), f"several {kind} files for {stem}: "
-                                                       f"{', '.join(f.name for f in files)}"))
+                failures.append(Failure(str(folder / files[0]), f"several {kind} files for {stem}: {', '.join(files)}"))
         if len(heads) > 1 or len(phots) > 1:
             continue
         if not phots:
-            failures.append(Failure(str(heads[0]), f"HEAD file without its PHOT file ({stem}_PHOT.FITS[.gz] "
-                                                   "not found beside it)"))
+            failures.append(Failure(str(folder / heads[0]), f"HEAD file without its PHOT file ({stem}_PHOT.FITS[.gz] "
+                                                            "not found beside it)"))
         elif not heads:
-            failures.append(Failure(str(phots[0]), f"PHOT file without its HEAD file ({stem}_HEAD.FITS[.gz] "
-                                                   "not found beside it)"))
+            failures.append(Failure(str(folder / phots[0]), f"PHOT file without its HEAD file ({stem}_HEAD.FITS[.gz] "
+                                                            "not found beside it)"))
         else:
-            pairs.append((heads[0], phots[0]))
+            pairs.append((folder / heads[0], folder / phots[0]))
     return pairs, failures
 
 
@@ -215,19 +212,41 @@ def _conform(table: pa.Table, schema: pa.Schema, model: str | None, head: Any) -
     return pa.Table.from_arrays(cols, schema=schema)
 
 
-def _batch_task(batch: list[tuple[Path, Path]], schema: pa.Schema, model: str, layout: str,
-                snid: str) -> list[tuple[Path, pa.Table | None, Exception | None]]:
-    """Worker: a batch of pairs read in one call and conformed to the model's schema; if any pair
-    fails, the pairs are read one by one so each failure is reported on its own."""
+class _SchemaGrew(Exception):
+    """A pair has columns (or wider types) beyond the schema the conversion started with."""
+
+
+def _fits(table: pa.Table, schema: pa.Schema) -> bool:
+    """Whether conforming `table` to `schema` is what the union of both schemas would give."""
+    base = pa.schema([f for f in schema if f.name != "model"])
+    if table.schema.equals(base):
+        return True
     try:
-        table = _conform(read_snana_many(batch, layout=layout, snid=snid), schema, model, batch[0][0])
+        return pa.unify_schemas([base, table.schema], promote_options="permissive").equals(base)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
+
+
+def _batch_task(batch: list[tuple[Path, Path]], schema: pa.Schema, model: str, layout: str, snid: str,
+                speculative: bool = False) -> list[tuple[Path, pa.Table | None, Exception | None]]:
+    """Worker: a batch of pairs read in one call and conformed to the model's schema; if any pair
+    fails, the pairs are read one by one so each failure is reported on its own. Speculative:
+    `schema` comes from the first pair only; a pair that does not fit it gives a _SchemaGrew."""
+    try:
+        table = read_snana_many(batch, layout=layout, snid=snid)
+        if speculative and not _fits(table, schema):
+            return [(batch[0][0], None, _SchemaGrew(str(batch[0][0])))]
+        table = _conform(table, schema, model, batch[0][0])
         return [(batch[0][0], table, None)] + [(h, None, None) for h, _ in batch[1:]]
     except _PAIR_ERRORS:
         pass  # find out which pair(s) failed below
     out: list[tuple[Path, pa.Table | None, Exception | None]] = []
     for head, phot in batch:
         try:
-            out.append((head, convert_pair(head, phot, model=model, schema=schema, layout=layout, snid=snid), None))
+            table = read_snana(head, phot, layout=layout, snid=snid)
+            if speculative and not _fits(table, schema):
+                return [(head, None, _SchemaGrew(str(head)))]
+            out.append((head, _conform(table, schema, model, head), None))
         except _PAIR_ERRORS as e:
             out.append((head, None, e))
     return out
@@ -240,12 +259,16 @@ def _ordered(tasks: list[tuple], executor: Executor | None, lookahead: int) -> I
             yield _batch_task(*t)
         return
     pending: deque = deque()
-    for t in tasks:
-        pending.append(executor.submit(_batch_task, *t))
-        if len(pending) >= lookahead:
+    try:
+        for t in tasks:
+            pending.append(executor.submit(_batch_task, *t))
+            if len(pending) >= lookahead:
+                yield pending.popleft().result()
+        while pending:
             yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
+    finally:  # stopped early (error, schema grew): drop the work not yet started
+        for f in pending:
+            f.cancel()
 
 
 def _header_keys(pairs: list[tuple[Path, Path]], on_error: str, summary: ModelSummary
@@ -306,6 +329,10 @@ def _batches(keyed: list[tuple[Path, Path, tuple]]) -> list[list[tuple[Path, Pat
     return batches
 
 
+def _size_batches(pairs: list[tuple[Path, Path]]) -> list[list[tuple[Path, Path]]]:
+    return _batches([(h, p, None) for h, p in pairs])
+
+
 def convert_model(model_dir: str | os.PathLike, out_path: str | os.PathLike, *, workers: int = 1,
                   on_error: str = "stop", model: str | None = None, layout: str = "pointers",
                   snid: str = "int64", executor: Executor | None = None, bar: Any = None) -> ModelSummary:
@@ -324,41 +351,69 @@ def convert_model(model_dir: str | os.PathLike, out_path: str | os.PathLike, *, 
     if orphans and on_error == "stop":
         raise FileNotFoundError(f"{orphans[0].file}: {orphans[0].reason}")
     summary.failures += orphans
-    schema, keyed = _union_schema(_header_keys(pairs, on_error, summary), snid, on_error, summary)
-    if bar is not None:
-        bar.update(len(pairs) - len(keyed))
-    if schema is None:
-        summary.status = "failed" if summary.failures else "empty"
-        log.warning("%s: no convertible file pair in %s", model, model_dir)
-        return summary
     own = None
     if executor is None and workers > 1:
         own = executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    run = dict(model=model, layout=layout, snid=snid, on_error=on_error, out_path=out_path, executor=executor,
+               lookahead=2 * max(workers, 1), bar=bar, names=[h.name for h, _ in pairs])
     try:
-        _write_model(_batches(keyed), schema, model, layout, snid, on_error, summary, out_path, executor,
-                     lookahead=2 * max(workers, 1), bar=bar)
+        # Usually all files of a model share their columns: start with the first pair's schema and
+        # read every file once. If a later pair brings new columns or wider types, start again with
+        # the union of all headers (read first), so the result never depends on which path ran.
+        first = _first_schema(pairs, snid)
+        if first is not None:
+            try:
+                _write_model(_size_batches(pairs), first, summary=summary, speculative=True, **run)
+                return summary
+            except _SchemaGrew as grew:
+                log.info("%s: %s has columns beyond the first file's: reading all headers first", model, grew)
+                done = summary.n_pairs + len(summary.failures) - len(orphans)
+                if bar is not None:
+                    bar.update(-done)
+                summary = ModelSummary(model, str(model_dir), str(out_path), failures=list(orphans))
+        schema, keyed = _union_schema(_header_keys(pairs, on_error, summary), snid, on_error, summary)
+        if bar is not None:
+            bar.update(len(pairs) - len(keyed))
+        if schema is None:
+            summary.status = "failed" if summary.failures else "empty"
+            log.warning("%s: no convertible file pair in %s", model, model_dir)
+            return summary
+        _write_model(_batches(keyed), schema, summary=summary, speculative=False, **run)
     finally:
         if own is not None:
             own.shutdown(cancel_futures=True)
     return summary
 
 
-def _write_model(batches: list[list[tuple[Path, Path]]], schema: pa.Schema, model: str, layout: str, snid: str,
-                 on_error: str, summary: ModelSummary, out_path: Path, executor: Executor | None,
-                 lookahead: int, bar: Any) -> None:
-    meta = {"model": model, "pairs": [h.name for b in batches for h, _ in b], "layout": layout,
-            "elasticc_fast": __version__}
+def _first_schema(pairs: list[tuple[Path, Path]], snid: str) -> pa.Schema | None:
+    """The first pair's schema from its headers, or None (no pair, or its headers fail)."""
+    if not pairs:
+        return None
+    scratch = ModelSummary("", "", "")
+    schema, keyed = _union_schema(_header_keys(pairs[:1], "skip", scratch), snid, "skip", scratch)
+    return schema if keyed and not scratch.failures else None
+
+
+def _write_model(batches: list[list[tuple[Path, Path]]], schema: pa.Schema, *, model: str, layout: str,
+                 snid: str, on_error: str, summary: ModelSummary, out_path: Path, executor: Executor | None,
+                 lookahead: int, bar: Any, names: list[str], speculative: bool) -> None:
+    meta = {"model": model, "pairs": names, "layout": layout, "elasticc_fast": __version__}
     schema = schema.with_metadata({b"elasticc_fast.convert": json.dumps(meta).encode()})
-    tasks = [(b, schema, model, layout, snid) for b in batches]
-    with atomic_path(out_path) as tmp:
-        writer = pq.ParquetWriter(tmp, schema, **PARQUET_OPTIONS)
+    tasks = [(b, schema, model, layout, snid, speculative) for b in batches]
+    with atomic_path(out_path) as tmp, ThreadPoolExecutor(1) as io_thread:
+        # Parquet encoding runs in a thread (Arrow releases the GIL) while the next batch is read;
+        # one pending write at most keeps memory bounded.
+        writer = pq.ParquetWriter(tmp, schema, use_dictionary=_dictionary_columns(schema), **PARQUET_OPTIONS)
+        pending: Future | None = None
         try:
             buffered: list[pa.Table] = []
             n_obj = n_obs = 0
             for results in _ordered(tasks, executor, lookahead):
-                if bar is not None:
-                    bar.update(len(results))
                 for head, table, error in results:
+                    if isinstance(error, _SchemaGrew):
+                        raise error
+                    if bar is not None:
+                        bar.update(1)
                     if error is not None:
                         if on_error == "stop":
                             raise error
@@ -373,12 +428,31 @@ def _write_model(batches: list[list[tuple[Path, Path]]], schema: pa.Schema, mode
                     buffered.append(table)
                     n_obj, n_obs = n_obj + table.num_rows, n_obs + obs
                 if n_obj >= ROW_GROUP_OBJECTS or n_obs >= ROW_GROUP_OBSERVATIONS:
-                    _flush(writer, buffered)
+                    if pending is not None:
+                        pending.result()
+                    pending = io_thread.submit(_flush, writer, buffered)
                     buffered, n_obj, n_obs = [], 0, 0
+            if pending is not None:
+                pending.result()
             _flush(writer, buffered)
         finally:
+            if pending is not None:
+                pending.exception()  # wait: never close the writer under a running write
             writer.close()
     summary.status = "written"
+
+
+def _dictionary_columns(schema: pa.Schema) -> list[str]:
+    """Leaf paths of the non-float columns: strings, flags and integer codes repeat, so dictionary
+    encoding pays; floats (MJD, fluxes) rarely do and only cost the attempt."""
+    out = []
+    for f in schema:
+        t, path = f.type, f.name
+        if pa.types.is_list(t):
+            t, path = t.value_type, f"{f.name}.list.element"
+        if not pa.types.is_floating(t):
+            out.append(path)
+    return out
 
 
 def _n_observations(table: pa.Table) -> int:
@@ -390,7 +464,7 @@ def _n_observations(table: pa.Table) -> int:
 
 def _flush(writer: pq.ParquetWriter, tables: list[pa.Table]) -> None:
     if tables:
-        t = pa.concat_tables(tables).combine_chunks()
+        t = pa.concat_tables(tables)
         if t.num_rows:
             writer.write_table(t, row_group_size=t.num_rows)
 
