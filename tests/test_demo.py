@@ -60,3 +60,11 @@ def test_tiny_demo_writes_model_and_report(tmp_path, capsys):
         for level in ("leaf", "level 1"):
             assert again.scores[int(w) if w != "full" else "full"][level].f1 == pytest.approx(
                 data["results"][w][level]["f1"], abs=1e-9)
+    # the evaluate verb on the demo's converted Parquet (labels from the `model` column)
+    rep = tmp_path / "eval"
+    assert main(["evaluate", str(out / "model"), str(out / "parquet"), "--out", str(rep),
+                 "--days", "8,64", "--confusion", "headline"]) == 0
+    full = json.loads((rep / "metrics.json").read_text())
+    assert full["n_objects"] == 19 * 6 and full["days"] == [8, 64]
+    assert sorted(p.name for p in rep.glob("cm_leaf_*.png")) == ["cm_leaf_64d.png", "cm_leaf_8d.png",
+                                                                  "cm_leaf_full.png"]
