@@ -69,6 +69,17 @@ def test_distance_dimming_and_k_correction():
             assert f == pytest.approx(expected, rel=1e-9)
 
 
+def test_bazin_peak_closed_form_matches_a_grid():
+    p = {"tau_rise": np.array([0.3, 3.5, 40.0]), "tau_fall": np.array([2.0, 22.0, 150.0])}
+    lightcurves.prepare_transient("bazin", p)
+    x = np.linspace(0.0, 1500.0, 3_000_001)
+    for k in range(3):
+        g = {"tau_rise": p["tau_rise"][k], "tau_fall": p["tau_fall"][k]}
+        s = lightcurves.transient_shape("bazin", x, g)
+        assert x[np.argmax(s)] == pytest.approx(p["tau_peak"][k], abs=1e-3)
+        assert s.max() == pytest.approx(p["smax"][k], rel=1e-6)
+
+
 def test_paczynski_magnification():
     spec = get_class("uLens")
     p = sample_params(spec, np.random.default_rng(1), 3)

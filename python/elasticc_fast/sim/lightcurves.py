@@ -74,7 +74,16 @@ def transient_shape(family: str, x, g: dict) -> np.ndarray:
 
 
 def prepare_transient(family: str, p: dict) -> None:
-    """Add ``tau_peak`` (rest days from explosion to peak) and ``smax`` to ``p`` using a fine grid."""
+    """Add ``tau_peak`` (rest days from explosion to peak) and ``smax`` to ``p``.
+
+    For ``bazin`` the maximum of (1 - e^(-x/tr))^2 e^(-x/tf) is at x = tr ln(1 + 2 tf / tr); the
+    other shapes are maximised on a fine grid.
+    """
+    if family == "bazin":
+        tr, tf = p["tau_rise"], p["tau_fall"]
+        p["tau_peak"] = tr * np.log1p(2.0 * tf / tr)
+        p["smax"] = (-np.expm1(-p["tau_peak"] / tr)) ** 2 * np.exp(-p["tau_peak"] / tf)
+        return
     grid = 600.0 * np.linspace(0.0, 1.0, 400) ** 2
     n = len(p["M"])
     g = {k: v[:, None] for k, v in p.items()}

@@ -26,7 +26,7 @@ _HOST_PROPS = [
     ("SQRADIUS", "E"), ("OBJID_UNIQUE", "K")]
 _HOSTLIB = {"obs": ["SIM_HOSTLIB(g_obs)", "SIM_HOSTLIB(r_obs)", "SIM_HOSTLIB(i_obs)"],
             "mass": ["SIM_HOSTLIB(LOGMASS_TRUE)", "SIM_HOSTLIB(LOG_SFR)"]}
-_FITS_DTYPE = {"I": ">i2", "J": ">i4", "K": ">i8", "E": ">f4", "D": ">f8"}
+_FITS_DTYPE = {"I": "=i2", "J": "=i4", "K": "=i8", "E": "=f4", "D": "=f8"}  # native: fitsio swaps once
 
 
 def head_columns(galactic: bool, hostlib: str = "obs") -> list[tuple[str, str]]:
@@ -124,7 +124,7 @@ def _pad(values, width: int) -> np.ndarray:
 
 
 def head_table(values: dict[str, np.ndarray], n: int, galactic: bool, hostlib: str) -> np.ndarray:
-    """Big-endian record array of the HEAD table from ``values`` (missing columns get sentinels)."""
+    """Record array (native byte order; fitsio writes big-endian) of the HEAD table from ``values`` (missing columns get sentinels)."""
     cols = head_columns(galactic, hostlib)
     arr = np.zeros(n, dtype=_fits_dtype(cols))
     for name, form in cols:
