@@ -177,7 +177,8 @@ def measure(rng: np.random.Generator, lib: SurveyLibrary, obs: Observations, dif
     (n_obj, 6) in FLUXCAL per arcsec^2. Detection probability is a normal CDF in |S/N| centred on 5
     (width 0.6), like SNANA's search-efficiency curve (a thin low-S/N tail, so that objects are
     rarely selected on noise); negative differences (an eclipse, a star
-    fainter than its template) are detected too, as in difference imaging. ``trigger_rule``: "pair" puts PHOTFLAG 2048 on
+    fainter than its template) are detected too, as in difference imaging.
+    ``trigger_rule``: "pair" puts PHOTFLAG 2048 on
     the first detection made at least 30 minutes after an earlier one; "first" on the first detection
     (the convention of the ELAsTiCC2 training files).
     """

@@ -111,7 +111,11 @@ def _draw(spec: ClassSpec, rng: np.random.Generator, lib: cadence.SurveyLibrary,
 
     # per-object HEAD values
     nobs = np.diff(obs.offsets)
-    safe = lambda idx: mjd[np.maximum(idx, 0)]  # noqa: E731 - only used where idx >= 0 (selected)
+
+    def safe(idx):  # MJD of a per-object index, -9 (SNANA's missing value) where there is none
+        if mjd.size == 0:
+            return np.full(idx.size, -9.0)
+        return np.where(idx >= 0, mjd[np.clip(idx, 0, mjd.size - 1)], -9.0)
     if spec.family in ("bazin", "plateau", "tde"):
         sim_peak = p["t_peak"]
     else:  # the epoch of the largest true difference flux
@@ -149,7 +153,7 @@ def _draw(spec: ClassSpec, rng: np.random.Generator, lib: cadence.SurveyLibrary,
         "MJD": mjd, "BAND": np.array(list(BANDS))[band], "PHOTFLAG": phot.photflag,
         "FLUXCAL": phot.fluxcal, "FLUXCALERR": phot.fluxcalerr, "PSF_SIG1": phot.psf_sig,
         "SKY_SIG": phot.sky_sig, "ZEROPT": phot.zeropt,
-        "SIM_MAGOBS": lightcurves.fluxcal_to_mag(source if not spec.galactic else source),
+        "SIM_MAGOBS": lightcurves.fluxcal_to_mag(source),
     }
     dump = {"LIBID": libid, "SIM_SEARCHEFF_MASK": head["SIM_SEARCHEFF_MASK"],
             "NON1A_INDEX": head["SIM_TEMPLATE_INDEX"], "RA": ra, "DEC": dec, "MWEBV": ebv_true,
@@ -372,8 +376,10 @@ def _write_model_into(folder: Path, folder_name: str, prefix: str, spec: ClassSp
         "ZCMB": head.get("SIM_REDSHIFT_CMB", np.zeros(batch.n)), "ZHELIO": z,
         "ZCMB_SMEAR": head.get("REDSHIFT_FINAL", galactic_fill),
         "GALID": head.get("HOSTGAL_OBJID", galactic_fill).astype(np.int64),
-        "GALZPHOT": head.get("HOSTGAL_PHOTOZ", galactic_fill), "GALZPHOTERR": head.get("HOSTGAL_PHOTOZ_ERR", galactic_fill),
-        "GALSNSEP": head.get("HOSTGAL_SNSEP", np.zeros(batch.n)), "GALSNDDLR": head.get("HOSTGAL_DDLR", np.zeros(batch.n)),
+        "GALZPHOT": head.get("HOSTGAL_PHOTOZ", galactic_fill),
+        "GALZPHOTERR": head.get("HOSTGAL_PHOTOZ_ERR", galactic_fill),
+        "GALSNSEP": head.get("HOSTGAL_SNSEP", np.zeros(batch.n)),
+        "GALSNDDLR": head.get("HOSTGAL_DDLR", np.zeros(batch.n)),
         "RV": head.get("SIM_RV", galactic_fill), "AV": head.get("SIM_AV", galactic_fill),
         "MU": head.get("SIM_DLMU", np.zeros(batch.n)), "LENSDMU": np.zeros(batch.n),
         "DTSEASON_PEAK": np.zeros(batch.n),

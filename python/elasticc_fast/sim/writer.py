@@ -124,7 +124,8 @@ def _pad(values, width: int) -> np.ndarray:
 
 
 def head_table(values: dict[str, np.ndarray], n: int, galactic: bool, hostlib: str) -> np.ndarray:
-    """Record array (native byte order; fitsio writes big-endian) of the HEAD table from ``values`` (missing columns get sentinels)."""
+    """HEAD record array from ``values`` (missing columns get their sentinels); native byte order,
+    fitsio writes big-endian."""
     cols = head_columns(galactic, hostlib)
     arr = np.zeros(n, dtype=_fits_dtype(cols))
     for name, form in cols:
