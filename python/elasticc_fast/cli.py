@@ -44,11 +44,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _configure_logging(verbose: int) -> None:
+    """Our messages at INFO (DEBUG with -v); other libraries (absl/Orbax, JAX) only at WARNING
+    unless -vv, so their per-checkpoint chatter does not drown the progress of a run."""
+    logging.basicConfig(level=logging.DEBUG if verbose >= 2 else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    log.setLevel(logging.DEBUG if verbose else logging.INFO)
+    if verbose < 2:
+        logging.getLogger("absl").setLevel(logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    level = logging.WARNING - 10 * min(args.verbose + 1, 2)  # INFO by default, DEBUG with -v
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    _configure_logging(args.verbose)
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return 2
