@@ -80,6 +80,8 @@ def test_from_arrays_with_string_ids_and_band_letters():
     assert b.ids[1] == "ZTF18b" and b.static.column("z").to_pylist() == [0.1, 0.2]
     with pytest.raises(ValueError, match="exactly one of offsets or lengths"):
         LightCurveBatch.from_arrays(mjd=[], band=[], flux=[], flux_err=[], flag=[], ids=[])
+    with pytest.raises(ValueError, match="band index 256 outside 0..5"):
+        LightCurveBatch.from_arrays(mjd=[1.0], band=[256], flux=[1], flux_err=[1], flag=[0], lengths=[1], ids=[1])
     with pytest.raises(ValueError, match="flux has shape"):
         LightCurveBatch.from_arrays(mjd=[1.0], band=[0], flux=[], flux_err=[1], flag=[0], lengths=[1], ids=[1])
 

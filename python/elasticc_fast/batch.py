@@ -59,6 +59,11 @@ class LightCurveBatch:
     n_dropped: int = 0
 
     def __post_init__(self) -> None:
+        band = np.asarray(self.band)
+        if band.size and band.dtype.kind in "iu" and band.dtype != np.uint8 and (band.min() < 0 or band.max() >= len(BANDS)):
+            # check before the cast to uint8, which would wrap e.g. 256 to 0
+            raise ValueError(f"LightCurveBatch: band index {int(band.max()) if band.max() >= len(BANDS) else int(band.min())} "
+                             f"outside 0..{len(BANDS) - 1}")
         for name, dtype in _DTYPES.items():
             setattr(self, name, np.ascontiguousarray(getattr(self, name), dtype=dtype))
         self.offsets = np.ascontiguousarray(self.offsets, dtype=np.int64)
@@ -140,7 +145,7 @@ class LightCurveBatch:
         if offsets is None:
             offsets = np.concatenate([[0], np.cumsum(np.asarray(lengths, dtype=np.int64))])
         band = np.asarray(band)
-        if band.dtype.kind in "US O".replace(" ", ""):
+        if band.dtype.kind in "USO":
             band = _letters_to_codes(band, np.asarray(ids), np.asarray(offsets, dtype=np.int64))
         if isinstance(static, dict):
             static = pa.table(static)
