@@ -201,3 +201,31 @@ def test_values_beyond_float32_become_inf_in_both_paths():
         ours, twin = augment(pre, **opts), reference.augment(pre, **opts)
     assert_same(ours, twin)
     assert np.isinf(ours.x[0, :4, 2]).all() and np.isinf(ours.x[0, :4, 3]).all()
+
+
+def test_named_edge_cases_match_the_twin():
+    nan = float("nan")
+    cases = {  # name: (mjd, flag, flux)
+        "empty": ([], [], []),
+        "one point": ([5.0], [4096], [1.0]),
+        "all saturated": ([1.0, 2.0], [1024 | 4096, 1024], [1.0, 2.0]),
+        "no detection": ([1.0, 2.0], [0, 0], [1.0, 2.0]),
+        "unsorted MJD": ([3.0, 1.0, 2.0, 0.5], [4096, 0, 4096, 0], [3.0, 1.0, 2.0, 0.5]),
+        "NaN flux": ([1.0, 2.0, 3.0], [0, 4096, 4096], [nan, nan, 2.0]),
+        "trigger after first detection": ([1.0, 2.0, 3.0, 4.0, 5.0], [4096, 0, 4096 | 2048, 0, 4096], [1.0] * 5),
+    }
+    mjd = [m for c in cases.values() for m in c[0]]
+    flag = [f for c in cases.values() for f in c[1]]
+    flux = [f for c in cases.values() for f in c[2]]
+    raw = LightCurveBatch.from_arrays(mjd=mjd, band=[k % 6 for k in range(len(mjd))], flux=flux,
+                                      flux_err=[1.0] * len(mjd), flag=flag, lengths=[len(c[0]) for c in cases.values()],
+                                      ids=np.arange(len(cases)), labels=np.arange(len(cases)))
+    for trigger in ("first_detection", "photflag"):
+        pre = preprocess(raw, trigger)
+        assert pre.n_dropped == 3 and list(pre.ids) == [1, 4, 5, 6]
+        for windows in ("prefix", "fraction", "days", "full"):
+            opts = {"windows": windows, "static_columns": (), "static_flags": False}
+            assert_same(augment(pre, **opts), reference.augment(pre, **opts))
+    late = preprocess(raw, "photflag")
+    np.testing.assert_array_equal(late.trigger_mjd, [5.0, 2.0, 2.0, 3.0])
+    assert np.isnan(augment(late, "full", static_columns=(), static_flags=False).x[2, 0, 2])  # NaN flux kept
