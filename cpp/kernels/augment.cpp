@@ -114,7 +114,8 @@ void fill_windows(const LightCurves& lc, const double* trigger_mjd, const std::v
     const int parts = resolve_threads(threads, N);
     const int64_t W = T * F;  // floats per window
     // windows are assembled in a small per-thread block (cache-resident) and copied to x in large
-    // memcpy calls: several times faster than many small writes of about 2 kB straight into x
+    // memcpy calls, which write memory faster than many ~2 kB memcpy/memset calls straight into x
+    // (measured: about 1.2x on the benchmark's evaluation windows)
     const int64_t per_block = std::max<int64_t>(1, (int64_t(256) << 10) / std::max<int64_t>(W * 4, 1));
     run_ranges(split_even(N, parts), [&](int64_t wb, int64_t we, int) {
         std::vector<float> cache;  // features of the current object's points, computed once
