@@ -33,6 +33,17 @@ def test_source_preprocesses_and_windows_like_the_seed():
     assert LSSTSource([1.0], [0], [1.0], [1.0], [0]).dropped  # no detection
 
 
+def test_from_batch_reads_one_object():
+    from elasticc_fast.batch import LightCurveBatch
+
+    b = LightCurveBatch.from_arrays(mjd=[2.0, 1.0, 3.0], band=[0, 1, 2], flux=[1, 2, 3], flux_err=[1, 1, 1],
+                                    flag=[4096, 0, 1024], lengths=[3], ids=[99])
+    s = LSSTSource.from_batch(b, 0)
+    assert s.SNID == 99 and s.MJD == [1.0, 2.0] and s.trigger_mjd == 2.0
+    again = LSSTSource.from_batch(reference.preprocess(b), 0)  # preprocessed: taken as it is
+    assert again.MJD == s.MJD and again.trigger_mjd == 2.0
+
+
 def test_uniform_is_a_seeded_uniform_stream():
     u1 = np.array([reference.uniform(3, i) for i in range(20000)])
     assert np.array_equal(u1, [reference.uniform(3, i) for i in range(20000)])

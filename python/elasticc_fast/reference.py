@@ -77,6 +77,16 @@ class LSSTSource:
         else:
             self.process_lightcurve(trigger, history)
 
+    @classmethod
+    def from_batch(cls, batch: LightCurveBatch, i: int, *, trigger: str = "first_detection",
+                   history: str = "window") -> "LSSTSource":
+        """Object ``i`` of a batch (a preprocessed batch is taken as it is)."""
+        o = batch.object(i)
+        pre = batch.trigger_mjd is not None
+        return cls(o["mjd"], o["band"], o["flux"], o["flux_err"], o["flag"], snid=batch.ids[i],
+                   trigger=trigger, history=history, preprocessed=pre,
+                   trigger_mjd=batch.trigger_mjd[i] if pre else None)
+
     # -- preprocessing
     def _keep(self, idx: Sequence[int]) -> None:
         for name in self.time_series_features:
