@@ -187,6 +187,10 @@ def test_host_and_sentinel_columns(models):
             assert np.allclose(h["REDSHIFT_HELIO"][spec], h["HOSTGAL_SPECZ"][spec])
             assert np.all(h["HOSTGAL_SNSEP"] > 0) and np.all(h["HOSTGAL_MAG_r"] < 35)
             assert np.all(h["SIM_DLMU"] > 30)
+            if c.leaf in ("TDE", "AGN"):  # nuclear: much closer to the host centre than SNe
+                assert np.median(h["HOSTGAL_DDLR"]) < 0.1
+            else:
+                assert np.median(h["HOSTGAL_DDLR"]) > 0.3
 
 
 def _stats(objects):

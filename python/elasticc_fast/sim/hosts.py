@@ -94,6 +94,9 @@ HOST_LOGMASS = {10: 10.2, 11: 10.5, 12: 9.5, 20: 9.8, 31: 9.7, 50: 9.2, 40: 8.4,
                 59: 8.5, 60: 10.6}
 
 
+NUCLEAR_GENTYPES = (42, 60)  # TDE, AGN
+
+
 def host_columns(rng: np.random.Generator, z: np.ndarray, ra: np.ndarray, dec: np.ndarray,
                  gentype: int) -> dict[str, np.ndarray]:
     """HEAD columns of the host galaxy and redshift information of extragalactic objects
@@ -138,7 +141,9 @@ def host_columns(rng: np.random.Generator, z: np.ndarray, ra: np.ndarray, dec: n
     d_a = 10 ** ((mu - 25.0) / 5.0) / (1 + z) ** 2
     d_a_ref = 10 ** ((distance_modulus(np.array([0.2]))[0] - 25.0) / 5.0) / 1.2 ** 2
     r_e = np.maximum(0.77 * d_a_ref / d_a * np.exp(rng.normal(0.0, 0.4, n)), 0.1)  # arcsec
-    sep = r_e * np.exp(rng.normal(np.log(0.7), 0.8, n))
+    # TDEs and AGN sit on their host's nucleus; other transients follow the light
+    offset = np.log(0.02) if gentype in NUCLEAR_GENTYPES else np.log(0.7)
+    sep = r_e * np.exp(rng.normal(offset, 0.8, n))
     sqrad = (r_e / 0.2) ** 2  # pixels^2 (0.2" pixels)
     out["HOSTGAL_SNSEP"] = sep
     out["HOSTGAL_DDLR"] = sep / r_e * np.exp(rng.normal(0.0, 0.3, n))
