@@ -129,7 +129,9 @@ def child_train(shards: str, n_shards: int, batch: int, prefetch: int, hidden: i
 
     ds = open_shards(shards)
     ds = ShardDataset(ds.path, ds.shards[:n_shards], ds.manifest)
-    cfg = TrainConfig(epochs=2, patience=10, batch_size=batch, hidden=hidden, val_fraction=0.0, max_length=ds.T)
+    # one padded length (T) for every batch: one compiled shape, so the runs differ only by data
+    cfg = TrainConfig(epochs=2, patience=10, batch_size=batch, hidden=hidden, val_fraction=0.0, max_length=ds.T,
+                      buckets=(ds.T,))
     t0 = time.perf_counter()
     res = fit_stream(ds, ORACLE_TREE, cfg, prefetch=prefetch)
     dt = time.perf_counter() - t0
@@ -144,8 +146,8 @@ def bench_stream(shards: Path, batch: int, prefetch: int, hidden: int) -> list[d
     ds = open_shards(shards)
     buffer = prefetch * ShardStream(ds, batch).batch_nbytes()
     out = []
-    print(f"\nstreaming training, 2 epochs, batch {batch}, prefetch {prefetch} (buffer {buffer / 2**20:.1f} MiB), "
-          f"GRU hidden {hidden}, CPU only (no GPU on this machine)")
+    print(f"\nstreaming training, 2 epochs, batch {batch} x T {ds.T}, prefetch {prefetch} "
+          f"(buffer {buffer / 2**20:.1f} MiB), GRU hidden {hidden}, CPU only (no GPU on this machine)")
     print(f"{'dataset / buffer':>16s} {'windows':>8s} {'data MiB':>9s} {'peak RSS MiB':>13s} {'windows/s':>10s}")
     for factor in (1, 10, 40):
         need = factor * buffer
@@ -180,6 +182,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--prefetch", type=int, default=4)
     ap.add_argument("--hidden", type=int, default=32)
+    ap.add_argument("--parts", default="convert,augment,stream",
+                    help="comma-separated subset (stream reuses the shards of an earlier augment run)")
     ap.add_argument("--child-train", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child_train:
@@ -200,10 +204,15 @@ def main() -> None:
     n_pairs = sum(1 for _ in raw.glob("*/*_HEAD.FITS*"))
     print(machine())
     print(f"load average (1, 5, 15 min) at start: {os.getloadavg()}  (other jobs share these cores)")
-    bench_convert(raw, work, n_pairs)
-    # small shards (half a batch buffer) so that the training subsets hit 1x, 10x, 40x closely
-    _, shards = bench_augment(work / "conv_pool1", work, args.copies, args.batch * args.prefetch // 2)
-    bench_stream(shards, args.batch, args.prefetch, args.hidden)
+    parts = set(args.parts.split(","))
+    if "convert" in parts:
+        bench_convert(raw, work, n_pairs)
+    shards = work / "shards_here"
+    if "augment" in parts:
+        # small shards (half a batch buffer) so that the training subsets hit 1x, 10x, 40x closely
+        _, shards = bench_augment(work / "conv_pool1", work, args.copies, args.batch * args.prefetch // 2)
+    if "stream" in parts:
+        bench_stream(shards, args.batch, args.prefetch, args.hidden)
 
 
 if __name__ == "__main__":

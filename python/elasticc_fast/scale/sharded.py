@@ -36,6 +36,7 @@ __all__ = ["make_mesh", "data_sharding", "replicated", "replicate", "global_batc
 
 log = logging.getLogger(__name__)
 AXIS = "data"
+_IN_FLIGHT = 2  # train steps dispatched ahead of the one being computed
 
 
 def make_mesh(devices: Sequence[Any] | None = None, axis: str = AXIS) -> Mesh:
@@ -69,6 +70,11 @@ def replicate(tree: Any, mesh: Mesh) -> Any:
         return jax.make_array_from_callback(host.shape, sh, lambda idx: host[idx])
 
     return jax.tree.map(put, tree)
+
+
+def _host(a: Any) -> Any:
+    """This process's copy of a replicated array as NumPy (also when the mesh spans processes)."""
+    return np.asarray(a.addressable_data(0)) if isinstance(a, jax.Array) else a
 
 
 def global_batch(batch: StreamBatch, mesh: Mesh) -> tuple[jax.Array, ...]:
@@ -194,17 +200,21 @@ def fit_stream(train: ShardDataset | str, tree: Any, config: Any = None, *, val:
         for batch in _stream(train, config, norm, True, config.seed, block_rows, prefetch).epoch(epoch):
             params, opt_state, loss = train_step(params, rest, opt_state, *global_batch(batch, mesh))
             losses.append(loss)
+            if len(losses) > _IN_FLIGHT:
+                # JAX dispatches asynchronously: without this wait the loop would run ahead of the
+                # devices and queue every batch of the epoch (memory would grow with the dataset)
+                losses[-1 - _IN_FLIGHT].block_until_ready()
             weights.append(float(batch.weight.sum()))
             steps += 1
             if max_steps is not None and steps >= max_steps:
                 break
-        rec = {"epoch": epoch, "loss": float(np.average(np.asarray(jax.device_get(losses)), weights=weights)),
+        rec = {"epoch": epoch, "loss": float(np.average([_host(v) for v in losses], weights=weights)),
                "steps": steps}
         if val is not None:
             tot = wsum = 0.0
             for batch in _stream(val, config, norm, False, config.seed, block_rows, prefetch).epoch(0):
                 lsum, w = eval_step(params, rest, *global_batch(batch, mesh))
-                tot, wsum = tot + float(lsum), wsum + float(w)
+                tot, wsum = tot + float(_host(lsum)), wsum + float(_host(w))
             rec["val_loss"] = tot / max(wsum, 1e-12)
         monitored = rec.get("val_loss", rec["loss"])
         if monitored < best["loss"] - 1e-6:
@@ -217,6 +227,5 @@ def fit_stream(train: ShardDataset | str, tree: Any, config: Any = None, *, val:
         bar.set_postfix({k: f"{v:.3f}" for k, v in rec.items() if k in ("loss", "val_loss")})
         log.debug("epoch %s", rec)
     bar.close()
-    host_params = jax.device_get(best["params"])
-    model = nnx.merge(graphdef, host_params, jax.device_get(rest))
+    model = nnx.merge(graphdef, jax.tree.map(_host, best["params"]), jax.tree.map(_host, rest))
     return FitResult(model, norm, config, tree, train.feature_names, train.static_names, history, best["epoch"])
