@@ -178,6 +178,12 @@ def main() -> None:
         shutil.rmtree(out, ignore_errors=True)
         results[f"ours, {w} worker(s)"] = timed([py, "-m", "elasticc_fast", "convert", str(raw), str(out),
                                                  "--workers", str(w)], env=env)
+    # memory against data size: the same conversion on a quarter of the copies
+    small_raw = args.work / "raw_quarter"
+    replicate(small_raw, max(1, args.copies // 4))
+    out = args.work / "ours_quarter"
+    shutil.rmtree(out, ignore_errors=True)
+    quarter = timed([py, "-m", "elasticc_fast", "convert", str(small_raw), str(out)], env=env)
     out = args.work / "fitsio"
     shutil.rmtree(out, ignore_errors=True)
     results["(b) fitsio + numpy"] = timed([py, __file__, "--run", "fitsio", "--raw", str(raw), "--out", str(out)],
@@ -203,6 +209,8 @@ def main() -> None:
     print(f"ours (1 worker) vs (b) fitsio+numpy: {b['wall'] / ours1['wall']:.1f}x wall, {b['cpu'] / ours1['cpu']:.1f}x cpu")
     print(f"ours (1 worker) / gzip -dc bound: {ours1['wall'] / bound['wall']:.2f}x wall, "
           f"{ours1['cpu'] / bound['cpu']:.2f}x cpu")
+    print(f"peak RSS of ours (1 worker): {ours1['rss_mb']:.0f} MB on {gz_bytes / 1e6:.0f} MB of .gz, "
+          f"{quarter['rss_mb']:.0f} MB on a quarter of it")
     o2 = results["ours, 2 worker(s)"]
     print(f"ours 2 workers / 1 worker: {o2['wall'] / ours1['wall']:.2f}x wall")
 
