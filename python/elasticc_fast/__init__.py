@@ -14,22 +14,25 @@ from typing import Any
 
 from ._version import __version__
 
+# Functions that share their name with their module are imported eagerly: a lazy attribute would be
+# replaced by the submodule as soon as anything imports ``elasticc_fast.augment`` (or preprocess,
+# convert). These modules are light (numpy, pyarrow, the C++ extension).
+from .augment import AugmentedBatch, augment, iter_augment
+from .batch import LightCurveBatch
+from .convert import convert
+from .preprocess import preprocess
+
 # public name -> "module:attribute" (module relative to this package)
 _LAZY = {
     "read_snana": "io.snana:read_snana",
-    "convert": "convert:convert",
-    "LightCurveBatch": "batch:LightCurveBatch",
-    "AugmentedBatch": "augment:AugmentedBatch",
-    "preprocess": "preprocess:preprocess",
-    "augment": "augment:augment",
-    "iter_augment": "augment:iter_augment",
     "Classifier": "classifier:Classifier",
     "simulate": "sim:simulate",
 }
 _SUBMODULES = {"reference", "taxonomy", "sim", "gw", "io", "nn", "baselines", "scale", "units", "plots",
                "metrics", "evaluate"}
 
-__all__ = ["__version__", *_LAZY]
+__all__ = ["__version__", "AugmentedBatch", "LightCurveBatch", "augment", "convert", "iter_augment",
+           "preprocess", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

@@ -25,10 +25,8 @@ magnitudes AB) with SNANA sentinels (-9, -99, -999, -9999, 999) and NaN/null map
 from __future__ import annotations
 
 import logging
-import sys
-import types
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -221,14 +219,3 @@ def _check_args(windows: str, keep: str, min_length: int, max_length: int | None
     if max_length is not None and max_length < 1:
         raise ValueError(f"augment: max_length must be >= 1 or None, not {max_length}")
 
-
-class _CallableModule(types.ModuleType):
-    """Importing the submodule makes ``elasticc_fast.augment`` this module, shadowing the lazy
-    export of the function of the same name: calling the module calls the function, so
-    ``elasticc_fast.augment(batch, ...)`` works either way."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return augment(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -5,10 +5,7 @@ Twin for tests and reading: ``elasticc_fast.reference.preprocess``.
 from __future__ import annotations
 
 import logging
-import sys
-import types
 
-from typing import Any
 
 from .batch import LightCurveBatch
 
@@ -65,14 +62,3 @@ def preprocess(batch: LightCurveBatch, trigger: str = "first_detection", history
                  out.n_dropped, len(batch))
     return out
 
-
-class _CallableModule(types.ModuleType):
-    """Importing the submodule makes ``elasticc_fast.preprocess`` this module, shadowing the lazy
-    export of the function of the same name: calling the module calls the function, so
-    ``elasticc_fast.preprocess(batch, ...)`` works either way."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return preprocess(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
