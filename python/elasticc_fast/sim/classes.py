@@ -8,36 +8,39 @@ durations are stretched by ``1 + z``), observer-frame days for Galactic ones.
 
 Per-class parameter distributions (``N(m, s)`` normal, ``U(a, b)`` uniform, ``logU`` log-uniform,
 ``M`` peak absolute AB magnitude at rest 4400 A, ``tr``/``tf`` rise/fall e-folding times,
-``T`` blackbody temperature at peak -> late times, ``z`` drawn from a volume-weighted ``z^2`` law):
+``T`` blackbody temperature at peak -> late times; ``z (a, b)`` is the redshift range, inside which
+z follows a rate-per-volume law dN/dz ~ z^2 / (1 + z)^3 before the trigger selection; host
+extinction AV ~ Exp(scale) with scale 0.3 for SN Ia and Iax, 0.2 for 91bg, 0.4 for Ib/c and II, 0.1
+otherwise (R_V 3.1); Galactic magnitudes are apparent, extinction included):
 
 =============  ==============  ===========================================================================
 class          family          parameters
 =============  ==============  ===========================================================================
-SNIa           ``bazin``       z U(0.01, 0.9); stretch s N(1, 0.1); M N(-19.3, 0.15) - 1.5 (s - 1);
+SNIa           ``bazin``       z (0.01, 0.9); stretch s N(1, 0.1); M N(-19.3, 0.15) - 1.5 (s - 1);
                                tr 3.5 s, tf 22 s; T 13000 -> 6500 K (tau_T 12 s); UV cut 3800 A;
                                near-IR secondary maximum +28 d (i, z, Y rest > 6500 A); host AV Exp(0.3)
-SNI91bg        ``bazin``       z U(0.01, 0.35); M N(-17.8, 0.35); tr U(2, 3.5), tf U(9, 14);
+SNI91bg        ``bazin``       z (0.01, 0.35); M N(-17.8, 0.35); tr U(2, 3.5), tf U(9, 14);
                                T 9000 -> 4500 K (tau_T 8); UV cut 4200 A
-SNIax          ``bazin``       z U(0.01, 0.45); M N(-17.3, 0.8); tr U(2.5, 5), tf U(12, 22);
+SNIax          ``bazin``       z (0.01, 0.45); M N(-17.3, 0.8); tr U(2.5, 5), tf U(12, 22);
                                T 10000 -> 5000 K (tau_T 10); UV cut 3800 A
-SNIb/c         ``bazin``       z U(0.01, 0.6); M N(-17.6, 0.6); tr U(4, 8), tf U(15, 35);
+SNIb/c         ``bazin``       z (0.01, 0.6); M N(-17.6, 0.6); tr U(4, 8), tf U(15, 35);
                                T 9000 -> 5000 K (tau_T 15); UV cut 4000 A; host AV Exp(0.4)
-SNII           ``plateau``     z U(0.01, 0.5); M N(-17.0, 0.8); tr U(1.5, 4); plateau U(60, 110) d with
+SNII           ``plateau``     z (0.01, 0.5); M N(-17.0, 0.8); tr U(1.5, 4); plateau U(60, 110) d with
                                slow decline tau U(80, 400); drop to a Co tail (tau 111.3 d, 1-5 % level);
                                T 16000 -> 5500 K (tau_T 20); UV cut 3000 A; host AV Exp(0.4)
-KN             ``bazin``       z U(0.01, 0.2); M N(-15.8, 0.6); tr U(0.2, 0.6), tf U(1.5, 4);
+KN             ``bazin``       z (0.01, 0.2); M N(-15.8, 0.6); tr U(0.2, 0.6), tf U(1.5, 4);
                                T 9000 -> 2500 K (tau_T 2): fast and reddening
-SLSN           ``bazin``       z U(0.05, 1.8); M N(-21.0, 0.6); tr U(20, 45), tf U(40, 110);
+SLSN           ``bazin``       z (0.05, 1.8); M N(-21.0, 0.6); tr U(20, 45), tf U(40, 110);
                                T 15000 -> 7000 K (tau_T 60)
-TDE            ``tde``         z U(0.01, 0.8); M N(-19.6, 0.6); tr U(10, 30); t^(-5/3) decline from
+TDE            ``tde``         z (0.01, 0.8); M N(-19.6, 0.6); tr U(10, 30); t^(-5/3) decline from
                                peak with t0 U(15, 60); constant hot T U(20000, 40000) K
-ILOT           ``plateau``     z U(0.001, 0.05); M N(-13.0, 1.0); tr U(3, 10); plateau U(20, 70) d;
+ILOT           ``plateau``     z (0.001, 0.05); M N(-13.0, 1.0); tr U(3, 10); plateau U(20, 70) d;
                                T 7000 -> 4000 K (tau_T 30); UV cut 4000 A
-CART           ``bazin``       z U(0.005, 0.12); M N(-15.6, 0.5); tr U(3, 6), tf U(12, 25);
+CART           ``bazin``       z (0.005, 0.12); M N(-15.6, 0.5); tr U(3, 6), tf U(12, 25);
                                T 7500 -> 4000 K (tau_T 10); UV cut 4200 A
-PISN           ``bazin``       z U(0.05, 1.5); M N(-20.5, 0.7); tr U(50, 110), tf U(90, 220);
+PISN           ``bazin``       z (0.05, 1.5); M N(-20.5, 0.7); tr U(50, 110), tf U(90, 220);
                                T 9000 -> 5500 K (tau_T 150)
-AGN            ``drw``         z U(0.05, 2.5); M_4400 N(-22.5, 1.2); damped random walk with
+AGN            ``drw``         z (0.05, 2.5); M_4400 N(-22.5, 1.2); damped random walk with
                                SF_inf logN(0.2 mag, 0.15 dex) and tau_rest logU(50, 800) d, amplitude
                                proportional to lambda_rest^-0.5; SED f_nu ~ nu^-0.5; 50 % changing-look:
                                a sigmoid change of U(-1.5, 1.5) mag over U(50, 300) d
