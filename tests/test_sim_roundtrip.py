@@ -19,7 +19,16 @@ def converted(tmp_path_factory):
     root = tmp_path_factory.mktemp("roundtrip")
     simulate(root / "sim", objects_per_class=6, seed=5, files_per_model=2)
     convert(root / "sim", root / "parquet")
+    convert(root / "sim", root / "parquet_separators", layout="separators")
     return root, read_table(root / "parquet")
+
+
+def test_pointers_and_separator_rows_give_the_same_table(converted):
+    """The converter assigns rows by PTROBS_MIN/MAX or by the MJD=-777 rows: both must agree."""
+    from elasticc_fast.evaluate import read_table
+
+    root, table = converted
+    assert read_table(root / "parquet_separators").equals(table)
 
 
 def test_every_class_converts_with_its_leaf(converted):
