@@ -159,3 +159,40 @@ def test_real_sample_converts_equal_to_read_snana(elasticc_sample, tmp_path):
         want = pa.concat_tables([t for t in parts if t.num_rows])
         assert got.drop_columns(["model"]).select(want.column_names).equals(want), model
         assert set(got["model"].to_pylist()) == {model}
+
+
+def test_later_files_with_fewer_or_narrower_columns_need_no_second_pass(tmp_path):
+    folder = tmp_path / "raw" / "SIM_01_AGN"
+    write_pair(folder, "SIM_01_NONIaMODEL0-0001", [2], seed=1, snid_start=1,
+               extra_head={"X": np.array([70000], np.int32), "NAME": np.array([b"a"])})
+    write_pair(folder, "SIM_01_NONIaMODEL0-0002", [3], seed=2, snid_start=5,
+               extra_head={"X": np.array([3], np.int16)})
+    s = convert_model(folder, tmp_path / "agn.parquet")
+    assert (s.n_pairs, s.n_objects, s.failures) == (2, 2, [])
+    t = pq.read_table(tmp_path / "agn.parquet")
+    assert t.schema.field("X").type == pa.int32() and t["X"].to_pylist() == [70000, 3]
+    assert t["NAME"].to_pylist() == ["a", None]
+    # the same files in the other order: the first file lacks NAME, so all headers are read first
+    other = tmp_path / "raw2" / "SIM_01_AGN"
+    write_pair(other, "SIM_01_NONIaMODEL0-0001", [3], seed=2, snid_start=5,
+               extra_head={"X": np.array([3], np.int16)})
+    write_pair(other, "SIM_01_NONIaMODEL0-0002", [2], seed=1, snid_start=1,
+               extra_head={"X": np.array([70000], np.int32), "NAME": np.array([b"a"])})
+    s2 = convert_model(other, tmp_path / "agn2.parquet")
+    assert (s2.n_pairs, s2.n_objects, s2.failures) == (2, 2, [])
+    t2 = pq.read_table(tmp_path / "agn2.parquet")
+    assert t2.schema.field("X").type == pa.int32() and t2["X"].to_pylist() == [3, 70000]
+    assert t2["NAME"].to_pylist() == [None, "a"]
+    assert sorted(t2.column_names) == sorted(t.column_names)
+
+
+def test_read_snana_many_equals_single_reads(tmp_path):
+    from elasticc_fast.io.snana import read_snana_many
+    pairs = [write_pair(tmp_path, f"X_{i:04d}", n, seed=i, snid_start=100 * i) for i, n in
+             enumerate([[2, 3], [], [4]])]
+    many = read_snana_many(pairs)
+    assert many.equals(pa.concat_tables([read_snana(h, p) for h, p in pairs]))
+    assert many.equals(read_snana_many(pairs, engine="python"))
+    odd = write_pair(tmp_path, "Y_0001", [1], extra_head={"Z": np.array([1], np.int16)})
+    with pytest.raises(SnanaFormatError, match="columns differ"):
+        read_snana_many([pairs[0], odd])

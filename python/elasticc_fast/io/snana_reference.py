@@ -453,9 +453,10 @@ def read_snana_pairs(heads: list, phots: list, layout: str = "pointers") -> tupl
                 out.append((name, kind, tform, np.concatenate(datas)))
         return out
 
-    offsets = [np.zeros(1, np.int64)]
+    offsets, base = [np.zeros(1, np.int64)], 0
     for part in parts:
-        offsets.append(part[3][1:] + offsets[-1][-1])
+        offsets.append(part[3][1:] + base)
+        base += int(part[3][-1])
     return sum(p[0] for p in parts), concat(1), concat(2), np.concatenate(offsets)
 
 
