@@ -13,8 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-
 SCRIPT = textwrap.dedent('''
     import json, sys
     from pathlib import Path
@@ -62,8 +60,9 @@ SCRIPT = textwrap.dedent('''
 
 def test_two_devices_train_like_one(tmp_path):
     env = dict(os.environ)
+    # the child imports the same elasticc_fast as this process (source tree or installed)
     env.update(XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu",
-               PYTHONPATH=os.pathsep.join([str(REPO / "python"), env.get("PYTHONPATH", "")]))
+               PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     proc = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], env=env, capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
