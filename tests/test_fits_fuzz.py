@@ -132,3 +132,17 @@ def test_huge_naxis2_is_refused_without_allocating(value):
         _core.read_fits_table(raw, "big.fits")
     with pytest.raises(SnanaFormatError, match="truncated|outside|overflow"):
         _core.read_fits_table(gzip.compress(raw), "big.fits.gz")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.data())
+def test_batches_with_a_mutated_pair_never_crash_and_match_twin(data):
+    """read_snana_pairs: a clean pair, then a pair with one mutated file."""
+    bad_head = data.draw(st.booleans())
+    head2 = data.draw(mutated(HEAD)) if bad_head else HEAD
+    phot2 = PHOT if bad_head else data.draw(mutated(PHOT))
+    cpp = outcome(_core.read_snana_pairs, [HEAD, head2], [PHOT, phot2], "pointers")
+    py = outcome(twin.read_snana_pairs, [HEAD, head2], [PHOT, phot2], "pointers")
+    assert same(cpp, py), (cpp[0], py[0], cpp[1] if cpp[0] == "error" else "", py[1] if py[0] == "error" else "")
+    if cpp[0] == "ok":
+        assert cpp[1][0] >= 3 and list(cpp[1][3][:4]) == [0, 3, 3, 8]  # the clean pair comes first
