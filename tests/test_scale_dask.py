@@ -118,3 +118,16 @@ def test_dask_client_rejects_bad_local_spec(bad):
     with pytest.raises(ValueError, match="local:N"):
         with dask_client(bad):
             pass
+
+
+def test_augment_dataset_bad_file_stop_or_skip(local_parquet, tmp_path):
+    src = tmp_path / "parquet"
+    src.mkdir()
+    shutil.copy(local_parquet / "KN_K17.parquet", src / "KN_K17.parquet")
+    (src / "broken.parquet").write_bytes(b"PAR1 this is not a Parquet file")
+    with pytest.raises(ValueError, match="broken.parquet"):
+        augment_dataset(src, tmp_path / "stop", max_length=32)
+    ds = augment_dataset(src, tmp_path / "skip", max_length=32, on_error="skip")
+    assert len(ds) == 47 and len(ds.manifest["failures"]) == 1
+    assert "broken.parquet" in ds.manifest["failures"][0]
+    assert not (tmp_path / "stop" / "manifest.json").exists()

@@ -151,18 +151,20 @@ def _task(path: str, row_group: int, out_dir: str, opts: _Options) -> tuple[dict
     return metas, None
 
 
-def _tasks(parquet_dir: Path) -> list[tuple[str, int]]:
+def _tasks(parquet_dir: Path) -> tuple[list[tuple[str, int]], list[str]]:
+    """(file, row group) of every readable ``*.parquet`` file, and the files that are not."""
     files = sorted(parquet_dir.glob("*.parquet")) if parquet_dir.is_dir() else [parquet_dir]
     if not files:
         raise FileNotFoundError(f"no *.parquet files in {parquet_dir}")
-    out = []
+    out, bad = [], []
     for f in files:
         try:
             n = pq.ParquetFile(f).metadata.num_row_groups
         except (OSError, pa.ArrowInvalid) as e:
-            raise ValueError(f"{f}: not a readable Parquet file ({e})") from None
+            bad.append(f"{f}: not a readable Parquet file ({e})")
+            continue
         out += [(str(f), rg) for rg in range(n)]
-    return out
+    return out, bad
 
 
 def augment_dataset(parquet_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
@@ -219,9 +221,12 @@ def augment_dataset(parquet_dir: str | os.PathLike, out_dir: str | os.PathLike, 
     opts = _Options(windows, int(copies), int(seed), int(max_length), int(shard_objects), int(shard_windows),
                     label_column, label_map, tree, id_column, dict(preprocess_options or {}),
                     dict(augment_options or {}), int(threads if threads is not None else (1 if client else 0)))
-    tasks = _tasks(Path(parquet_dir))
+    tasks, failures = _tasks(Path(parquet_dir))
+    if failures and on_error == "stop":
+        raise ValueError(f"augment_dataset: {failures[0]}")
+    for f in failures:
+        log.warning("augment_dataset: skipped %s", f)
     metas: dict[str, dict] = {}
-    failures: list[str] = []
     with progress(total=len(tasks), desc="augment", unit="row group", enabled=show_progress) as bar:
         for got, failure in _run(tasks, str(out), opts, client):
             bar.update(1)
