@@ -196,3 +196,14 @@ def test_read_snana_many_equals_single_reads(tmp_path):
     odd = write_pair(tmp_path, "Y_0001", [1], extra_head={"Z": np.array([1], np.int16)})
     with pytest.raises(SnanaFormatError, match="columns differ"):
         read_snana_many([pairs[0], odd])
+
+
+def test_resume_warns_when_the_inputs_changed(tmp_path, caplog):
+    raw = make_raw(tmp_path / "raw")
+    convert(raw, tmp_path / "out")
+    write_pair(raw / "SIM_01_SNIa-SALT3", "SIM_01_NONIaMODEL0-0009", [2], seed=9, snid_start=90)
+    with caplog.at_level("WARNING", logger="elasticc_fast.convert"):
+        s = convert(raw, tmp_path / "out")
+    assert {m.status for m in s.models} == {"exists"}
+    assert "SNIa-SALT3.parquet was converted from other files" in caplog.text
+    assert "KN_K17.parquet was converted" not in caplog.text

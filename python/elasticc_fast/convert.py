@@ -469,13 +469,23 @@ def _flush(writer: pq.ParquetWriter, tables: list[pa.Table]) -> None:
             writer.write_table(t, row_group_size=t.num_rows)
 
 
-def _complete(path: Path) -> bool:
+def _complete(path: Path, folder: Path | None = None) -> bool:
+    """A readable Parquet file is complete (outputs appear only by rename). With `folder`, warn
+    when the file pairs there are not the ones it was converted from."""
     try:
-        pq.read_metadata(path)
-        return True
+        meta = pq.read_schema(path).metadata or {}
     except Exception:  # noqa: BLE001 - any unreadable file is redone
         log.warning("%s exists but is not a readable Parquet file: converting again", path)
         return False
+    if folder is not None and b"elasticc_fast.convert" in meta:
+        try:
+            before = json.loads(meta[b"elasticc_fast.convert"])["pairs"]
+        except (ValueError, KeyError, TypeError):
+            before = None
+        if before is not None and before != [h.name for h, _ in pair_files(folder)[0]]:
+            log.warning("%s was converted from other files than %s holds now: kept; --overwrite redoes it",
+                        path, folder)
+    return True
 
 
 def convert(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *, workers: int = 1, overwrite: bool = False,
@@ -500,7 +510,7 @@ def convert(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *, workers: 
     todo = []
     for model, folder in models:
         target = out / f"{model}.parquet"
-        if target.exists() and not overwrite and _complete(target):
+        if target.exists() and not overwrite and _complete(target, folder):
             result.models.append(ModelSummary(model, str(folder), str(target), status="exists"))
             log.info("%s: %s exists, skipped", model, target)
         else:
