@@ -131,3 +131,32 @@ def test_augment_dataset_bad_file_stop_or_skip(local_parquet, tmp_path):
     assert len(ds) == 47 and len(ds.manifest["failures"]) == 1
     assert "broken.parquet" in ds.manifest["failures"][0]
     assert not (tmp_path / "stop" / "manifest.json").exists()
+
+
+@pytest.mark.cpp
+def test_shard_rows_are_augment_windows(local_parquet, tmp_path):
+    """A shard holds exactly the windows augment() gives for its objects (rows shuffled)."""
+    import pyarrow.parquet as pq
+
+    from elasticc_fast.augment import augment
+    from elasticc_fast.batch import LightCurveBatch
+    from elasticc_fast.preprocess import preprocess
+    from elasticc_fast.scale.shards import shard_seed
+    from elasticc_fast.taxonomy import ORACLE_TREE
+
+    src = tmp_path / "parquet"
+    src.mkdir()
+    shutil.copy(local_parquet / "KN_K17.parquet", src / "KN_K17.parquet")
+    ds = augment_dataset(src, tmp_path / "shards", max_length=32, seed=5)
+    assert [s.name for s in ds.shards] == ["KN_K17.rg00000.0000.000"]
+    got = ds.load(0)
+    batch = preprocess(LightCurveBatch.from_arrow(pq.read_table(src / "KN_K17.parquet")))
+    ref = augment(batch, "fraction", max_length=32, pad_to=32, seed=shard_seed(5, ds.shards[0].name, 0))
+    order = np.argsort(got["source"])
+    ref_order = np.argsort(batch.ids[ref.source])
+    np.testing.assert_array_equal(got["source"][order], batch.ids[ref.source][ref_order])
+    np.testing.assert_array_equal(got["x"][order], ref.x[ref_order])
+    np.testing.assert_array_equal(got["lengths"][order], ref.lengths[ref_order])
+    np.testing.assert_array_equal(got["static"][order], ref.static[ref_order])
+    assert np.all(got["label"] == ORACLE_TREE.index("KN"))
+    assert not np.array_equal(got["source"], np.sort(got["source"]))  # rows were shuffled
