@@ -207,3 +207,15 @@ def test_resume_warns_when_the_inputs_changed(tmp_path, caplog):
     assert {m.status for m in s.models} == {"exists"}
     assert "SNIa-SALT3.parquet was converted from other files" in caplog.text
     assert "KN_K17.parquet was converted" not in caplog.text
+
+
+def test_failed_pairs_headers_count_in_the_union_either_way(tmp_path):
+    """A pair that fails to read still contributes its header columns (with skip), whichever file
+    comes first."""
+    raw = make_raw(tmp_path / "raw")
+    break_second_pair(raw)  # KN pair 2 (with X int32 and NAME) fails on its pointers
+    s = convert(raw, tmp_path / "out", on_error="skip")
+    assert len(s.failures) == 1
+    kn = pq.read_table(tmp_path / "out" / "KN_K17.parquet")
+    assert kn.schema.field("X").type == pa.int32() and "NAME" in kn.column_names
+    assert kn["SNID"].to_pylist() == [30]

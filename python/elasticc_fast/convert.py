@@ -216,15 +216,29 @@ class _SchemaGrew(Exception):
     """A pair has columns (or wider types) beyond the schema the conversion started with."""
 
 
-def _fits(table: pa.Table, schema: pa.Schema) -> bool:
+def _fits(table: pa.Table | pa.Schema, schema: pa.Schema) -> bool:
     """Whether conforming `table` to `schema` is what the union of both schemas would give."""
     base = pa.schema([f for f in schema if f.name != "model"])
-    if table.schema.equals(base):
+    other = table if isinstance(table, pa.Schema) else table.schema
+    if other.equals(base):
         return True
     try:
-        return pa.unify_schemas([base, table.schema], promote_options="permissive").equals(base)
+        return pa.unify_schemas([base, other], promote_options="permissive").equals(base)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return False
+
+
+def _header_fits(head: Path, phot: Path, schema: pa.Schema, snid: str) -> bool:
+    """For a pair that failed to read: whether its headers (if they read) fit `schema`, since the
+    model's schema is the union of all readable headers, failed pairs included."""
+    h, p = _engine("auto").read_fits_headers([str(head), str(phot)])
+    if h[0] != "ok" or p[0] != "ok":
+        return True
+    try:
+        cols = [[tuple(line.split("\t")) for line in sig.splitlines()] for sig in (h[2], p[2])]
+        return _fits(schema_from_header(cols[0], cols[1], str(head), str(phot), snid=snid), schema)
+    except SnanaFormatError:
+        return True
 
 
 def _batch_task(batch: list[tuple[Path, Path]], schema: pa.Schema, model: str, layout: str, snid: str,
@@ -248,6 +262,8 @@ def _batch_task(batch: list[tuple[Path, Path]], schema: pa.Schema, model: str, l
                 return [(head, None, _SchemaGrew(str(head)))]
             out.append((head, _conform(table, schema, model, head), None))
         except _PAIR_ERRORS as e:
+            if speculative and not _header_fits(head, phot, schema, snid):
+                return [(head, None, _SchemaGrew(str(head)))]
             out.append((head, None, e))
     return out
 
