@@ -185,7 +185,8 @@ def fit_stream(train: ShardDataset | str, tree: Any, config: Any = None, *, val:
              config.batch_size)
 
     history: list[dict] = []
-    best = {"loss": np.inf, "epoch": -1, "params": params, "bad": 0}
+    # a copy: train steps donate (free) the buffers of the parameters they are given
+    best = {"loss": np.inf, "epoch": -1, "params": jax.tree.map(jnp.copy, params), "bad": 0}
     steps = 0
     bar = progress(range(config.epochs), total=config.epochs, desc="train", unit="epoch", enabled=show_progress)
     t_start = time.perf_counter()
