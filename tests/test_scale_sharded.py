@@ -102,3 +102,41 @@ def test_fit_stream_refuses_unlabelled_shards_and_other_trees(tmp_path):
         fit_stream(str(_tiny(tmp_path / "a", -1, None)), ORACLE_TREE, cfg)
     with pytest.raises(ValueError, match="labels index tree"):
         fit_stream(str(_tiny(tmp_path / "b", 7, ELASTICC_CLASS_TREE.to_dict())), ORACLE_TREE, cfg)
+
+
+def test_fit_stream_resume_equals_uninterrupted(tmp_path):
+    import jax
+
+    from elasticc_fast.nn import TrainConfig
+    from elasticc_fast.scale import fit_stream, open_shards, write_manifest, write_shard
+    from elasticc_fast.taxonomy import ORACLE_TREE
+
+    rng = np.random.default_rng(3)
+    metas = {}
+    for k in range(2):
+        n = 24
+        metas[f"s{k}"] = write_shard(tmp_path / "data" / "shards" / f"s{k}", x=rng.normal(size=(n, 6, 5)).astype(np.float32),
+                                     lengths=rng.integers(1, 7, n).astype(np.int32),
+                                     static=rng.normal(size=(n, 2)).astype(np.float32),
+                                     label=rng.choice(ORACLE_TREE.leaves[:4], n), source=np.arange(n) + 100 * k,
+                                     t_end=np.zeros(n))
+    write_manifest(tmp_path / "data", metas, {"tree": ORACLE_TREE.to_dict()})
+    ds = open_shards(tmp_path / "data")
+    cfg = TrainConfig(epochs=3, batch_size=8, hidden=8, buckets=(6,), val_fraction=0.0, seed=2)
+    straight = fit_stream(ds, ORACLE_TREE, cfg)
+    first = fit_stream(ds, ORACLE_TREE, cfg.replace(epochs=2), out_dir=tmp_path / "run")
+    import pytest
+
+    with pytest.raises(FileExistsError):
+        fit_stream(ds, ORACLE_TREE, cfg, out_dir=tmp_path / "run")
+    resumed = fit_stream(ds, ORACLE_TREE, cfg, out_dir=tmp_path / "run", resume=True)
+    assert [h["epoch"] for h in resumed.history] == [0, 1, 2]
+    assert resumed.history[:2] == first.history  # epochs 0 and 1 were restored, not run again
+    np.testing.assert_allclose([h["loss"] for h in resumed.history], [h["loss"] for h in straight.history],
+                               rtol=1e-6)
+    from flax import nnx
+
+    for a, b in zip(jax.tree.leaves(nnx.state(resumed.model, nnx.Param)),
+                    jax.tree.leaves(nnx.state(straight.model, nnx.Param))):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7)
+    assert (tmp_path / "run" / "config.json").is_file()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Any, Sequence
 
 import jax
@@ -116,6 +117,47 @@ def make_sharded_steps(graphdef: Any, ta: Any, tx: Any, mesh: Mesh):
     return train, evaluate
 
 
+def _checkpoints(out_dir: Path, config: Any, resume: bool):
+    """Orbax manager of ``out_dir/checkpoints`` (latest epoch kept); writes ``config.json``."""
+    import orbax.checkpoint as ocp
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    opts = ocp.CheckpointManagerOptions(max_to_keep=1, create=True, enable_async_checkpointing=False)
+    mgr = ocp.CheckpointManager(out_dir.resolve() / "checkpoints", options=opts)
+    if not resume and mgr.latest_step() is not None:
+        mgr.close()
+        raise FileExistsError(f"{out_dir} already holds checkpoints: pass resume=True or use a new folder")
+    if jax.process_index() == 0:
+        (out_dir / "config.json").write_text(config.to_json())
+    return mgr
+
+
+def _save(mgr: Any, epoch: int, trees: dict, meta: dict) -> None:
+    """Leaves of each pytree under numbered keys (the pytree structures come from the model)."""
+    import orbax.checkpoint as ocp
+
+    leaves = {k: {f"{i:05d}": _host(a) for i, a in enumerate(jax.tree.leaves(v))} for k, v in trees.items()}
+    mgr.save(epoch, args=ocp.args.Composite(state=ocp.args.StandardSave(leaves), meta=ocp.args.JsonSave(meta)))
+    mgr.wait_until_finished()
+
+
+def _restore(mgr: Any, templates: dict, mesh: Mesh) -> tuple[dict, dict, int] | None:
+    """(pytrees replicated on ``mesh``, meta, next epoch) from the latest checkpoint, or None."""
+    import orbax.checkpoint as ocp
+
+    step = mgr.latest_step()
+    if step is None:
+        return None
+    got = mgr.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(), meta=ocp.args.JsonRestore()))
+    trees = {}
+    for k, tmpl in templates.items():
+        leaves, treedef = jax.tree.flatten(tmpl)
+        stored = got.state[k]
+        trees[k] = replicate(jax.tree.unflatten(treedef, [np.asarray(stored[f"{i:05d}"]) for i in range(len(leaves))]),
+                             mesh)
+    return trees, got.meta, step + 1
+
+
 def _stream(ds: ShardDataset, config: Any, norm: Any, shuffle: bool, seed: int, block_rows: int,
             prefetch: int) -> ShardStream:
     return ShardStream(ds, config.batch_size, shuffle=shuffle, seed=seed, block_rows=block_rows,
@@ -125,7 +167,8 @@ def _stream(ds: ShardDataset, config: Any, norm: Any, shuffle: bool, seed: int, 
 
 def fit_stream(train: ShardDataset | str, tree: Any, config: Any = None, *, val: ShardDataset | str | None = None,
                mesh: Mesh | None = None, block_rows: int = 16, prefetch: int = 4,
-               max_steps: int | None = None, show_progress: bool | None = None):
+               max_steps: int | None = None, out_dir: str | Path | None = None, resume: bool = False,
+               show_progress: bool | None = None):
     """Train a hierarchical classifier on shards, data-parallel over ``mesh``.
 
     Args:
@@ -139,10 +182,14 @@ def fit_stream(train: ShardDataset | str, tree: Any, config: Any = None, *, val:
             see ``ShardDataset.split``), none when it is 0.
         mesh: devices to use (default :func:`make_mesh` over all devices).
         max_steps: stop after this many train steps in total (tests, benchmarks).
+        out_dir: receives ``config.json`` and an Orbax checkpoint after every epoch
+            (``out_dir/checkpoints``: parameters, optimizer state, best parameters, history);
+            ``resume=True`` continues from it. The batches of an epoch depend only on the seed
+            and the epoch number, so a resumed run gives the result of an uninterrupted one.
 
     Returns:
         :class:`elasticc_fast.nn.train.FitResult` with the parameters of the best epoch (by
-        validation loss, else training loss). Checkpointing/resume is not done here.
+        validation loss, else training loss).
     """
     from flax import nnx
 
@@ -187,8 +234,19 @@ def fit_stream(train: ShardDataset | str, tree: Any, config: Any = None, *, val:
     history: list[dict] = []
     # a copy: train steps donate (free) the buffers of the parameters they are given
     best = {"loss": np.inf, "epoch": -1, "params": jax.tree.map(jnp.copy, params), "bad": 0}
-    steps = 0
-    bar = progress(range(config.epochs), total=config.epochs, desc="train", unit="epoch", enabled=show_progress)
+    steps = start = 0
+    mgr = None
+    if out_dir is not None:
+        mgr = _checkpoints(Path(out_dir), config, resume)
+        got = _restore(mgr, {"params": params, "opt_state": opt_state, "best": best["params"]}, mesh) if resume else None
+        if got is not None:
+            trees, meta, start = got
+            params, opt_state = trees["params"], trees["opt_state"]
+            best.update(loss=meta["best_loss"], epoch=meta["best_epoch"], params=trees["best"], bad=meta["bad"])
+            history, steps = meta["history"], meta["steps"]
+            log.info("fit_stream: resumed after epoch %d from %s", start - 1, out_dir)
+    bar = progress(range(start, config.epochs), total=config.epochs, initial=start, desc="train", unit="epoch",
+                   enabled=show_progress)
     t_start = time.perf_counter()
     for epoch in bar:
         if best["bad"] >= config.patience or (max_steps is not None and steps >= max_steps):
@@ -227,6 +285,12 @@ def fit_stream(train: ShardDataset | str, tree: Any, config: Any = None, *, val:
         history.append(rec)
         bar.set_postfix({k: f"{v:.3f}" for k, v in rec.items() if k in ("loss", "val_loss")})
         log.debug("epoch %s", rec)
+        if mgr is not None:
+            _save(mgr, epoch, {"params": params, "opt_state": opt_state, "best": best["params"]},
+                  {"history": history, "best_loss": float(best["loss"]), "best_epoch": best["epoch"],
+                   "bad": best["bad"], "steps": steps, "static_norm": norm.to_dict()})
     bar.close()
+    if mgr is not None:
+        mgr.close()
     model = nnx.merge(graphdef, jax.tree.map(_host, best["params"]), jax.tree.map(_host, rest))
     return FitResult(model, norm, config, tree, train.feature_names, train.static_names, history, best["epoch"])
