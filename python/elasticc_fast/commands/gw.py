@@ -13,7 +13,7 @@ log = logging.getLogger("elasticc_fast.gw")
 
 
 def _model_options(p: argparse.ArgumentParser) -> None:
-    from ..gw.mass_contour import M0_DEFAULT, PYCBC_A0, PYCBC_B0, PYCBC_B1
+    from ..gw.defaults import M0_DEFAULT, PYCBC_A0, PYCBC_B0, PYCBC_B1
 
     g = p.add_argument_group("mass contour (PyCBC Live's model)")
     g.add_argument("--a0", type=float, default=PYCBC_A0, help="D_L = a0 * min D_eff (default %(default)s)")

@@ -31,14 +31,10 @@ import numpy as np
 from scipy import special
 
 from .cosmology import redshift_from_distance
+from .defaults import M0_DEFAULT, PYCBC_A0, PYCBC_B0, PYCBC_B1  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
 
-# PyCBC Live defaults (pycbc 2.11 ``mchirp_area`` and its O3 configuration)
-PYCBC_A0 = 0.74899
-PYCBC_B0 = -0.51557
-PYCBC_B1 = -0.32195
-M0_DEFAULT = 0.01
 _B45 = special.beta(0.8, 0.8)
 _TWO_FIFTH = 2.0 ** 0.2
 
