@@ -70,6 +70,16 @@ def build_torch(model, ta, device: str):
         def forward(self, x, lengths, static):
             h, _ = self.gru(x)
             h = h[torch.arange(x.shape[0], device=x.device), lengths - 1]
+            return self.head(h, static)
+
+        def forward_packed(self, x, lengths, static):
+            """PyTorch's own way to skip padding: a packed sequence (lengths on the CPU)."""
+            packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True,
+                                                             enforce_sorted=False)
+            _, h_n = self.gru(packed)
+            return self.head(h_n[-1], static)
+
+        def head(self, h, static):
             z = torch.cat([torch.tanh(self.seq(h)), self.stat(static)], dim=1)
             return self.out(torch.relu(self.fc2(torch.relu(self.fc1(z)))))
 
@@ -99,9 +109,9 @@ def build_torch(model, ta, device: str):
 
     opt = torch.optim.Adam(tm.parameters(), lr=2e-3)
 
-    def train_step(x, lengths, static, leaf):
+    def train_step(x, lengths, static, leaf, packed=False):
         opt.zero_grad(set_to_none=True)
-        loss = hier_loss(tm(x, lengths, static), leaf)
+        loss = hier_loss((tm.forward_packed if packed else tm)(x, lengths, static), leaf)
         loss.backward()
         opt.step()
         return loss
@@ -128,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=5, help="timings per measurement (median)")
     ap.add_argument("--device", choices=("cpu", "gpu"), default="cpu",
                     help="gpu: time inference at length 256 on the GPU (batch 16384), both frameworks")
+    ap.add_argument("--mixed-infer-batch", type=int, default=1024, help="inference batch, mixed lengths")
+    ap.add_argument("--buckets", type=int, nargs="+", default=None,
+                    help="our padded lengths for mixed lengths (default: TrainConfig's)")
     ap.add_argument("--no-torch", action="store_true", help="time ours only")
     ap.add_argument("--torch-threads", type=int, default=None, help="PyTorch intra-op threads (default: all cores)")
     args = ap.parse_args(argv)
@@ -144,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         tdev = "cuda" if args.device == "gpu" else "cpu"
     except ImportError:
         torch = None
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; load average at start {os.getloadavg()[0]:.1f}")
     print(f"jax {jax.__version__} on {jax.devices()[0].platform}"
           + (f"; torch {torch.__version__} on {tdev} ({torch.get_num_threads()} threads)" if torch else "; no torch"))
 
@@ -230,6 +243,9 @@ def main(argv: list[str] | None = None) -> int:
         res["torch_infer"] = infer_batch / statistics.median(t_torch_inf) if torch else float("nan")
         rows.append(res)
 
+    mixed = realistic(args, rng, n_static, params, rest, opt_state, train_step, eval_step, leaves, tm, ttrain,
+                      torch, tdev) if args.device == "cpu" else None
+
     print()
     if args.device == "cpu":
         print(f"training: batch {args.batch}, steps/s (forward + backward + Adam)")
@@ -241,7 +257,83 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'T':>5} {'ours':>10} {'PyTorch':>10} {'ratio':>8}")
     for r in rows:
         print(f"{r['T']:>5} {r['ours_infer']:>10.0f} {r['torch_infer']:>10.0f} {r['ours_infer'] / r['torch_infer']:>7.2f}x")
+    print(f"\nload average at end {os.getloadavg()[0]:.1f} (a shared machine slows PyTorch's threads most)")
+    if mixed:
+        print()
+        print(f"mixed lengths (padded to {mixed['T']}, lengths max(1, int(f n)), f ~ U(0,1), n ~ U(20, {mixed['T']})):")
+        print("  ours: windows grouped by length, padded to buckets (elasticc_fast.nn.data); "
+              "PyTorch: pack_padded_sequence")
+        print(f"{'':>12} {'ours':>10} {'PyTorch':>10} {'ratio':>8}")
+        print(f"{'train win/s':>12} {mixed['ours_train']:>10.0f} {mixed['torch_train']:>10.0f} "
+              f"{mixed['ours_train'] / mixed['torch_train']:>7.2f}x")
+        print(f"{'infer lc/s':>12} {mixed['ours_infer']:>10.0f} {mixed['torch_infer']:>10.0f} "
+              f"{mixed['ours_infer'] / mixed['torch_infer']:>7.2f}x")
     return 0
+
+
+def realistic(args, rng, n_static, params, rest, opt_state, train_step, eval_step, leaves, tm, ttrain, torch,
+              tdev, T=256, n_infer=8192, n_train_batches=12):
+    """Throughput on windows of mixed lengths, each framework skipping padding its own way."""
+    from elasticc_fast.nn.config import TrainConfig
+    from elasticc_fast.nn.data import StaticNorm, length_grouped_order, take_batch
+    from elasticc_fast.nn.train import Windows, run_inference
+
+    n = max(n_infer, args.batch * n_train_batches)
+    full = rng.integers(20, T + 1, n)
+    lengths = np.maximum(1, (rng.random(n) * full).astype(np.int32)).astype(np.int32)
+    x = rng.normal(size=(n, T, 5)).astype(np.float32)
+    x[np.arange(T)[None, :] >= lengths[:, None]] = 0.0
+    static = rng.normal(size=(n, n_static)).astype(np.float32)
+    leaf = rng.choice(np.asarray(leaves), n)
+    cfg = TrainConfig(max_length=T, eval_batch_size=args.mixed_infer_batch,
+                      **({"buckets": tuple(args.buckets)} if args.buckets else {}))
+    ident = StaticNorm(np.zeros(n_static, np.float32), np.ones(n_static, np.float32))
+    w = Windows(x[:n_infer], lengths[:n_infer], static[:n_infer], np.arange(n_infer))
+    batches = length_grouped_order(lengths, args.batch, np.random.default_rng(0))[:n_train_batches]
+    out = {"T": T}
+
+    def ours_infer():
+        run_inference(eval_step, params, rest, w, ident, cfg)
+
+    state = {"p": params, "o": opt_state}
+
+    def ours_train():
+        for idx in batches:
+            xb, lb, sb, wb = take_batch(x, lengths, static, idx, args.batch, cfg.buckets)
+            lf = np.zeros(args.batch, np.int64)
+            lf[:len(idx)] = leaf[idx]
+            state["p"], state["o"], loss = train_step(state["p"], rest, state["o"], xb, lb, sb, lf, wb)
+        loss.block_until_ready()
+
+    ours_infer(), ours_train()  # compile every bucket
+    t_oi, t_ot, t_ti, t_tt = [], [], [], []
+    if torch:
+        tx, tl, ts, tlf = torch.tensor(x), torch.tensor(lengths, dtype=torch.long), torch.tensor(static), \
+            torch.tensor(leaf)
+
+        def torch_infer():
+            with torch.inference_mode():
+                for s in range(0, n_infer, args.mixed_infer_batch):
+                    e = s + args.mixed_infer_batch
+                    tm.forward_packed(tx[s:e], tl[s:e], ts[s:e])
+
+        def torch_train():
+            for idx in batches:
+                i = torch.tensor(idx)
+                ttrain(tx[i], tl[i], ts[i], tlf[i], packed=True)
+        torch_infer(), torch_train()
+    for _ in range(args.repeats):
+        t_oi.append(median_time(ours_infer, 1))
+        t_ot.append(median_time(ours_train, 1))
+        if torch:
+            t_ti.append(median_time(torch_infer, 1))
+            t_tt.append(median_time(torch_train, 1))
+    n_win = sum(len(b) for b in batches)
+    out["ours_infer"] = n_infer / statistics.median(t_oi)
+    out["ours_train"] = n_win / statistics.median(t_ot)
+    out["torch_infer"] = n_infer / statistics.median(t_ti) if torch else float("nan")
+    out["torch_train"] = n_win / statistics.median(t_tt) if torch else float("nan")
+    return out
 
 
 if __name__ == "__main__":
