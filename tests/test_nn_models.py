@@ -92,3 +92,20 @@ def test_static_norm_handles_nan_and_constant_columns():
     np.testing.assert_allclose(z[:, 0], [-1.2247449, 0.0, 1.2247449], rtol=1e-5)
     assert (z[:, 1] == 0).all()
     np.testing.assert_array_equal(StaticNorm.from_dict(norm.to_dict())(s), z)
+
+
+def test_fused_stack_equals_layer_by_layer(run):
+    arch, model, (x, lengths, _), _, _ = run
+    if arch != "gru":
+        return  # the transformer has no recurrent layers; nothing to compare
+    from elasticc_fast.nn.models import stacked_gru_last
+
+    @jax.jit
+    def both(x, last):
+        x_tm = jnp.swapaxes(x, 0, 1)
+        return (model.gru2(model.gru1(x_tm), last=last),
+                stacked_gru_last([model.gru1, model.gru2], x_tm, last))
+
+    a, b = both(x, lengths - 1)
+    np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-5, atol=1e-6)
+    assert np.abs(np.asarray(a)).max() > 1e-3
