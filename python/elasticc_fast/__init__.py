@@ -27,6 +27,9 @@ _LAZY = {
     "read_snana": "io.snana:read_snana",
     "Classifier": "classifier:Classifier",
     "simulate": "sim:simulate",
+    "read_bts": "io.bts:read_bts",
+    "read_ztf_alerts": "io.ztf:read_ztf_alerts",
+    "read_astro_objects": "io.alerce:read_astro_objects",
 }
 _SUBMODULES = {"reference", "taxonomy", "sim", "gw", "io", "nn", "baselines", "scale", "units", "plots",
                "metrics", "evaluate"}
