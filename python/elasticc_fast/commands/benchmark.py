@@ -144,7 +144,8 @@ def ztf_bts(data: Path, *, models=ALL_MODELS, quick: bool = False, folds: int = 
     pred_top = {m: {k: np.full(len(y), -1, np.int64) for k in cut_keys} for m in models}
     seconds = {m: 0.0 for m in models}
     fold_of = np.full(len(y), -1, np.int64)
-    for f, (tr, te) in enumerate(splits):
+    from ..progress import progress
+    for f, (tr, te) in enumerate(progress(splits, desc="BTS folds", unit="fold")):
         fold_of[te] = f
         for m in models:
             t = time.perf_counter()
