@@ -172,10 +172,10 @@ def astro_object_curve(ao: Mapping[str, Any], where: str = "AstroObject") -> pd.
         mjd = nd["mjd"] if "mjd" in nd.columns else nd["jd"] - JD_TO_MJD
         frames.append(non_detection_frame(mjd, nd["fid"].to_numpy(), nd["diffmaglim"]))
     frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else frames_empty()
+    return pd.concat(frames, ignore_index=True) if frames else _empty_curve()
 
 
-def frames_empty() -> pd.DataFrame:
+def _empty_curve() -> pd.DataFrame:
     return pd.DataFrame({"mjd": np.zeros(0), "band": np.zeros(0, np.uint8), "flux": np.zeros(0),
                          "flux_err": np.zeros(0), "flag": np.zeros(0, np.int32)})
 
