@@ -132,7 +132,7 @@ def test_cli_train(tmp_path):
     assert (out / "training" / "config.json").is_file() and len(clf.history) == 1
     probs = clf.predict_proba(LightCurveBatch.from_arrow(table))
     assert len(probs) == len(table)
-    (src / "bad.parquet").write_bytes(b"")
+    assert main(["train", str(src), "--out", str(out), "--epochs", "1"]) == 2   # exists, no --resume
     pq.write_table(pa.table({"model": ["SL-SNII"], "SNID": [1]}), src / "bad.parquet")
     with pytest.raises(SystemExit, match="strongly lensed"):
         main(["train", str(src), "--out", str(tmp_path / "m2"), "--epochs", "1"])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 
 NAME = "train"
@@ -81,7 +82,11 @@ def run(args: argparse.Namespace) -> int:
     batch = LightCurveBatch.from_arrow(table)
     log.info("read %d objects from %s in %.1f s", len(batch), args.parquet_dir, time.perf_counter() - t0)
     clf = Classifier(config=config)
-    clf.fit(batch, out_dir=args.out / "training", resume=args.resume)
+    try:
+        clf.fit(batch, out_dir=args.out / "training", resume=args.resume)
+    except FileExistsError as e:
+        print(f"elasticc-fast train: {e} (--resume continues it)", file=sys.stderr)
+        return 2
     clf.save(args.out)
     best = next((h for h in clf.history if h["epoch"] == clf.best_epoch), {})
     print(f"model written to {args.out} ({len(clf.history)} epochs in {time.perf_counter() - t0:.0f} s; "

@@ -244,6 +244,9 @@ def fit(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainConfig =
     keeps the parameters of the epoch with the lowest validation loss.
     """
     enable_compilation_cache()
+    ckpt_dir = None if out_dir is None else Path(out_dir) / "checkpoints"
+    if ckpt_dir is not None and not resume and ckpt_dir.is_dir() and any(ckpt_dir.iterdir()):
+        raise FileExistsError(f"{out_dir} already holds checkpoints: pass resume=True or use a new folder")
     rng = np.random.default_rng(config.seed)
     make = window_source(train, config)
     labels = None if labels is None else np.asarray(labels, dtype=np.int64)
@@ -299,8 +302,6 @@ def fit(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainConfig =
                         "bad": meta["bad_epochs"]}
                 history, start = meta["history"], step + 1
                 log.info("resumed from epoch %d in %s", step, out_dir)
-        elif mgr.latest_step() is not None:
-            raise FileExistsError(f"{out_dir} already holds checkpoints: pass resume=True or use a new folder")
 
     bar = progress(range(start, config.epochs), total=config.epochs, initial=start, desc="train",
                    unit="epoch", enabled=show_progress)
