@@ -247,10 +247,10 @@ def _flax_fold(arch, batch, tr, te, tree, quick, epochs, seed) -> dict:
 
     from ..classifier import Classifier
     if epochs is None:
-        epochs = (6 if arch == "gru" else 3) if quick else (20 if arch == "gru" else 10)
+        epochs = (6 if arch == "gru" else 3) if quick else (40 if arch == "gru" else 10)
     # fluxes are microjansky: asinh keeps 25 to 25,000 uJy in a range the networks like; long
     # curves (years of host detections) keep their first points after the cut, not the last
-    clf = Classifier(tree=tree, arch=arch, epochs=epochs, seed=seed, batch_size=32, class_weighted=False,
+    clf = Classifier(tree=tree, arch=arch, epochs=epochs, seed=seed, batch_size=32, class_weighted=False, patience=12,
                      augment={"static_columns": (), "static_flags": False, "flux_scale": "asinh",
                               "keep": "first"})
     train = clf.windows(batch.take(tr), windows="days", days=(*CUTS, WHOLE_CURVE_DAYS))
