@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.torch_threads or os.cpu_count() or 1)
         tdev = "cuda" if args.device == "gpu" else "cpu"
     except ImportError:
-        torch = None
+        torch, tdev = None, None
     print(f"machine: {machine()}; load average at start {os.getloadavg()[0]:.1f}")
     print(f"jax {jax.__version__} on {jax.devices()[0].platform}"
           + (f"; torch {torch.__version__} on {tdev} ({torch.get_num_threads()} threads)" if torch else "; no torch"))
