@@ -108,7 +108,7 @@ class Head(nnx.Module):
 
 
 class GRUClassifier(nnx.Module):
-    """ORACLE-shaped recurrent classifier (about 1.1e5 parameters for 5 point features, 23 static)."""
+    """ORACLE-shaped recurrent classifier (about 1.2e5 parameters for 5 point features, 23 static)."""
 
     def __init__(self, n_features: int, n_static: int, n_nodes: int, *, rngs: nnx.Rngs,
                  hidden: int = 100, static_width: int = 10):
