@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("dask.distributed", reason="the 'scale' extra (dask[distributed]) is not installed")
 
 from elasticc_fast.convert import convert  # noqa: E402
-from elasticc_fast.scale import augment_dataset, convert_dask, open_shards  # noqa: E402
+from elasticc_fast.scale import augment_dataset, convert_dask  # noqa: E402
 
 # not marked cpp: the C++ reader runs here, but its memory checks belong to the converter's tests;
 # Dask worker processes under the sanitizer preload would only slow that CI stage down
