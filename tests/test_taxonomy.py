@@ -106,3 +106,14 @@ def test_gentype_map_matches_real_sample(elasticc_sample):
     assert len(rows) == 346
     for r in rows:
         assert leaf_for_gentype(int(r["gentype"])) == leaf_for_model(r["cls"]), r
+
+
+def test_marginals_with_exact_zero_conditionals():
+    # a hard 0/1 split (e.g. a forest that is certain) must give 0, not NaN, below the zero
+    c = np.zeros((1, len(T)))
+    for g in T.sibling_groups:
+        c[0, g[0]] = 1.0
+    m = T.marginals(c)
+    assert np.isfinite(m).all()
+    assert m[0, list(T.leaves)].sum() == 1.0
+    assert m[0, T.index("Variable")] == 0.0 and m[0, T.index("EB")] == 0.0

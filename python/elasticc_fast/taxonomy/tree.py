@@ -212,11 +212,15 @@ class Tree:
 
     def marginals(self, conditionals: np.ndarray) -> np.ndarray:
         """(N, K) conditional probabilities p(node | parent) -> (N, K) marginals p(node) as the
-        product along each path (computed in log space). The root's conditional is taken as 1."""
-        c = np.asarray(conditionals, dtype=np.float64).copy()
-        c[..., 0] = 1.0
-        with np.errstate(divide="ignore"):
-            return np.exp(np.log(c) @ self.ancestry.T.astype(np.float64))
+        product along each path. The root's conditional is taken as 1. Parents precede children,
+        so one pass in node order multiplies each node onto its parent's marginal (exact zeros stay
+        zeros; a log-space product would turn 0 * log 0 into NaN)."""
+        c = np.asarray(conditionals, dtype=np.float64)
+        m = np.empty_like(c)
+        m[..., 0] = 1.0
+        for k in range(1, len(self.nodes)):
+            m[..., k] = m[..., self.parents[k]] * c[..., k]
+        return m
 
     def class_weights(self, leaf_idx: np.ndarray) -> np.ndarray:
         """(K,) weights ``N_total / (K * N_with_node)`` from the training leaves (Villar et al. 2023);
