@@ -33,6 +33,7 @@ from flax import nnx
 from ..progress import progress
 from ..taxonomy import Tree
 from .cache import enable_compilation_cache
+from .checkpoint import checkpoint_manager, restore_trees, save_trees
 from .config import TrainConfig
 from .data import StaticNorm, inference_batches, length_grouped_order, take_batch
 from .loss import TreeArrays, hierarchical_loss, log_marginals
@@ -203,37 +204,6 @@ def _log_cond_np(log_marg: np.ndarray, tree: Tree) -> np.ndarray:
     return lc
 
 
-# ------------------------------------------------------------------------------- checkpoints
-def _ckpt_manager(out_dir: Path):
-    import orbax.checkpoint as ocp
-
-    opts = ocp.CheckpointManagerOptions(max_to_keep=1, create=True, enable_async_checkpointing=False)
-    return ocp.CheckpointManager(out_dir.resolve() / "checkpoints", options=opts)
-
-
-def _save_checkpoint(mgr, epoch: int, trees: dict, meta: dict) -> None:
-    import orbax.checkpoint as ocp
-
-    leaves = {k: {f"{i:05d}": np.asarray(a) for i, a in enumerate(jax.tree.leaves(v))} for k, v in trees.items()}
-    mgr.save(epoch, args=ocp.args.Composite(state=ocp.args.StandardSave(leaves), meta=ocp.args.JsonSave(meta)))
-    mgr.wait_until_finished()
-
-
-def _restore_checkpoint(mgr, templates: dict) -> tuple[dict, dict, int] | None:
-    import orbax.checkpoint as ocp
-
-    step = mgr.latest_step()
-    if step is None:
-        return None
-    got = mgr.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(), meta=ocp.args.JsonRestore()))
-    trees = {}
-    for k, tmpl in templates.items():
-        leaves, treedef = jax.tree.flatten(tmpl)
-        stored = got.state[k]
-        trees[k] = jax.tree.unflatten(treedef, [jnp.asarray(stored[f"{i:05d}"]) for i in range(len(leaves))])
-    return trees, got.meta, step
-
-
 # ------------------------------------------------------------------------------- fit
 def fit(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainConfig = TrainConfig(), *,
         val: Any = None, val_labels: np.ndarray | None = None, out_dir: str | Path | None = None,
@@ -292,11 +262,12 @@ def fit(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainConfig =
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "config.json").write_text(config.to_json())
-        mgr = _ckpt_manager(out_dir)
+        mgr = checkpoint_manager(out_dir)
         if resume:
-            got = _restore_checkpoint(mgr, {"params": params, "opt_state": opt_state, "best": params})
+            got = restore_trees(mgr, {"params": params, "opt_state": opt_state, "best": params})
             if got is not None:
                 trees, meta, step = got
+                trees = jax.tree.map(jnp.asarray, trees)
                 params, opt_state = trees["params"], trees["opt_state"]
                 best = {"loss": meta["best_loss"], "epoch": meta["best_epoch"], "params": trees["best"],
                         "bad": meta["bad_epochs"]}
@@ -340,9 +311,9 @@ def fit(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainConfig =
         bar.set_postfix({k: f"{v:.3f}" for k, v in rec.items() if k in ("loss", "val_loss", "val_f1")})
         log.debug("epoch %s", rec)
         if mgr is not None:
-            _save_checkpoint(mgr, epoch, {"params": params, "opt_state": opt_state, "best": best["params"]},
-                             {"history": history, "best_loss": float(best["loss"]), "best_epoch": best["epoch"],
-                              "bad_epochs": best["bad"], "static_norm": norm.to_dict()})
+            save_trees(mgr, epoch, {"params": params, "opt_state": opt_state, "best": best["params"]},
+                       {"history": history, "best_loss": float(best["loss"]), "best_epoch": best["epoch"],
+                        "bad_epochs": best["bad"], "static_norm": norm.to_dict()})
     bar.close()
     if mgr is not None:
         mgr.close()

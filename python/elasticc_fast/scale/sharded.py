@@ -29,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from ..nn.checkpoint import checkpoint_manager, restore_trees, save_trees
 from .shards import ShardDataset, open_shards
 from .stream import ShardStream, StreamBatch
 
@@ -119,43 +120,14 @@ def make_sharded_steps(graphdef: Any, ta: Any, tx: Any, mesh: Mesh):
 
 def _checkpoints(out_dir: Path, config: Any, resume: bool):
     """Orbax manager of ``out_dir/checkpoints`` (latest epoch kept); writes ``config.json``."""
-    import orbax.checkpoint as ocp
-
     out_dir.mkdir(parents=True, exist_ok=True)
-    opts = ocp.CheckpointManagerOptions(max_to_keep=1, create=True, enable_async_checkpointing=False)
-    mgr = ocp.CheckpointManager(out_dir.resolve() / "checkpoints", options=opts)
+    mgr = checkpoint_manager(out_dir)
     if not resume and mgr.latest_step() is not None:
         mgr.close()
         raise FileExistsError(f"{out_dir} already holds checkpoints: pass resume=True or use a new folder")
     if jax.process_index() == 0:
         (out_dir / "config.json").write_text(config.to_json())
     return mgr
-
-
-def _save(mgr: Any, epoch: int, trees: dict, meta: dict) -> None:
-    """Leaves of each pytree under numbered keys (the pytree structures come from the model)."""
-    import orbax.checkpoint as ocp
-
-    leaves = {k: {f"{i:05d}": _host(a) for i, a in enumerate(jax.tree.leaves(v))} for k, v in trees.items()}
-    mgr.save(epoch, args=ocp.args.Composite(state=ocp.args.StandardSave(leaves), meta=ocp.args.JsonSave(meta)))
-    mgr.wait_until_finished()
-
-
-def _restore(mgr: Any, templates: dict, mesh: Mesh) -> tuple[dict, dict, int] | None:
-    """(pytrees replicated on ``mesh``, meta, next epoch) from the latest checkpoint, or None."""
-    import orbax.checkpoint as ocp
-
-    step = mgr.latest_step()
-    if step is None:
-        return None
-    got = mgr.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(), meta=ocp.args.JsonRestore()))
-    trees = {}
-    for k, tmpl in templates.items():
-        leaves, treedef = jax.tree.flatten(tmpl)
-        stored = got.state[k]
-        trees[k] = replicate(jax.tree.unflatten(treedef, [np.asarray(stored[f"{i:05d}"]) for i in range(len(leaves))]),
-                             mesh)
-    return trees, got.meta, step + 1
 
 
 def _stream(ds: ShardDataset, config: Any, norm: Any, shuffle: bool, seed: int, block_rows: int,
@@ -238,9 +210,10 @@ def fit_stream(train: ShardDataset | str, tree: Any, config: Any = None, *, val:
     mgr = None
     if out_dir is not None:
         mgr = _checkpoints(Path(out_dir), config, resume)
-        got = _restore(mgr, {"params": params, "opt_state": opt_state, "best": best["params"]}, mesh) if resume else None
+        got = restore_trees(mgr, {"params": params, "opt_state": opt_state, "best": best["params"]}) if resume else None
         if got is not None:
-            trees, meta, start = got
+            trees, meta, last = got
+            trees, start = {k: replicate(v, mesh) for k, v in trees.items()}, last + 1
             params, opt_state = trees["params"], trees["opt_state"]
             best.update(loss=meta["best_loss"], epoch=meta["best_epoch"], params=trees["best"], bad=meta["bad"])
             history, steps = meta["history"], meta["steps"]
@@ -286,9 +259,9 @@ def fit_stream(train: ShardDataset | str, tree: Any, config: Any = None, *, val:
         bar.set_postfix({k: f"{v:.3f}" for k, v in rec.items() if k in ("loss", "val_loss")})
         log.debug("epoch %s", rec)
         if mgr is not None:
-            _save(mgr, epoch, {"params": params, "opt_state": opt_state, "best": best["params"]},
-                  {"history": history, "best_loss": float(best["loss"]), "best_epoch": best["epoch"],
-                   "bad": best["bad"], "steps": steps, "static_norm": norm.to_dict()})
+            save_trees(mgr, epoch, {"params": params, "opt_state": opt_state, "best": best["params"]},
+                       {"history": history, "best_loss": float(best["loss"]), "best_epoch": best["epoch"],
+                        "bad": best["bad"], "steps": steps, "static_norm": norm.to_dict()}, to_host=_host)
     bar.close()
     if mgr is not None:
         mgr.close()
