@@ -504,6 +504,29 @@ def _complete(path: Path, folder: Path | None = None) -> bool:
     return True
 
 
+def plan_models(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *, overwrite: bool,
+                on_error: str) -> tuple[ConvertSummary, list[tuple[str, Path, Path]]]:
+    """Check the options, find the model folders and create ``out_dir``. Returns the summary
+    holding the complete outputs that are kept (unless ``overwrite``) and the
+    ``(model, folder, target)`` still to convert. Shared by every executor (processes, Dask)."""
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
+    models = find_models(raw_dir)
+    if not models:
+        raise FileNotFoundError(f"no SNANA model folders (<PREFIX>_<MODEL>/ with *_HEAD.FITS[.gz] files) in {raw_dir}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    result, todo = ConvertSummary(), []
+    for model, folder in models:
+        target = out / f"{model}.parquet"
+        if target.exists() and not overwrite and _complete(target, folder):
+            result.models.append(ModelSummary(model, str(folder), str(target), status="exists"))
+            log.info("%s: %s exists, skipped", model, target)
+        else:
+            todo.append((model, folder, target))
+    return result, todo
+
+
 def convert(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *, workers: int = 1, overwrite: bool = False,
             on_error: str = "stop", layout: str = "pointers", snid: str = "int64",
             show_progress: bool | None = None) -> ConvertSummary:
@@ -513,24 +536,9 @@ def convert(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *, workers: 
     (otherwise they are kept, so an interrupted run resumes); on_error: "stop" or "skip".
     Returns a :class:`ConvertSummary`; with "stop" a bad file raises ``SnanaFormatError``.
     """
-    if on_error not in ON_ERROR:
-        raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    models = find_models(raw_dir)
-    if not models:
-        raise FileNotFoundError(f"no SNANA model folders (<PREFIX>_<MODEL>/ with *_HEAD.FITS[.gz] files) in {raw_dir}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    result = ConvertSummary()
-    todo = []
-    for model, folder in models:
-        target = out / f"{model}.parquet"
-        if target.exists() and not overwrite and _complete(target, folder):
-            result.models.append(ModelSummary(model, str(folder), str(target), status="exists"))
-            log.info("%s: %s exists, skipped", model, target)
-        else:
-            todo.append((model, folder, target))
+    result, todo = plan_models(raw_dir, out_dir, overwrite=overwrite, on_error=on_error)
     n_pairs = sum(len(pair_files(f)[0]) for _, f, _ in todo)
     executor = (ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
                 if workers > 1 and todo else None)

@@ -26,9 +26,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterator
 
-import pyarrow.parquet as pq
-
-from ..convert import ON_ERROR, ConvertSummary, ModelSummary, convert_model, find_models, pair_files
+from ..convert import ConvertSummary, ModelSummary, convert_model, pair_files, plan_models
 from ..progress import progress
 
 __all__ = ["convert_dask", "dask_client", "total_threads", "MODES"]
@@ -82,14 +80,6 @@ def total_threads(client: Any) -> int:
     return max(1, sum(client.nthreads().values()))
 
 
-def _complete(path: Path) -> bool:
-    try:
-        pq.read_metadata(path)
-        return True
-    except Exception:  # noqa: BLE001 - any unreadable file is converted again
-        log.warning("%s exists but is not a readable Parquet file: converting again", path)
-        return False
-
 
 def convert_dask(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, client: Any, *,
                  overwrite: bool = False, on_error: str = "stop", layout: str = "pointers",
@@ -102,24 +92,9 @@ def convert_dask(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, client:
     flight at once (default twice the cluster's threads), which bounds the memory of the calling
     process to about that many converted batches of pairs.
     """
-    if on_error not in ON_ERROR:
-        raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    models = find_models(raw_dir)
-    if not models:
-        raise FileNotFoundError(f"no SNANA model folders (<PREFIX>_<MODEL>/ with *_HEAD.FITS[.gz] files) "
-                                f"in {raw_dir}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    result = ConvertSummary()
-    todo = []
-    for model, folder in models:
-        target = out / f"{model}.parquet"
-        if target.exists() and not overwrite and _complete(target):
-            result.models.append(ModelSummary(model, str(folder), str(target), status="exists"))
-        else:
-            todo.append((model, folder, target))
+    result, todo = plan_models(raw_dir, out_dir, overwrite=overwrite, on_error=on_error)
     threads = total_threads(client)
     if mode == "auto":
         mode = "models" if len(todo) >= 2 * threads else "pairs"
