@@ -140,3 +140,30 @@ def test_fit_stream_resume_equals_uninterrupted(tmp_path):
                     jax.tree.leaves(nnx.state(straight.model, nnx.Param))):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7)
     assert (tmp_path / "run" / "config.json").is_file()
+
+
+def test_fit_stream_result_becomes_a_classifier(tmp_path):
+    from elasticc_fast import AugmentedBatch, Classifier
+    from elasticc_fast.nn import TrainConfig
+    from elasticc_fast.scale import fit_stream, open_shards, write_manifest, write_shard
+    from elasticc_fast.taxonomy import ORACLE_TREE
+
+    rng = np.random.default_rng(5)
+    n, t = 32, 6
+    x = rng.normal(size=(n, t, 5)).astype(np.float32)
+    lengths = rng.integers(1, t + 1, n).astype(np.int32)
+    static = rng.normal(size=(n, 2)).astype(np.float32)
+    meta = write_shard(tmp_path / "data" / "shards" / "s0", x=x, lengths=lengths, static=static,
+                       label=rng.choice(ORACLE_TREE.leaves[:4], n), source=np.arange(n), t_end=np.zeros(n))
+    write_manifest(tmp_path / "data", {"s0": meta}, {"tree": ORACLE_TREE.to_dict()})
+    res = fit_stream(open_shards(tmp_path / "data"), ORACLE_TREE,
+                     TrainConfig(epochs=1, batch_size=8, hidden=8, buckets=(6,), val_fraction=0.0, seed=0))
+    clf = Classifier.from_fit_result(res)
+    win = AugmentedBatch(x=x, lengths=lengths, source=np.arange(n), t_end=np.zeros(n), static=static,
+                         labels=None, feature_names=list(res.feature_names), static_names=list(res.static_names))
+    p = clf.predict_proba(win)
+    assert p.shape == (n, len(ORACLE_TREE))
+    np.testing.assert_allclose(p.iloc[:, list(ORACLE_TREE.leaves)].sum(axis=1), 1.0, rtol=1e-5)
+    clf.save(tmp_path / "model")
+    again = Classifier.load(tmp_path / "model").predict_proba(win)
+    np.testing.assert_allclose(again.to_numpy(), p.to_numpy(), rtol=1e-6)

@@ -13,6 +13,7 @@ Public API (stable; other modules build on it)::
     win = clf.windows(batch, windows="days", days=(1, 2, 4))   # AugmentedBatch with the model's options
     probs_w = clf.predict_proba(win)      # one row per window; align with win.source / win.t_end
     clf.save(model_dir);  clf = Classifier.load(model_dir)
+    clf = Classifier.from_fit_result(elasticc_fast.scale.fit_stream(...))   # data-parallel training
 
 - ``batch`` is a raw :class:`~elasticc_fast.batch.LightCurveBatch` (``LightCurveBatch.from_arrow``
   of the converter's table) or an :class:`~elasticc_fast.augment.AugmentedBatch`. A
@@ -145,8 +146,26 @@ class Classifier:
                 vl = vb.labels
         res = fit(train, lab, self.tree, self.config, val=vb, val_labels=vl, out_dir=out_dir,
                   resume=resume, show_progress=show_progress)
+        return self._adopt(res)
+
+    @classmethod
+    def from_fit_result(cls, result: Any) -> "Classifier":
+        """A fitted classifier from what :func:`elasticc_fast.nn.fit` or
+        :func:`elasticc_fast.scale.fit_stream` returned, ready for ``predict_proba`` and ``save``.
+        Weights trained on a device mesh are copied to the host first, so inference runs on the
+        default device whatever mesh trained them."""
+        import jax
+        from flax import nnx
+
+        def host(a: Any) -> Any:  # a replicated array's local copy (also on a multi-host mesh)
+            return np.asarray(a.addressable_data(0)) if isinstance(a, jax.Array) else a
+
+        nnx.update(result.model, jax.tree.map(host, nnx.state(result.model)))
+        return cls(tree=result.tree, config=result.config)._adopt(result)
+
+    def _adopt(self, res: Any) -> "Classifier":
         self._model, self._norm, self._eval_step = res.model, res.static_norm, None
-        self.feature_names, self.static_names = res.feature_names, res.static_names
+        self.feature_names, self.static_names = tuple(res.feature_names), tuple(res.static_names)
         self.history, self.best_epoch = res.history, res.best_epoch
         return self
 
