@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import time
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from elasticc_fast.augment import augment, iter_augment
 from elasticc_fast.batch import LightCurveBatch
 from elasticc_fast.io.snana import read_snana
 from elasticc_fast.preprocess import preprocess
+from _machine import machine  # noqa: E402 (benchmarks/ is on sys.path when run as a script)
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "elasticc2_train_sample"
 
@@ -76,16 +76,6 @@ def load_sample() -> LightCurveBatch:
     return LightCurveBatch.from_arrow(pa.concat_tables(tables, promote_options="default"))
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} logical CPUs visible, {platform.system()} {platform.release()}, Python {platform.python_version()}, NumPy {np.__version__}"
 
 
 def main() -> None:
@@ -96,7 +86,7 @@ def main() -> None:
     ap.add_argument("--chunk", type=int, default=8192, help="objects per chunk for the streamed days windows")
     args = ap.parse_args()
 
-    print("machine:", machine())
+    print("machine:", machine(), "+ NumPy", np.__version__)
     bw = memory_bandwidth()
     print(f"memory bandwidth (NumPy, 512 MiB): copy {bw['copy_rw']:.1f} GB/s (read+write), fill {bw['fill_w']:.1f} GB/s (write), "
           f"fill of a new array {bw['new_fill_w']:.1f} GB/s (write incl. page faults)")

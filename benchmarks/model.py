@@ -16,23 +16,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 
 import numpy as np
+from _machine import machine  # noqa: E402 (benchmarks/ is on sys.path when run as a script)
 
 
-def machine() -> str:
-    cpu = platform.processor() or "cpu"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} logical cores, {platform.system()} {platform.release()}"
 
 
 # ------------------------------------------------------------------------------------------ ours
@@ -157,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         tdev = "cuda" if args.device == "gpu" else "cpu"
     except ImportError:
         torch, tdev = None, None
-    print(f"machine: {machine()}; load average at start {os.getloadavg()[0]:.1f}")
+    print(f"machine: {machine()}")
     print(f"jax {jax.__version__} on {jax.devices()[0].platform}"
           + (f"; torch {torch.__version__} on {tdev} ({torch.get_num_threads()} threads)" if torch else "; no torch"))
 

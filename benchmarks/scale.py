@@ -24,24 +24,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+from _machine import machine  # noqa: E402 (benchmarks/ is on sys.path when run as a script)
 
 CLASSES = ["SNIa", "SNII", "SNIb/c", "AGN", "RR Lyrae", "EB", "KN", "M-dwarf Flare"]
 
 
-def machine() -> str:
-    cpu = "?"
-    try:
-        cpu = next(ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{platform.node()}: {cpu}, {os.cpu_count()} cores visible, Python {platform.python_version()}"
 
 
 def timed(fn, *a, **kw):
