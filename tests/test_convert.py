@@ -137,6 +137,8 @@ def test_cli_convert(tmp_path, capsys):
     assert main(["convert", str(raw), str(tmp_path / "out3")]) == 1
     assert "nothing partial was written" in capsys.readouterr().err
     assert main(["convert", str(tmp_path / "nowhere"), str(tmp_path / "out4")]) == 1
+    err = capsys.readouterr().err
+    assert "nowhere" in err and "nothing partial" not in err  # the skip hint is for bad files only
 
 
 def test_convert_pair_and_model_api(tmp_path):

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
                               on_error=args.on_error, layout=args.layout, snid=args.snid)
     except (SnanaFormatError, OSError, ValueError) as e:
         print(f"elasticc-fast convert: error: {e}", file=sys.stderr)
-        if args.on_error == "stop":
+        if isinstance(e, SnanaFormatError) and args.on_error == "stop":  # one bad file stopped the run
             print("(nothing partial was written; --on-error skip converts the other files)", file=sys.stderr)
         return 1
     print(summary.describe(), file=sys.stderr if summary.failures else sys.stdout)
