@@ -2,7 +2,7 @@
 
 - reference: elasticc_fast.reference (pure Python, one object at a time; timed on a subset and
   reported per object, since a full run would take many minutes),
-- numpy: elasticc_fast._numpy_augment (whole-batch vectorised NumPy),
+- numpy: benchmarks/numpy_augment.py (whole-batch vectorised NumPy),
 - cpp: elasticc_fast.preprocess / augment (C++ kernels), 1 and 2 threads.
 
 The objects are the 346 of ../shared/data/elasticc2_train_sample (read with read_snana),
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from elasticc_fast import _numpy_augment as npa
+import numpy_augment as npa  # noqa: E402 (benchmarks/ is on sys.path when run as a script)
 from elasticc_fast import reference
 from elasticc_fast.augment import augment, iter_augment
 from elasticc_fast.batch import LightCurveBatch

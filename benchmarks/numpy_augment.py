@@ -2,7 +2,7 @@
 ``benchmarks/augment.py`` (whole-batch array operations, no Python loop over objects or points).
 
 Same rules and results as the C++ path (``asinh`` may differ in the last float32 bit where
-NumPy uses its own SIMD arcsinh). Not used by the library.
+NumPy uses its own SIMD arcsinh). Lives beside the benchmark: not part of the installed package.
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .batch import LightCurveBatch
-from .units import BAND_WAVELENGTH_UM
+from elasticc_fast.batch import LightCurveBatch
+from elasticc_fast.units import BAND_WAVELENGTH_UM
 
 _BIG = np.iinfo(np.int64).max
 
