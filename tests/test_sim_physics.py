@@ -6,17 +6,23 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from elasticc_fast.sim import cadence, hosts, lightcurves, simulate
+from elasticc_fast.sim import cadence, families, hosts, lightcurves, simulate
 from elasticc_fast.sim.classes import get_class, sample_params
 
 
-def test_distance_modulus_matches_astropy():
-    from astropy.cosmology import FlatLambdaCDM
+def test_distance_modulus_against_an_integral_and_the_hubble_law():
+    """astropy's closed form agrees with a direct integral of 1/E(z) and, at low z, with the
+    second-order Hubble law d_L = c z / H0 (1 + (1 - q0) z / 2), q0 = 3 Om / 2 - 1."""
+    from scipy.integrate import quad
 
+    om, c_over_h0 = 0.315, 299792.458 / 70.0
     z = np.array([0.01, 0.1, 0.5, 1.0, 2.5])
-    ours = lightcurves.distance_modulus(z)
-    ref = FlatLambdaCDM(H0=70, Om0=0.315).distmod(z).value
-    np.testing.assert_allclose(ours, ref, atol=2e-3)
+    comoving = [quad(lambda x: 1.0 / np.sqrt(om * (1 + x) ** 3 + 1 - om), 0.0, zz)[0] for zz in z]
+    ref = 5 * np.log10((1 + z) * np.array(comoving) * c_over_h0) + 25
+    np.testing.assert_allclose(lightcurves.distance_modulus(z), ref, atol=1e-6)
+    low = np.array([0.001, 0.005])
+    hubble = 5 * np.log10(c_over_h0 * low * (1 + (2 - 1.5 * om) * low / 2)) + 25
+    np.testing.assert_allclose(lightcurves.distance_modulus(low), hubble, atol=2e-5)
 
 
 def test_galactic_latitude_matches_astropy():
@@ -37,7 +43,7 @@ def _one_transient(leaf: str, z: float, seed: int = 0) -> dict:
     p.update(z=np.array([z]), mu=lightcurves.distance_modulus(np.array([z])), mwebv=np.zeros(1),
              AV=np.zeros(1), uv_cut=np.zeros(1), bump=np.zeros(1))
     p["T_late"] = p["T_peak"]  # no colour evolution: the band's rest wavelength then does not matter
-    lightcurves.prepare_transient(spec.family, p)
+    families.get_family(spec.family).find_peak(p)
     p["t_peak"] = np.array([60500.0])
     p["t_expl"] = p["t_peak"] - p["tau_peak"] * (1 + p["z"])
     return p
@@ -51,9 +57,9 @@ def test_time_dilation(leaf):
     for z in (0.05, 0.8):
         p = _one_transient(leaf, z)
         obj, band = np.zeros(tau.size, int), np.full(tau.size, 2)
-        family = get_class(leaf).family
-        flux = lightcurves.transient_flux(family, p, obj, p["t_peak"][0] + tau * (1 + z), band)
-        shapes.append(flux / lightcurves.transient_flux(family, p, obj[:1], p["t_peak"], band[:1]))
+        shape = families.get_family(get_class(leaf).family).shape
+        flux = lightcurves.transient_flux(shape, p, obj, p["t_peak"][0] + tau * (1 + z), band)
+        shapes.append(flux / lightcurves.transient_flux(shape, p, obj[:1], p["t_peak"], band[:1]))
     np.testing.assert_allclose(shapes[0], shapes[1], rtol=1e-6, atol=1e-9)
 
 
@@ -62,7 +68,7 @@ def test_distance_dimming_and_k_correction():
     for z in (0.1, 0.5, 1.2):
         p = _one_transient("SNIa", z)
         for band in range(6):
-            f = lightcurves.transient_flux("bazin", p, np.zeros(1, int), p["t_peak"], np.array([band]))[0]
+            f = lightcurves.transient_flux(lightcurves.bazin_shape, p, np.zeros(1, int), p["t_peak"], np.array([band]))[0]
             lam = lightcurves.BAND_LAMBDA[band] / (1 + z)
             sed = lightcurves.planck_fnu(lam, p["T_peak"][0]) / lightcurves.planck_fnu(4400.0, p["T_peak"][0])
             expected = 10 ** (-0.4 * (p["M"][0] + p["mu"][0] - 27.5)) * (1 + z) * sed
@@ -71,11 +77,11 @@ def test_distance_dimming_and_k_correction():
 
 def test_bazin_peak_closed_form_matches_a_grid():
     p = {"tau_rise": np.array([0.3, 3.5, 40.0]), "tau_fall": np.array([2.0, 22.0, 150.0])}
-    lightcurves.prepare_transient("bazin", p)
+    lightcurves.bazin_peak(p)
     x = np.linspace(0.0, 1500.0, 3_000_001)
     for k in range(3):
         g = {"tau_rise": p["tau_rise"][k], "tau_fall": p["tau_fall"][k]}
-        s = lightcurves.transient_shape("bazin", x, g)
+        s = lightcurves.bazin_shape(x, g)
         assert x[np.argmax(s)] == pytest.approx(p["tau_peak"][k], abs=1e-3)
         assert s.max() == pytest.approx(p["smax"][k], rel=1e-6)
 
@@ -87,13 +93,13 @@ def test_paczynski_magnification():
              fs=np.ones(3))
     q = lightcurves.quiescent_flux(p)
     obj = np.arange(3)
-    at_peak = lightcurves.galactic_variation("paczynski", p, obj, p["t_peak"], np.full(3, 2))
+    at_peak = lightcurves.paczynski_flux(p, obj, p["t_peak"], np.full(3, 2))
     u = p["u0"]
     np.testing.assert_allclose(at_peak / q[:, 2], (u ** 2 + 2) / (u * np.sqrt(u ** 2 + 4)), rtol=1e-12)
-    far = lightcurves.galactic_variation("paczynski", p, obj, p["t_peak"] + 1e4 * p["tE"], np.full(3, 2))
+    far = lightcurves.paczynski_flux(p, obj, p["t_peak"] + 1e4 * p["tE"], np.full(3, 2))
     np.testing.assert_allclose(far / q[:, 2], 1.0, atol=1e-6)
     # achromatic: the same magnification in every band
-    ratios = [lightcurves.galactic_variation("paczynski", p, obj[:1], p["t_peak"][:1] + 3.0, np.array([b]))[0]
+    ratios = [lightcurves.paczynski_flux(p, obj[:1], p["t_peak"][:1] + 3.0, np.array([b]))[0]
               / q[0, b] for b in range(6)]
     np.testing.assert_allclose(ratios, ratios[0], rtol=1e-12)
 
@@ -107,12 +113,11 @@ def test_periodic_sources_repeat(leaf):
     p.update(colour_scale=np.ones(n), t_peak=np.full(n, 60300.0))
     t = rng.uniform(60300, 61300, n)
     band = rng.integers(0, 6, n)
-    a = lightcurves.galactic_variation(spec.family, p, np.arange(n), t, band)
-    b = lightcurves.galactic_variation(spec.family, p, np.arange(n), t + 7 * p["period"], band)
+    flux = families.get_family(spec.family).flux
+    a = flux(p, np.arange(n), t, band)
+    b = flux(p, np.arange(n), t + 7 * p["period"], band)
     np.testing.assert_allclose(a, b, rtol=1e-6)
-    assert np.ptp(lightcurves.galactic_variation(spec.family, p, np.zeros(200, int),
-                                                 60300 + np.linspace(0, p["period"][0], 200),
-                                                 np.full(200, 2))) > 0
+    assert np.ptp(flux(p, np.zeros(200, int), 60300 + np.linspace(0, p["period"][0], 200), np.full(200, 2))) > 0
 
 
 def test_damped_random_walk_statistics():
@@ -159,3 +164,14 @@ def test_noise_is_calibrated(tmp_path):
         pulls.append((p["FLUXCAL"] - true) / p["FLUXCALERR"])
     pulls = np.concatenate(pulls)
     assert abs(np.mean(pulls)) < 0.03 and np.std(pulls) == pytest.approx(1.0, abs=0.03)
+
+
+def test_every_class_has_a_registered_family():
+    from elasticc_fast.sim import CLASSES
+
+    used = {c.family for c in CLASSES}
+    assert used == set(families.FAMILIES)  # no family without a class, no class without a family
+    for name, fam in families.FAMILIES.items():
+        assert fam.name == name
+    with pytest.raises(ValueError, match="unknown light-curve family 'sersic'"):
+        families.get_family("sersic")

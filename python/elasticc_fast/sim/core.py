@@ -18,10 +18,13 @@ from ..atomic import atomic_path
 from ..units import BANDS
 from . import cadence, hosts, lightcurves, writer
 from .classes import CLASSES, ClassSpec, get_class, sample_params
+from .families import Span, get_family
+from .ragged import top_k_per_object
 
 log = logging.getLogger(__name__)
 
 PEAKMJD_RANGE = (60225.0, 61455.0)  # GENRANGE_PEAKMJD of the ELAsTiCC2 training set
+LSST_SPAN = Span(cadence.SURVEY_START, cadence.SURVEY_END, PEAKMJD_RANGE)
 MIN_GOOD_GRIZY = 10                  # SNANA cut CUTWIN_NOBS_NOSATURATE 10 in grizY
 _CHUNK = 4000                        # candidates drawn at once (bounds memory)
 
@@ -48,173 +51,88 @@ def _take(batch_arrays: dict, offsets: np.ndarray, keep: np.ndarray):
     return {k: v[flat] for k, v in batch_arrays.items()}, new_off
 
 
-def _window(spec: ClassSpec, p: dict, n: int):
-    if spec.trest is None:
-        return np.full(n, cadence.SURVEY_START), np.full(n, cadence.SURVEY_END)
-    z1 = 1.0 + p["z"]
-    return p["t_peak"] + spec.trest[0] * z1, p["t_peak"] + spec.trest[1] * z1
-
-
 def _draw(spec: ClassSpec, rng: np.random.Generator, lib: cadence.SurveyLibrary, n: int, trigger_rule: str):
-    """Simulate ``n`` candidates of ``spec``; returns (head values, flat phot, offsets, selected mask)."""
-    ra, dec, in_ddf = hosts.draw_positions(rng, n, spec.galactic, bulge=spec.family == "paczynski")
+    """Simulate ``n`` candidates of ``spec``; returns (head values, flat phot, offsets, selected mask,
+    dump values, parameters)."""
+    family = get_family(spec.family)
+    ra, dec, in_ddf = hosts.draw_positions(rng, n, spec.galactic, bulge=family.bulge)
     ebv_true, ebv = hosts.milky_way_ebv(rng, ra, dec)
     p = sample_params(spec, rng, n)
     p["mwebv"] = ebv_true
     head: dict[str, np.ndarray] = {}
-    survey_len = cadence.SURVEY_END - cadence.SURVEY_START
     if not spec.galactic:
         p["z"] = hosts.draw_redshift(rng, n, spec.z_range)
         p["mu"] = lightcurves.distance_modulus(p["z"])
         head.update(hosts.host_columns(rng, p["z"], ra, dec, spec.gentype))
-    if spec.family in ("bazin", "plateau", "tde"):
-        lightcurves.prepare_transient(spec.family, p)
-        p["t_peak"] = rng.uniform(*PEAKMJD_RANGE, n)
-        p["t_expl"] = p["t_peak"] - p["tau_peak"] * (1.0 + p["z"])
-    elif spec.family == "drw":
-        p["t_peak"] = np.full(n, np.nan)
-        p["survey_start"], p["survey_len"] = np.full(n, cadence.SURVEY_START), np.full(n, survey_len)
-    else:
-        p["colour_scale"] = rng.uniform(0.7, 1.4, n)
-        p["seed"] = rng.uniform(0.0, 1000.0, n)
-        period = p.get("period", np.ones(n))
-        if spec.family == "paczynski":
-            p["t_peak"] = rng.uniform(cadence.SURVEY_START - 30.0, cadence.SURVEY_END + 30.0, n)
-        elif spec.family == "dwarf_nova":
-            p["t_peak"] = cadence.SURVEY_START - rng.uniform(0.0, 1.0, n) * period
-        else:
-            p["t_peak"] = cadence.SURVEY_START + rng.uniform(0.0, 1.0, n) * period
-    t0, t1 = _window(spec, p, n)
+    family.schedule(spec, p, rng, n, LSST_SPAN)
     libid = cadence.assign_libid(rng, lib, ra, in_ddf)
-    obs = cadence.observe(lib, libid, t0, t1)
-    obj, mjd, band = obs.obj, obs.mjd, obs.band.astype(np.int64)
-
+    obs = cadence.observe(lib, libid, *family.window(spec, p, n, LSST_SPAN))
     host_sb = head.pop("_host_sb", None)
-    if spec.family in ("bazin", "plateau", "tde"):
-        diff = source = lightcurves.transient_flux(spec.family, p, obj, mjd, band)
-        peak_mags = lightcurves.transient_peak_mags(spec.family, p)
-        template_mags = None
-    elif spec.family == "drw":
-        diff, source = lightcurves.agn_flux(p, obj, mjd, band, obs.offsets, rng)
-        peak_mags = lightcurves.fluxcal_to_mag(lightcurves.agn_mean_flux(p))
-        template_mags = None
-    else:
-        if spec.family == "flare":
-            _place_flares(rng, p, obs, n)
-        source = lightcurves.galactic_variation(spec.family, p, obj, mjd, band)
-        template = _template_flux(spec, p, rng, n)
-        diff = source - template[obj, band]
-        template_mags = lightcurves.fluxcal_to_mag(template)
-        peak_mags = template_mags
-    phot = cadence.measure(rng, lib, obs, diff, source, host_sb, trigger_rule)
+    light = family.light(p, obs, rng, LSST_SPAN)
+    phot = cadence.measure(rng, lib, obs, light.diff, light.source, host_sb, trigger_rule)
     selected = (phot.trigger_idx >= 0) & (phot.n_good_grizy >= MIN_GOOD_GRIZY)
-
-    # per-object HEAD values
-    nobs = np.diff(obs.offsets)
-
-    def safe(idx):  # MJD of a per-object index, -9 (SNANA's missing value) where there is none
-        if mjd.size == 0:
-            return np.full(idx.size, -9.0)
-        return np.where(idx >= 0, mjd[np.clip(idx, 0, mjd.size - 1)], -9.0)
-    if spec.family in ("bazin", "plateau", "tde"):
-        sim_peak = p["t_peak"]
-    else:  # the epoch of the largest true difference flux
-        best = argmax_per_object(np.abs(diff), obs.offsets)
-        sim_peak = np.where(best >= 0, mjd[np.maximum(best, 0)], cadence.SURVEY_START)
-    head.update({
-        "RA": ra, "DEC": dec, "MWEBV": ebv, "MWEBV_ERR": 0.05 * ebv, "SIM_MWEBV": ebv_true,
-        "SIM_RA": ra + rng.normal(0.0, 1e-4, n), "SIM_DEC": dec + rng.normal(0.0, 1e-4, n),
-        "NOBS": nobs, "PEAKMJD": sim_peak + rng.normal(0.0, 1.0, n), "SIM_PEAKMJD": sim_peak,
-        "MJD_TRIGGER": safe(phot.trigger_idx), "MJD_DETECT_FIRST": safe(phot.first_det_idx),
-        "MJD_DETECT_LAST": safe(phot.last_det_idx), "SIM_LIBID": libid,
-        "SIM_MODEL_NAME": np.full(n, f"ELASTICC_FAST.{spec.family.upper()}"),
-        "SIM_MODEL_INDEX": np.full(n, spec.sim_model_index), "SIM_TYPE_INDEX": np.full(n, spec.gentype),
-        "SIM_TYPE_NAME": np.full(n, spec.sim_type_name), "SIM_TEMPLATE_INDEX": rng.integers(1, 1000, n),
-    })
+    sim_peak = family.sim_peak(p, obs, light, LSST_SPAN)
+    head.update(_common_head(spec, rng, ra, dec, ebv, ebv_true, libid, obs, phot, sim_peak))
     for k, b in enumerate(BANDS):
-        head[f"SIM_PEAKMAG_{b}"] = peak_mags[:, k]
-        if template_mags is not None:
-            head[f"SIM_TEMPLATEMAG_{b}"] = template_mags[:, k]
+        head[f"SIM_PEAKMAG_{b}"] = light.peak_mags[:, k]
+        if light.template_mags is not None:
+            head[f"SIM_TEMPLATEMAG_{b}"] = light.template_mags[:, k]
     if spec.galactic:
-        confirmed = rng.random(n) < 0.85
-        head.update({"SNTYPE": np.where(confirmed, spec.gentype, spec.gentype + 100),
-                     "SIM_SEARCHEFF_MASK": np.where(confirmed, 3, 5), "SIM_REDSHIFT_FLAG": np.where(confirmed, 1, 2),
-                     "SIM_REDSHIFT_HELIO": np.zeros(n), "SIM_REDSHIFT_CMB": np.zeros(n),
-                     "SIM_REDSHIFT_HOST": np.zeros(n), "SIM_VPEC": np.zeros(n)})
+        head.update(_galactic_head(rng, spec, n))
     else:
-        head.update({"SIM_DLMU": p["mu"], "SIM_AV": p["AV"], "SIM_RV": np.full(n, 3.1)})
-        if "t_expl" in p:
-            head["SIM_MJD_EXPLODE"] = p["t_expl"]
-        peak_flux = lightcurves.mag_to_fluxcal(peak_mags)
-        psf_area = 4 * np.pi * (cadence.PSF_SIG * 0.2) ** 2
-        for k, b in enumerate(BANDS):
-            head[f"SIM_GALFRAC_{b}"] = host_sb[:, k] * psf_area[k] / np.maximum(peak_flux[:, k], 1e-3)
+        head.update(_extragalactic_head(p, light, host_sb))
     flat = {
-        "MJD": mjd, "BAND": np.array(list(BANDS))[band], "PHOTFLAG": phot.photflag,
+        "MJD": obs.mjd, "BAND": np.array(list(BANDS))[obs.band], "PHOTFLAG": phot.photflag,
         "FLUXCAL": phot.fluxcal, "FLUXCALERR": phot.fluxcalerr, "PSF_SIG1": phot.psf_sig,
-        "SKY_SIG": phot.sky_sig, "ZEROPT": phot.zeropt,
-        "SIM_MAGOBS": lightcurves.fluxcal_to_mag(source),
+        "SKY_SIG": phot.sky_sig, "ZEROPT": phot.zeropt, "SIM_MAGOBS": lightcurves.fluxcal_to_mag(light.source),
     }
     dump = {"LIBID": libid, "SIM_SEARCHEFF_MASK": head["SIM_SEARCHEFF_MASK"],
             "NON1A_INDEX": head["SIM_TEMPLATE_INDEX"], "RA": ra, "DEC": dec, "MWEBV": ebv_true,
             "PEAKMJD": sim_peak, "MJD_DETECT_FIRST": head["MJD_DETECT_FIRST"],
-            "MJD_DETECT_LAST": head["MJD_DETECT_LAST"], "NOBS": nobs, "NOBS_SATURATE": phot.n_saturated}
+            "MJD_DETECT_LAST": head["MJD_DETECT_LAST"], "NOBS": head["NOBS"], "NOBS_SATURATE": phot.n_saturated}
     return head, flat, obs.offsets, selected, dump, p
 
 
-def argmax_per_object(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Flat index of each object's largest value (-1 for objects without points), without sorting."""
-    n = len(offsets) - 1
-    counts = np.diff(offsets)
-    out = np.full(n, -1, dtype=np.int64)
-    has = counts > 0
-    if not has.any():
-        return out
-    obj = np.repeat(np.arange(n), counts)
-    best = np.full(n, -np.inf)
-    best[has] = np.maximum.reduceat(values, offsets[:-1][has])
-    hit = np.flatnonzero(values == best[obj])
-    o, first = np.unique(obj[hit], return_index=True)
-    out[o] = hit[first]
+def _common_head(spec: ClassSpec, rng, ra, dec, ebv, ebv_true, libid, obs, phot, sim_peak) -> dict:
+    """HEAD values every class has: position, extinction, epochs of trigger and detections, model."""
+    n, mjd = len(ra), obs.mjd
+
+    def epoch(idx):  # MJD of a per-object index, -9 (SNANA's missing value) where there is none
+        if mjd.size == 0:
+            return np.full(idx.size, -9.0)
+        return np.where(idx >= 0, mjd[np.clip(idx, 0, mjd.size - 1)], -9.0)
+    return {
+        "RA": ra, "DEC": dec, "MWEBV": ebv, "MWEBV_ERR": 0.05 * ebv, "SIM_MWEBV": ebv_true,
+        "SIM_RA": ra + rng.normal(0.0, 1e-4, n), "SIM_DEC": dec + rng.normal(0.0, 1e-4, n),
+        "NOBS": np.diff(obs.offsets), "PEAKMJD": sim_peak + rng.normal(0.0, 1.0, n), "SIM_PEAKMJD": sim_peak,
+        "MJD_TRIGGER": epoch(phot.trigger_idx), "MJD_DETECT_FIRST": epoch(phot.first_det_idx),
+        "MJD_DETECT_LAST": epoch(phot.last_det_idx), "SIM_LIBID": libid,
+        "SIM_MODEL_NAME": np.full(n, f"ELASTICC_FAST.{spec.family.upper()}"),
+        "SIM_MODEL_INDEX": np.full(n, spec.sim_model_index), "SIM_TYPE_INDEX": np.full(n, spec.gentype),
+        "SIM_TYPE_NAME": np.full(n, spec.sim_type_name), "SIM_TEMPLATE_INDEX": rng.integers(1, 1000, n),
+    }
+
+
+def _galactic_head(rng, spec: ClassSpec, n: int) -> dict:
+    """85 % spectroscopically confirmed (SNTYPE = GENTYPE), redshifts zero."""
+    confirmed = rng.random(n) < 0.85
+    return {"SNTYPE": np.where(confirmed, spec.gentype, spec.gentype + 100),
+            "SIM_SEARCHEFF_MASK": np.where(confirmed, 3, 5), "SIM_REDSHIFT_FLAG": np.where(confirmed, 1, 2),
+            "SIM_REDSHIFT_HELIO": np.zeros(n), "SIM_REDSHIFT_CMB": np.zeros(n),
+            "SIM_REDSHIFT_HOST": np.zeros(n), "SIM_VPEC": np.zeros(n)}
+
+
+def _extragalactic_head(p: dict, light, host_sb: np.ndarray) -> dict:
+    """Distance modulus, host extinction, explosion time and the host's share of the peak flux."""
+    n = len(p["z"])
+    out = {"SIM_DLMU": p["mu"], "SIM_AV": p["AV"], "SIM_RV": np.full(n, 3.1)}
+    if "t_expl" in p:
+        out["SIM_MJD_EXPLODE"] = p["t_expl"]
+    peak_flux = lightcurves.mag_to_fluxcal(light.peak_mags)
+    psf_area = 4 * np.pi * (cadence.PSF_SIG * 0.2) ** 2
+    for k, b in enumerate(BANDS):
+        out[f"SIM_GALFRAC_{b}"] = host_sb[:, k] * psf_area[k] / np.maximum(peak_flux[:, k], 1e-3)
     return out
-
-
-def top_k_per_object(values: np.ndarray, offsets: np.ndarray, k: int) -> np.ndarray:
-    """(n, k) array of each object's k largest values in decreasing order (0 where fewer)."""
-    n = len(offsets) - 1
-    counts = np.diff(offsets)
-    obj = np.repeat(np.arange(n), counts)
-    # one float key: object index plus a decreasing, bounded transform of the value
-    order = np.argsort(obj + (0.5 - np.arctan(values / 10.0) / np.pi), kind="stable")
-    out = np.zeros((n, k))
-    for j in range(k):  # k = 3 ranks, not a loop over observations
-        has = counts > j
-        out[has, j] = values[order[offsets[:-1][has] + j]]
-    return out
-
-
-def _place_flares(rng, p, obs, n, slots: int = 6):
-    """Flare times: the first at an observed epoch (the survey only keeps flares it caught), the rest
-    Poisson in time at the star's flare rate; amplitudes of later flares are smaller fractions."""
-    counts = np.diff(obs.offsets)
-    pick = obs.offsets[:-1] + np.floor(rng.random(n) * np.maximum(counts, 1)).astype(np.int64)
-    t_obs = np.where(counts > 0, obs.mjd[np.minimum(pick, max(obs.mjd.size - 1, 0))] if obs.mjd.size else 0.0, 0.0)
-    times = rng.uniform(cadence.SURVEY_START, cadence.SURVEY_END, (n, slots))
-    times[:, 0] = t_obs - p["t_rise"] - rng.uniform(0.0, 0.5, n) * p["t_decay"]
-    amp = p["amp"][:, None] * np.exp(rng.uniform(np.log(0.05), 0.0, (n, slots)))
-    amp[:, 0] = p["amp"]
-    active = np.arange(slots)[None, :] <= rng.poisson(p["rate"] * 300.0, n)[:, None]
-    p["flare_t"], p["flare_amp"] = times, np.where(active, amp, 0.0)
-
-
-def _template_flux(spec, p, rng, n):
-    """Template (reference image) flux per band (n, 6): quiescence, or a random epoch for periodic stars."""
-    if spec.family in ("flare", "dwarf_nova", "paczynski"):
-        return lightcurves.quiescent_flux(p)
-    t_tmpl = cadence.SURVEY_START - rng.uniform(0.0, 365.0, n)
-    obj = np.repeat(np.arange(n), 6)
-    band = np.tile(np.arange(6), n)
-    return lightcurves.galactic_variation(spec.family, p, obj, t_tmpl[obj], band).reshape(n, 6)
 
 
 def simulate_class(spec: ClassSpec, n_objects: int, rng: np.random.Generator, lib: cadence.SurveyLibrary,

@@ -100,7 +100,15 @@ NUCLEAR_GENTYPES = (42, 60)  # TDE, AGN
 def host_columns(rng: np.random.Generator, z: np.ndarray, ra: np.ndarray, dec: np.ndarray,
                  gentype: int) -> dict[str, np.ndarray]:
     """HEAD columns of the host galaxy and redshift information of extragalactic objects
-    (host log-mass ~ N(HOST_LOGMASS[gentype], 0.8))."""
+    (host log-mass ~ N(HOST_LOGMASS[gentype], 0.8)); ``_host_sb`` is the host surface brightness
+    at the object (FLUXCAL per arcsec^2, (n, 6)) for the noise model, not a HEAD column."""
+    out = _redshift_columns(rng, z, gentype)
+    out.update(_galaxy_columns(rng, z, ra, dec, gentype))
+    return out
+
+
+def _redshift_columns(rng: np.random.Generator, z: np.ndarray, gentype: int) -> dict[str, np.ndarray]:
+    """Spectroscopic (35 %) or photometric redshifts with 11 photo-z quantiles (8 % outliers)."""
     n = z.size
     out: dict[str, np.ndarray] = {}
     z_cmb = z + rng.normal(0.0, 0.002, n)
@@ -131,6 +139,14 @@ def host_columns(rng: np.random.Generator, z: np.ndarray, ra: np.ndarray, dec: n
     out["HOSTGAL_SPECZ_ERR"] = np.where(has_spec, 1e-4, -9.0)
     for k, q in enumerate(("000", "010", "020", "030", "040", "050", "060", "070", "080", "090", "100")):
         out[f"HOSTGAL_ZPHOT_Q{q}"] = quant[:, k]
+    return out
+
+
+def _galaxy_columns(rng: np.random.Generator, z: np.ndarray, ra: np.ndarray, dec: np.ndarray,
+                    gentype: int) -> dict[str, np.ndarray]:
+    """Host mass, magnitudes, size, offset, position and surface brightness at the object."""
+    n = z.size
+    out: dict[str, np.ndarray] = {}
     logmass = np.clip(rng.normal(HOST_LOGMASS.get(gentype, 9.8), 0.8, n), 7.0, 12.0)
     mu = distance_modulus(z)
     mag_r = -20.9 - 1.9 * (logmass - 10.0) + mu + 2.5 * np.log10(1 + z) + rng.normal(0.0, 0.3, n)
@@ -164,5 +180,5 @@ def host_columns(rng: np.random.Generator, z: np.ndarray, ra: np.ndarray, dec: n
     out["SIM_HOSTLIB(LOG_SFR)"] = rng.normal(0.0, 0.8, n) + 0.7 * (logmass - 10.0)
     for b, k in (("g", 1), ("r", 2), ("i", 3)):
         out[f"SIM_HOSTLIB({b}_obs)"] = mags[:, k] + rng.normal(0.0, 0.1, n)
-    out["_host_sb"] = sb  # per band, for the noise model; not a HEAD column
+    out["_host_sb"] = sb
     return out

@@ -9,6 +9,9 @@ rest-frame wavelength ``lambda / (1 + z)`` (the K-correction of a blackbody).
 """
 from __future__ import annotations
 
+import functools
+from typing import Callable
+
 import numpy as np
 
 from ..units import FLUXCAL_ZEROPOINT
@@ -46,51 +49,66 @@ def planck_fnu(lam, temp):
     return lam ** -3.0 / np.expm1(np.minimum(_C2 / (lam * temp), 700.0))
 
 
-def distance_modulus(z, h0: float = 70.0, omega_m: float = 0.315):
-    """Flat Lambda-CDM distance modulus (mag) by trapezoid integration on a fixed grid."""
-    z = np.asarray(z, dtype=np.float64)
-    grid = np.linspace(0.0, max(float(z.max(initial=0.0)), 1e-3) * 1.001, 4001)
-    inv_e = 1.0 / np.sqrt(omega_m * (1 + grid) ** 3 + 1 - omega_m)
-    comoving = np.concatenate([[0.0], np.cumsum(0.5 * (inv_e[1:] + inv_e[:-1]) * np.diff(grid))])
-    d_l = (1 + z) * np.interp(z, grid, comoving) * 299792.458 / h0  # Mpc
-    return 5.0 * np.log10(np.maximum(d_l, 1e-6)) + 25.0
+@functools.lru_cache(maxsize=1)
+def cosmology():
+    """Flat Lambda-CDM, H0 = 70 km/s/Mpc, Omega_m = 0.315 (astropy; no radiation term, so its
+    distances are closed-form elliptic integrals, fast on large arrays)."""
+    from astropy.cosmology import FlatLambdaCDM
+
+    return FlatLambdaCDM(H0=70.0, Om0=0.315)
+
+
+def distance_modulus(z) -> np.ndarray:
+    """Distance modulus (mag) at redshift ``z`` (z <= 0 is clipped to 1e-8 to stay finite)."""
+    z = np.maximum(np.asarray(z, dtype=np.float64), 1e-8)
+    return np.asarray(cosmology().distmod(z).value, dtype=np.float64)
 
 
 # ----------------------------------------------------------------------------- transients
-def transient_shape(family: str, x, g: dict) -> np.ndarray:
-    """Rest-frame shape (arbitrary normalisation) at ``x`` rest days after explosion (0 before)."""
+def _fireball_rise(xp, g):
+    return (-np.expm1(-xp / g["tau_rise"])) ** 2  # ~ t^2 fireball rise
+
+
+def bazin_shape(x, g: dict) -> np.ndarray:
+    """Rise times exponential fall, at ``x`` rest days after explosion (0 before)."""
     xp = np.maximum(x, 0.0)
-    rise = (-np.expm1(-xp / g["tau_rise"])) ** 2  # ~ t^2 fireball rise
-    if family == "bazin":
-        s = rise * np.exp(-xp / g["tau_fall"])
-    elif family == "plateau":
-        edge = 1.0 / (1.0 + np.exp(np.clip((xp - g["plateau"]) / 5.0, -50, 50)))
-        s = rise * ((1 - g["tail"]) * np.exp(-xp / g["plateau_tau"]) * edge + g["tail"] * np.exp(-xp / 111.3))
-    elif family == "tde":
-        s = rise * (1.0 + xp / g["t_decay"]) ** (-5.0 / 3.0)
-    else:
-        raise ValueError(f"unknown transient family {family!r}")
-    return np.where(x > 0, s, 0.0)
+    return np.where(x > 0, _fireball_rise(xp, g) * np.exp(-xp / g["tau_fall"]), 0.0)
 
 
-def prepare_transient(family: str, p: dict) -> None:
-    """Add ``tau_peak`` (rest days from explosion to peak) and ``smax`` to ``p``.
+def plateau_shape(x, g: dict) -> np.ndarray:
+    """Rise, slowly declining plateau of ``plateau`` rest days, then a radioactive Co tail (0 before)."""
+    xp = np.maximum(x, 0.0)
+    edge = 1.0 / (1.0 + np.exp(np.clip((xp - g["plateau"]) / 5.0, -50, 50)))
+    s = (1 - g["tail"]) * np.exp(-xp / g["plateau_tau"]) * edge + g["tail"] * np.exp(-xp / 111.3)
+    return np.where(x > 0, _fireball_rise(xp, g) * s, 0.0)
 
-    For ``bazin`` the maximum of (1 - e^(-x/tr))^2 e^(-x/tf) is at x = tr ln(1 + 2 tf / tr); the
-    other shapes are maximised on a fine grid.
-    """
-    if family == "bazin":
-        tr, tf = p["tau_rise"], p["tau_fall"]
-        p["tau_peak"] = tr * np.log1p(2.0 * tf / tr)
-        p["smax"] = (-np.expm1(-p["tau_peak"] / tr)) ** 2 * np.exp(-p["tau_peak"] / tf)
-        return
+
+def tde_shape(x, g: dict) -> np.ndarray:
+    """Rise, then a t^(-5/3) fallback decline with time scale ``t_decay`` (0 before)."""
+    xp = np.maximum(x, 0.0)
+    return np.where(x > 0, _fireball_rise(xp, g) * (1.0 + xp / g["t_decay"]) ** (-5.0 / 3.0), 0.0)
+
+
+Shape = Callable[[np.ndarray, dict], np.ndarray]
+
+
+def bazin_peak(p: dict) -> None:
+    """Add ``tau_peak`` (rest days from explosion to peak) and ``smax`` to ``p``: the maximum of
+    (1 - e^(-x/tr))^2 e^(-x/tf) is at x = tr ln(1 + 2 tf / tr)."""
+    tr, tf = p["tau_rise"], p["tau_fall"]
+    p["tau_peak"] = tr * np.log1p(2.0 * tf / tr)
+    p["smax"] = (-np.expm1(-p["tau_peak"] / tr)) ** 2 * np.exp(-p["tau_peak"] / tf)
+
+
+def grid_peak(shape: Shape, p: dict) -> None:
+    """Add ``tau_peak`` and ``smax`` to ``p``, maximising ``shape`` on a fine grid (0-600 rest days)."""
     grid = 600.0 * np.linspace(0.0, 1.0, 400) ** 2
     n = len(p["M"])
     g = {k: v[:, None] for k, v in p.items()}
-    shape = transient_shape(family, np.broadcast_to(grid, (n, grid.size)), g)
-    best = np.argmax(shape, axis=1)
+    values = shape(np.broadcast_to(grid, (n, grid.size)), g)
+    best = np.argmax(values, axis=1)
     p["tau_peak"] = grid[best]
-    p["smax"] = shape[np.arange(n), best]
+    p["smax"] = values[np.arange(n), best]
 
 
 def _temperature(tau_since_peak, g):
@@ -98,12 +116,13 @@ def _temperature(tau_since_peak, g):
     return g["T_late"] + (g["T_peak"] - g["T_late"]) * np.exp(-after / g["tau_T"])
 
 
-def transient_flux(family: str, p: dict, obj, mjd, band) -> np.ndarray:
-    """FLUXCAL of an extragalactic transient at each observation (true, noiseless)."""
+def transient_flux(shape: Shape, p: dict, obj, mjd, band) -> np.ndarray:
+    """FLUXCAL of an extragalactic transient with rest-frame ``shape`` at each observation (true,
+    noiseless); ``p`` must hold ``tau_peak``/``smax`` (:func:`bazin_peak`, :func:`grid_peak`)."""
     g = {k: v[obj] for k, v in p.items()}
     z1 = 1.0 + g["z"]
     tau = (mjd - g["t_expl"]) / z1
-    s = transient_shape(family, tau, g) / g["smax"]
+    s = shape(tau, g) / g["smax"]
     lam = BAND_LAMBDA[band] / z1
     if "bump" in g:  # SN Ia near-infrared secondary maximum
         red = 1.0 / (1.0 + np.exp(-(lam - 6500.0) / 300.0))
@@ -119,13 +138,13 @@ def _sed_scale(g, lam, temp, band):
     return mag_to_fluxcal(g["M"] + g["mu"] + extinction) * (1.0 + g["z"]) * sed * uv
 
 
-def transient_peak_mags(family: str, p: dict) -> np.ndarray:
+def transient_peak_mags(shape: Shape, p: dict) -> np.ndarray:
     """True observed magnitude of each object in each band at the peak epoch, shape (n, 6)."""
     n = len(p["M"])
     obj = np.repeat(np.arange(n), 6)
     band = np.tile(np.arange(6), n)
     mjd = p["t_peak"][obj]
-    return fluxcal_to_mag(transient_flux(family, p, obj, mjd, band)).reshape(n, 6)
+    return fluxcal_to_mag(transient_flux(shape, p, obj, mjd, band)).reshape(n, 6)
 
 
 # ----------------------------------------------------------------------------- AGN
@@ -199,55 +218,74 @@ def _hash01(a, b):
     return v - np.floor(v)
 
 
-def galactic_variation(family: str, p: dict, obj, t, band) -> np.ndarray:
-    """Source flux (FLUXCAL) at times ``t`` for ``obj``/``band`` (arrays of one shape)."""
-    q = quiescent_flux(p)[obj, band]
+def _outburst_colour(band, temp):
+    """Blackbody flux in ``band`` relative to g at temperature ``temp`` (outbursts, flares)."""
+    return planck_fnu(BAND_LAMBDA[band], temp) / planck_fnu(BAND_LAMBDA[1], temp)
+
+
+def flare_flux(p: dict, obj, t, band) -> np.ndarray:
+    """M-dwarf flares (``flare_t``/``flare_amp`` slots, amplitude in quiescent g) on the quiescent star."""
+    q = quiescent_flux(p)
     g = {k: v[obj] for k, v in p.items() if np.ndim(v) == 1}
-    if family == "flare":
-        colour = planck_fnu(BAND_LAMBDA[band], g["T_flare"]) / planck_fnu(BAND_LAMBDA[1], g["T_flare"])
-        qg = quiescent_flux(p)[obj, 1]
-        prof = np.zeros_like(t, dtype=np.float64)
-        for k in range(p["flare_t"].shape[1]):  # a handful of flare slots, not observations
-            dt = t - p["flare_t"][obj, k]
-            amp = p["flare_amp"][obj, k]
-            rise = np.clip(dt / g["t_rise"], 0.0, 1.0)
-            decay = np.exp(-np.maximum(dt - g["t_rise"], 0.0) / g["t_decay"])
-            prof += amp * np.where(dt > 0, rise * decay, 0.0)
-        return q + prof * qg * colour
-    if family == "dwarf_nova":
-        colour = planck_fnu(BAND_LAMBDA[band], g["T_out"]) / planck_fnu(BAND_LAMBDA[1], g["T_out"])
-        qg = quiescent_flux(p)[obj, 1]
-        k0 = np.floor((t - g["t_peak"]) / g["period"])
-        out = np.zeros_like(t, dtype=np.float64)
-        for dk in (-1.0, 0.0):
-            k = k0 + dk
-            start = g["t_peak"] + k * g["period"] + 0.15 * g["period"] * (_hash01(k, g["seed"]) - 0.5)
-            sup = (g["super"] > 0) & (np.mod(k, 4) == 0)
-            dur = g["duration"] * np.where(sup, 2.5, 1.0)
-            amp = (10 ** (0.4 * (g["amp_mag"] + 0.5 * sup)) - 1.0) * (0.8 + 0.4 * _hash01(k + 0.5, g["seed"]))
-            dt = t - start
-            shape = np.where(dt < 0, 0.0, -np.expm1(-np.maximum(dt, 0) / 0.5)) \
-                * np.exp(-np.maximum(dt - dur, 0.0) / g["t_decay"])
-            out += amp * shape
-        return q + out * qg * colour
-    if family == "paczynski":
-        u = np.sqrt(g["u0"] ** 2 + ((t - g["t_peak"]) / g["tE"]) ** 2)
-        magnification = (u ** 2 + 2.0) / (u * np.sqrt(u ** 2 + 4.0))
-        return q * (1.0 + g["fs"] * (magnification - 1.0))
-    phase = np.mod((t - g["t_peak"]) / g["period"] + g["phase0"], 1.0)
-    if family == "pulsator":
-        h = g["harm"]
-        wave = np.sin(2 * np.pi * phase) + h * np.sin(4 * np.pi * phase) / 2 + h ** 2 * np.sin(6 * np.pi * phase) / 3
-        wave = wave / (1.0 + 0.6 * h)  # roughly unit peak-to-peak / 2
-        wave = wave + g["mode2"] * np.sin(2 * np.pi * (t - g["t_peak"]) / (0.773 * g["period"]))
-        dmag = -0.5 * g["amp"] * _PULSE_BAND[band] * wave  # fast rise, slow decline
-        return q * 10.0 ** (-0.4 * dmag)
-    if family == "eclipsing":
-        d1 = 1 - 10 ** (-0.4 * g["depth1"])
-        d2 = np.minimum((1 - 10 ** (-0.4 * g["depth2"])) * (BAND_LAMBDA[band] / 6223.0) ** 0.3, 0.95)
-        w1 = (phase + 0.5) % 1.0 - 0.5
-        w2 = phase % 1.0 - 0.5
-        rel = 1.0 - d1 * np.exp(-0.5 * (w1 / g["width"]) ** 2) - d2 * np.exp(-0.5 * (w2 / g["width"]) ** 2) \
-            - g["ellip"] * (1 - np.cos(4 * np.pi * phase)) / 2
-        return q * np.maximum(rel, 0.01)
-    raise ValueError(f"unknown Galactic family {family!r}")
+    prof = np.zeros_like(t, dtype=np.float64)
+    for k in range(p["flare_t"].shape[1]):  # a handful of flare slots, not observations
+        dt = t - p["flare_t"][obj, k]
+        rise = np.clip(dt / g["t_rise"], 0.0, 1.0)
+        decay = np.exp(-np.maximum(dt - g["t_rise"], 0.0) / g["t_decay"])
+        prof += p["flare_amp"][obj, k] * np.where(dt > 0, rise * decay, 0.0)
+    return q[obj, band] + prof * q[obj, 1] * _outburst_colour(band, g["T_flare"])
+
+
+def dwarf_nova_flux(p: dict, obj, t, band) -> np.ndarray:
+    """Recurrent outbursts every ``period`` days (15 % jitter, every 4th a superoutburst when ``super``)."""
+    q = quiescent_flux(p)
+    g = {k: v[obj] for k, v in p.items() if np.ndim(v) == 1}
+    k0 = np.floor((t - g["t_peak"]) / g["period"])
+    out = np.zeros_like(t, dtype=np.float64)
+    for dk in (-1.0, 0.0):  # the current and the previous outburst
+        k = k0 + dk
+        start = g["t_peak"] + k * g["period"] + 0.15 * g["period"] * (_hash01(k, g["seed"]) - 0.5)
+        sup = (g["super"] > 0) & (np.mod(k, 4) == 0)
+        dur = g["duration"] * np.where(sup, 2.5, 1.0)
+        amp = (10 ** (0.4 * (g["amp_mag"] + 0.5 * sup)) - 1.0) * (0.8 + 0.4 * _hash01(k + 0.5, g["seed"]))
+        dt = t - start
+        shape = np.where(dt < 0, 0.0, -np.expm1(-np.maximum(dt, 0) / 0.5)) \
+            * np.exp(-np.maximum(dt - dur, 0.0) / g["t_decay"])
+        out += amp * shape
+    return q[obj, band] + out * q[obj, 1] * _outburst_colour(band, g["T_out"])
+
+
+def paczynski_flux(p: dict, obj, t, band) -> np.ndarray:
+    """Achromatic point-lens magnification of the source fraction ``fs`` of the blend."""
+    g = {k: v[obj] for k, v in p.items() if np.ndim(v) == 1}
+    u = np.sqrt(g["u0"] ** 2 + ((t - g["t_peak"]) / g["tE"]) ** 2)
+    magnification = (u ** 2 + 2.0) / (u * np.sqrt(u ** 2 + 4.0))
+    return quiescent_flux(p)[obj, band] * (1.0 + g["fs"] * (magnification - 1.0))
+
+
+def _phase(g, t):
+    return np.mod((t - g["t_peak"]) / g["period"] + g["phase0"], 1.0)
+
+
+def pulsator_flux(p: dict, obj, t, band) -> np.ndarray:
+    """Sawtooth-like pulsation (3 harmonics of weight ``harm``, an optional second mode ``mode2``)."""
+    g = {k: v[obj] for k, v in p.items() if np.ndim(v) == 1}
+    phase, h = _phase(g, t), g["harm"]
+    wave = np.sin(2 * np.pi * phase) + h * np.sin(4 * np.pi * phase) / 2 + h ** 2 * np.sin(6 * np.pi * phase) / 3
+    wave = wave / (1.0 + 0.6 * h)  # roughly unit peak-to-peak / 2
+    wave = wave + g["mode2"] * np.sin(2 * np.pi * (t - g["t_peak"]) / (0.773 * g["period"]))
+    dmag = -0.5 * g["amp"] * _PULSE_BAND[band] * wave  # fast rise, slow decline
+    return quiescent_flux(p)[obj, band] * 10.0 ** (-0.4 * dmag)
+
+
+def eclipsing_flux(p: dict, obj, t, band) -> np.ndarray:
+    """Two Gaussian eclipses per period (the secondary deeper in the red) and ellipsoidal variation."""
+    g = {k: v[obj] for k, v in p.items() if np.ndim(v) == 1}
+    phase = _phase(g, t)
+    d1 = 1 - 10 ** (-0.4 * g["depth1"])
+    d2 = np.minimum((1 - 10 ** (-0.4 * g["depth2"])) * (BAND_LAMBDA[band] / 6223.0) ** 0.3, 0.95)
+    w1 = (phase + 0.5) % 1.0 - 0.5
+    w2 = phase % 1.0 - 0.5
+    rel = 1.0 - d1 * np.exp(-0.5 * (w1 / g["width"]) ** 2) - d2 * np.exp(-0.5 * (w2 / g["width"]) ** 2) \
+        - g["ellip"] * (1 - np.cos(4 * np.pi * phase)) / 2
+    return quiescent_flux(p)[obj, band] * np.maximum(rel, 0.01)

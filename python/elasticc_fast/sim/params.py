@@ -1,0 +1,191 @@
+"""Parameter distributions of the simulated classes (drawn per object, vectorised).
+
+Per-class parameter distributions (``N(m, s)`` normal, ``U(a, b)`` uniform, ``logU`` log-uniform,
+``M`` peak absolute AB magnitude at rest 4400 A, ``tr``/``tf`` rise/fall e-folding times,
+``T`` blackbody temperature at peak -> late times; ``z (a, b)`` is the redshift range, inside which
+z follows a rate-per-volume law dN/dz ~ z^2 / (1 + z)^3 before the trigger selection; host
+extinction AV ~ Exp(scale) with scale 0.3 for SN Ia and Iax, 0.2 for 91bg, 0.4 for Ib/c and II, 0.1
+otherwise (R_V 3.1); Galactic magnitudes are apparent, extinction included):
+
+=============  ==============  ===========================================================================
+class          family          parameters
+=============  ==============  ===========================================================================
+SNIa           ``bazin``       z (0.01, 0.9); stretch s N(1, 0.1); M N(-19.3, 0.15) - 1.5 (s - 1);
+                               tr 3.5 s, tf 22 s; T 13000 -> 6500 K (tau_T 12 s); UV cut 3800 A;
+                               near-IR secondary maximum +28 d (i, z, Y rest > 6500 A); host AV Exp(0.3)
+SNI91bg        ``bazin``       z (0.01, 0.35); M N(-17.8, 0.35); tr U(2, 3.5), tf U(9, 14);
+                               T 9000 -> 4500 K (tau_T 8); UV cut 4200 A
+SNIax          ``bazin``       z (0.01, 0.45); M N(-17.3, 0.8); tr U(2.5, 5), tf U(12, 22);
+                               T 10000 -> 5000 K (tau_T 10); UV cut 3800 A
+SNIb/c         ``bazin``       z (0.01, 0.6); M N(-17.6, 0.6); tr U(4, 8), tf U(15, 35);
+                               T 9000 -> 5000 K (tau_T 15); UV cut 4000 A; host AV Exp(0.4)
+SNII           ``plateau``     z (0.01, 0.5); M N(-17.0, 0.8); tr U(1.5, 4); plateau U(60, 110) d with
+                               slow decline tau U(80, 400); drop to a Co tail (tau 111.3 d, 1-5 % level);
+                               T 16000 -> 5500 K (tau_T 20); UV cut 3000 A; host AV Exp(0.4)
+KN             ``bazin``       z (0.01, 0.2); M N(-15.8, 0.6); tr U(0.2, 0.6), tf U(1.5, 4);
+                               T 9000 -> 2500 K (tau_T 2): fast and reddening
+SLSN           ``bazin``       z (0.05, 1.8); M N(-21.0, 0.6); tr U(20, 45), tf U(40, 110);
+                               T 15000 -> 7000 K (tau_T 60)
+TDE            ``tde``         z (0.01, 0.8); M N(-19.6, 0.6); tr U(10, 30); t^(-5/3) decline from
+                               peak with t0 U(15, 60); constant hot T U(20000, 40000) K
+ILOT           ``plateau``     z (0.001, 0.05); M N(-13.0, 1.0); tr U(3, 10); plateau U(20, 70) d;
+                               T 7000 -> 4000 K (tau_T 30); UV cut 4000 A
+CART           ``bazin``       z (0.005, 0.12); M N(-15.6, 0.5); tr U(3, 6), tf U(12, 25);
+                               T 7500 -> 4000 K (tau_T 10); UV cut 4200 A
+PISN           ``bazin``       z (0.05, 1.5); M N(-20.5, 0.7); tr U(50, 110), tf U(90, 220);
+                               T 9000 -> 5500 K (tau_T 150)
+AGN            ``drw``         z (0.05, 2.5); M_4400 N(-22.5, 1.2); damped random walk with
+                               SF_inf logN(0.2 mag, 0.15 dex) and tau_rest logU(50, 800) d, amplitude
+                               proportional to lambda_rest^-0.5; SED f_nu ~ nu^-0.5; 50 % changing-look:
+                               a sigmoid change of U(-1.5, 1.5) mag over U(50, 300) d
+M-dwarf Flare  ``flare``       quiescent r U(16, 23) with M-dwarf colours; flares with g-band amplitude
+                               logU(0.3, 40) x quiescent, rise U(2, 10) min, decay logU(10, 90) min,
+                               T U(8000, 14000) K; one flare at an observed epoch + Poisson(300 d x U(0.0005, 0.003)/d)
+Dwarf Novae    ``dwarf_nova``  quiescent r U(19, 24.5); outbursts every logU(15, 250) d (15 % jitter),
+                               amplitude U(2, 5) mag in g, duration U(2, 12) d (20 % superoutbursts x2.5),
+                               rise 0.5 d, decline tau U(1, 3) d; outburst T U(9000, 15000) K
+uLens          ``paczynski``   source r U(17, 23), G/K colours; blend fraction U(0.1, 1); u0 U(0.01, 1);
+                               tE logN(ln 25 d, 0.7); achromatic Paczynski magnification
+Cepheid        ``pulsator``    P logU(2, 60) d; r amplitude U(0.3, 0.9) mag; sawtooth (3 harmonics);
+                               mean r U(15.5, 21.5)
+RR Lyrae       ``pulsator``    75 % RRab P N(0.57, 0.07) d amplitude U(0.5, 1.1); 25 % RRc P N(0.32,
+                               0.04) d amplitude U(0.2, 0.5), near-sinusoidal; mean r U(16, 21.5)
+Delta Scuti    ``pulsator``    P logU(0.03, 0.25) d; r amplitude logU(0.02, 0.5) mag; two modes
+                               (P1/P0 = 0.773, 30 % amplitude); mean r U(15.5, 21.5)
+EB             ``eclipsing``   P logU(0.25, 20) d; primary depth U(0.1, 1.0) mag; secondary U(0.05, 1)
+                               x primary (deeper in red); eclipse width 0.03-0.1 in phase;
+                               ellipsoidal U(0, 0.1) for P < 2 d; mean r U(15.5, 21.5)
+=============  ==============  ===========================================================================
+
+Hosts of extragalactic classes: log stellar mass N(mu, 0.8) with mu from ``hosts.HOST_LOGMASS``
+(8.4 for SLSN, 8.5 PISN, 9.2 KN, 9.5-10.3 for SNe, ILOT, CART and TDE, 10.6 for AGN); absolute
+r magnitude -20.9 - 1.9 (log M - 10); half-light radius 0.77" at z = 0.2 scaled by the
+angular-diameter distance; 35 % with a spectroscopic redshift; photo-z errors 0.08-0.21 (1 + z)
+with 8 % catastrophic outliers.
+
+Pulsator amplitudes scale with band as (u, g, r, i, z, Y) = (1.5, 1.3, 1, 0.8, 0.7, 0.6) x r. Galactic
+sources are difference-imaged against a template taken at a random epoch (pulsators, EB) or in
+quiescence (flares, dwarf novae, microlensing); FLUXCAL is the difference flux, as in SNANA LCLIB.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .classes import ClassSpec
+
+# transient families: (M mean, M sd, tr range, tf range, T peak, T late, tau_T, UV cut A)
+_TRANSIENT = {
+    "SNIa": (-19.3, 0.15, None, None, 13000.0, 6500.0, 12.0, 3800.0),
+    "SNI91bg": (-17.8, 0.35, (2.0, 3.5), (9.0, 14.0), 9000.0, 4500.0, 8.0, 4200.0),
+    "SNIax": (-17.3, 0.8, (2.5, 5.0), (12.0, 22.0), 10000.0, 5000.0, 10.0, 3800.0),
+    "SNIb/c": (-17.6, 0.6, (4.0, 8.0), (15.0, 35.0), 9000.0, 5000.0, 15.0, 4000.0),
+    "SNII": (-17.0, 0.8, (1.5, 4.0), None, 16000.0, 5500.0, 20.0, 3000.0),
+    "KN": (-15.8, 0.6, (0.2, 0.6), (1.5, 4.0), 9000.0, 2500.0, 2.0, 0.0),
+    "SLSN": (-21.0, 0.6, (20.0, 45.0), (40.0, 110.0), 15000.0, 7000.0, 60.0, 0.0),
+    "TDE": (-19.6, 0.6, (10.0, 30.0), None, None, None, np.inf, 0.0),
+    "ILOT": (-13.0, 1.0, (3.0, 10.0), None, 7000.0, 4000.0, 30.0, 4000.0),
+    "CART": (-15.6, 0.5, (3.0, 6.0), (12.0, 25.0), 7500.0, 4000.0, 10.0, 4200.0),
+    "PISN": (-20.5, 0.7, (50.0, 110.0), (90.0, 220.0), 9000.0, 5500.0, 150.0, 0.0),
+}
+_PLATEAU_DAYS = {"SNII": (60.0, 110.0)}
+_HOST_AV = {"SNIa": 0.3, "SNIb/c": 0.4, "SNII": 0.4, "SNIax": 0.3, "SNI91bg": 0.2}
+
+
+def sample_transient(spec: "ClassSpec", rng: np.random.Generator, n: int,
+                     extra: Callable | None = None) -> dict[str, np.ndarray]:
+    """Peak magnitude, rise/fall times, temperatures, host AV of ``n`` transients of ``spec``;
+    ``extra(spec, rng, n, p)`` adds family parameters (drawn after the temperatures)."""
+    m_mean, m_sd, tr, tf, t_pk, t_late, tau_t, uv = _TRANSIENT[spec.leaf]
+    p: dict[str, np.ndarray] = {"M": rng.normal(m_mean, m_sd, n)}
+    if spec.leaf == "SNIa":
+        s = np.clip(rng.normal(1.0, 0.1, n), 0.7, 1.3)
+        p["M"] = p["M"] - 1.5 * (s - 1.0)
+        p["tau_rise"], p["tau_fall"], p["tau_T"] = 3.5 * s, 22.0 * s, 12.0 * s
+        p["bump"] = rng.uniform(0.2, 0.45, n)
+    else:
+        p["tau_rise"] = rng.uniform(*tr, n)
+        p["tau_fall"] = rng.uniform(*tf, n) if tf else np.full(n, 30.0)
+        p["tau_T"] = np.full(n, tau_t)
+        p["bump"] = np.zeros(n)
+    if spec.leaf == "TDE":
+        p["T_peak"] = rng.uniform(20000.0, 40000.0, n)
+        p["T_late"] = p["T_peak"]
+        p["t_decay"] = rng.uniform(15.0, 60.0, n)
+    else:
+        p["T_peak"] = t_pk * rng.normal(1.0, 0.05, n)
+        p["T_late"] = t_late * rng.normal(1.0, 0.05, n)
+    if extra is not None:
+        extra(spec, rng, n, p)
+    p["uv_cut"] = np.full(n, uv)
+    p["AV"] = rng.exponential(_HOST_AV.get(spec.leaf, 0.1), n)
+    return p
+
+
+def plateau_params(spec: "ClassSpec", rng: np.random.Generator, n: int, p: dict) -> None:
+    """Plateau length (60-110 d for SNII, 20-70 d otherwise), its decline and the tail level."""
+    p["plateau"] = rng.uniform(*_PLATEAU_DAYS.get(spec.leaf, (20.0, 70.0)), n)
+    p["plateau_tau"] = rng.uniform(80.0, 400.0, n)
+    p["tail"] = rng.uniform(0.01, 0.05, n)
+
+
+def sample_agn(spec: "ClassSpec", rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    return {
+        "M": rng.normal(-22.5, 1.2, n),
+        "sf_inf": 0.2 * 10 ** rng.normal(0.0, 0.15, n),
+        "tau_rest": np.exp(rng.uniform(np.log(50.0), np.log(800.0), n)),
+        "cl_amp": np.where(rng.random(n) < 0.5, rng.uniform(-1.5, 1.5, n), 0.0),
+        "cl_width": rng.uniform(50.0, 300.0, n),
+        "cl_frac": rng.uniform(0.0, 1.0, n),  # where in the survey the change happens
+        "AV": rng.exponential(0.1, n),
+    }
+
+
+def _loguniform(rng: np.random.Generator, lo: float, hi: float, n: int) -> np.ndarray:
+    return np.exp(rng.uniform(np.log(lo), np.log(hi), n))
+
+
+def sample_flare(spec: "ClassSpec", rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    return {"mag_r": rng.uniform(16.0, 23.0, n), "kind": np.zeros(n),
+            "amp": _loguniform(rng, 0.3, 40.0, n), "t_rise": rng.uniform(2.0, 10.0, n) / 1440.0,
+            "t_decay": _loguniform(rng, 10.0, 90.0, n) / 1440.0, "T_flare": rng.uniform(8000.0, 14000.0, n),
+            "rate": rng.uniform(0.0005, 0.003, n)}
+
+
+def sample_dwarf_nova(spec: "ClassSpec", rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    return {"mag_r": rng.uniform(19.0, 24.5, n), "kind": np.ones(n),
+            "period": _loguniform(rng, 15.0, 250.0, n), "amp_mag": rng.uniform(2.0, 5.0, n),
+            "duration": rng.uniform(2.0, 12.0, n), "t_decay": rng.uniform(1.0, 3.0, n),
+            "super": (rng.random(n) < 0.2).astype(float), "T_out": rng.uniform(9000.0, 15000.0, n)}
+
+
+def sample_ulens(spec: "ClassSpec", rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    return {"mag_r": rng.uniform(17.0, 23.0, n), "kind": np.full(n, 2.0), "fs": rng.uniform(0.1, 1.0, n),
+            "u0": rng.uniform(0.01, 1.0, n), "tE": np.exp(rng.normal(np.log(25.0), 0.7, n))}
+
+
+def sample_pulsator(spec: "ClassSpec", rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    if spec.leaf == "Cepheid":
+        period, amp = _loguniform(rng, 2.0, 60.0, n), rng.uniform(0.3, 0.9, n)
+        mag, harm, mode2 = rng.uniform(15.5, 21.5, n), np.full(n, 0.6), np.zeros(n)
+    elif spec.leaf == "RR Lyrae":
+        ab = rng.random(n) < 0.75
+        period = np.where(ab, rng.normal(0.57, 0.07, n), rng.normal(0.32, 0.04, n)).clip(0.2, 1.0)
+        amp = np.where(ab, rng.uniform(0.5, 1.1, n), rng.uniform(0.2, 0.5, n))
+        mag, harm, mode2 = rng.uniform(16.0, 21.5, n), np.where(ab, 0.7, 0.15), np.zeros(n)
+    else:  # Delta Scuti
+        period, amp = _loguniform(rng, 0.03, 0.25, n), _loguniform(rng, 0.02, 0.5, n)
+        mag, harm, mode2 = rng.uniform(15.5, 21.5, n), np.full(n, 0.2), np.full(n, 0.3)
+    return {"mag_r": mag, "kind": np.full(n, 3.0), "period": period, "amp": amp, "harm": harm,
+            "mode2": mode2, "phase0": rng.random(n)}
+
+
+def sample_eclipsing(spec: "ClassSpec", rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    period = _loguniform(rng, 0.25, 20.0, n)
+    d1 = rng.uniform(0.1, 1.0, n)
+    return {"mag_r": rng.uniform(15.5, 21.5, n), "kind": np.full(n, 4.0), "period": period,
+            "depth1": d1, "depth2": d1 * rng.uniform(0.05, 1.0, n),
+            "width": np.clip(0.1 * period ** -0.3, 0.03, 0.1) * rng.uniform(0.8, 1.2, n),
+            "ellip": np.where(period < 2.0, rng.uniform(0.0, 0.1, n), 0.0), "phase0": rng.random(n)}
