@@ -66,7 +66,7 @@ def test_write_products_validated_and_atomic(gw, tmp_path):
                           "BNS": [0.2, 0.0], "NSBH": [0.1, 0.0], "BBH": [0.3, 0.9], "Terrestrial": [0.4, 0.1]})
     out = pastro.write_products(probs, tmp_path / "out", gw / "alert_format")
     files = sorted(p.name for p in out.iterdir())
-    assert files == ["a.0.p_astro.json", "a.1.p_astro.json", "p_astro.parquet"]
+    assert files == [".elasticc_fast_output.json", "a.0.p_astro.json", "a.1.p_astro.json", "p_astro.parquet"]
     assert json.loads((out / "a.1.p_astro.json").read_text()) == {"BNS": 0.0, "NSBH": 0.0, "BBH": 0.9, "Terrestrial": 0.1}
     bad = probs.assign(Terrestrial=[0.9, 0.1])
     with pytest.raises(pastro.PAstroError, match="a.0.p_astro.json"):

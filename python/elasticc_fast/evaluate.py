@@ -298,18 +298,19 @@ def _cm_name(level: str, window) -> str:
 
 
 def write_report(ev: Evaluation, out_dir: str | os.PathLike, *, title: str = "Evaluation",
-                 confusion_windows: Sequence | None = None) -> Path:
-    """Write ``report.md``, ``metrics.json`` and PNGs into ``out_dir`` (replaced atomically).
+                 confusion_windows: Sequence | None = None, overwrite: bool = False) -> Path:
+    """Write ``report.md``, ``metrics.json`` and PNGs into the new folder ``out_dir``, built under a
+    temporary name and renamed when complete. An existing non-empty ``out_dir`` is refused
+    (:class:`~elasticc_fast.errors.OutputExistsError`) unless it is an earlier report and ``overwrite``.
 
     ``confusion_windows``: windows whose confusion matrices are drawn (default: all).
     """
     from . import plots
-    from .atomic import atomic_path
+    from .atomic import output_dir
 
     out_dir = Path(out_dir)
     windows = ev.windows if confusion_windows is None else list(confusion_windows)
-    with atomic_path(out_dir) as tmp:
-        tmp.mkdir()
+    with output_dir(out_dir, command="evaluate", overwrite=overwrite) as tmp:
         (tmp / "metrics.json").write_text(json.dumps(ev.to_json(), indent=1))
         (tmp / "report.md").write_text(markdown(ev, title=title))
         for what in ("f1", "precision", "recall"):
@@ -327,7 +328,7 @@ def write_report(ev: Evaluation, out_dir: str | os.PathLike, *, title: str = "Ev
 
 
 def evaluate_dir(model_dir: str | os.PathLike, data: str | os.PathLike, out_dir: str | os.PathLike | None = None,
-                 *, days: Sequence[int] = DEFAULT_DAYS) -> Evaluation:
+                 *, days: Sequence[int] = DEFAULT_DAYS, overwrite: bool = False) -> Evaluation:
     """Load a saved classifier and a labelled set, evaluate, and write the report when ``out_dir``."""
     from .classifier import Classifier
 
@@ -335,5 +336,6 @@ def evaluate_dir(model_dir: str | os.PathLike, data: str | os.PathLike, out_dir:
     ev = evaluate(clf, load_batch(data), days=days)
     ev.meta.update({"model": str(model_dir), "data": str(data)})
     if out_dir is not None:
-        write_report(ev, out_dir, title=f"Evaluation of {Path(model_dir).name} on {Path(data).name}")
+        write_report(ev, out_dir, title=f"Evaluation of {Path(model_dir).name} on {Path(data).name}",
+                     overwrite=overwrite)
     return ev

@@ -6,6 +6,8 @@ import logging
 import time
 from pathlib import Path
 
+from ..errors import UsageError
+
 NAME = "demo"
 ORDER = 1
 
@@ -22,6 +24,9 @@ Run the whole pipeline on a freshly simulated set, on this machine:
   5. evaluate it on the test set with ORACLE's protocol (1, 2, 4, ..., 1024 days after the
      trigger and the full curve; every taxonomy level) and write DIR/report/ (report.md,
      metrics.json, PNG plots).
+
+DIR is built under a temporary name beside it and renamed when complete; an existing non-empty
+DIR is refused unless it is an earlier demo output and --overwrite is given.
 
 Prints where the model and report are and the headline numbers: leaf and level-1 macro-F1 at
 8, 64 and 1024 days. With the defaults the whole run stays under 10 minutes on 2 CPU cores:
@@ -41,6 +46,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(NAME, help="simulate, convert, train and evaluate end to end (the main demo)",
                               description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default="demo_out", metavar="DIR", help="output folder (default ./demo_out)")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier demo output in DIR")
     p.add_argument("--objects-per-class", type=int, default=DEFAULT_OBJECTS_PER_CLASS, metavar="N",
                    help=f"simulated objects per class (default {DEFAULT_OBJECTS_PER_CLASS})")
     p.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS, metavar="E",
@@ -52,7 +58,9 @@ def register(subparsers) -> argparse.ArgumentParser:
                    help=f"stop training after the epoch that passes M minutes (default {DEFAULT_TRAIN_MINUTES:g}: "
                         "keeps the demo near 10 minutes on a slow or busy machine; 0 = no limit)")
     p.add_argument("--seed", type=int, default=0, help="seed of the simulation, split and training")
-    p.add_argument("--days", default=None, metavar="D1,D2,...",
+    from .evaluate import _days
+
+    p.add_argument("--days", type=_days, default=None, metavar="D1,D2,...",
                    help="evaluation day counts (default 1,2,4,...,1024)")
     return p
 
@@ -82,33 +90,40 @@ def _step(name: str, t0: float) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..atomic import output_dir
+
+    if args.objects_per_class < 2:
+        raise UsageError("--objects-per-class must be at least 2 (one for training, one for testing)")
+    with output_dir(args.out, command=NAME, overwrite=args.overwrite) as work:
+        return _run_in(args, work)
+
+
+def _run_in(args: argparse.Namespace, work: Path) -> int:
+    """The demo, writing into ``work`` (renamed to ``args.out`` when complete); prints use the final names."""
     from .. import evaluate as ev_mod
     from ..batch import LightCurveBatch
     from ..classifier import Classifier
     from ..convert import convert
     from ..sim import simulate
     from ..taxonomy import ORACLE_TREE
-    from .evaluate import _days, format_headline
+    from .evaluate import format_headline
 
     # Orbax/absl log every checkpoint step at INFO: keep the demo's output readable
     logging.getLogger("absl").setLevel(logging.WARNING)
-    if args.objects_per_class < 2:
-        raise SystemExit("demo: --objects-per-class must be at least 2 (one for training, one for testing)")
-    days = _days(args.days) if args.days else ev_mod.DEFAULT_DAYS
+    days = args.days or ev_mod.DEFAULT_DAYS
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
 
     _step(f"simulating {args.objects_per_class} objects per class, 19 classes -> {out / 'sim'}", t0)
     t = time.perf_counter()
-    simulate(out / "sim", objects_per_class=args.objects_per_class, seed=args.seed)
+    simulate(work / "sim", objects_per_class=args.objects_per_class, seed=args.seed)
     timings["simulate"] = time.perf_counter() - t
 
     _step(f"converting to Parquet -> {out / 'parquet'}", t0)
     t = time.perf_counter()
-    convert(out / "sim", out / "parquet", overwrite=True)
-    table = ev_mod.read_table(out / "parquet")
+    convert(work / "sim", work / "parquet", overwrite=True)
+    table = ev_mod.read_table(work / "parquet")
     timings["convert"] = time.perf_counter() - t
 
     batch = LightCurveBatch.from_arrow(table)
@@ -126,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     clf = Classifier(tree=ORACLE_TREE, arch=args.arch, epochs=args.epochs, batch_size=args.batch_size,
                      seed=args.seed, time_limit_s=args.train_minutes * 60 if args.train_minutes > 0 else None)
     clf.fit(train, labels=leaves[train_idx])
-    clf.save(out / "model")
+    clf.save(work / "model")
     timings["train"] = time.perf_counter() - t
 
     _step(f"evaluating on {len(test)} test objects at {len(days)} day counts and the full curve", t0)
@@ -138,13 +153,13 @@ def run(args: argparse.Namespace) -> int:
                              "n_test": int(len(test)), "epochs_run": len(clf.history),
                              "best_epoch": clf.best_epoch}})
     headline_windows = [d for d in ev_mod.HEADLINE_DAYS if d in days] + [ev_mod.FULL]
-    ev_mod.write_report(ev, out / "report", title=f"elasticc-fast demo ({args.arch}, seed {args.seed})",
+    ev_mod.write_report(ev, work / "report", title=f"elasticc-fast demo ({args.arch}, seed {args.seed})",
                         confusion_windows=headline_windows)
     timings["evaluate"] = time.perf_counter() - t
     total = _step("done", t0) - t0
     ev.meta["timings_s"] = {k: round(v, 1) for k, v in timings.items()} | {"total": round(total, 1)}
     # the report already exists; add timings to metrics.json without rewriting the PNGs
-    _rewrite_metrics(out / "report", ev)
+    _rewrite_metrics(work / "report", ev)
 
     n_ep = len(clf.history)
     print(f"\nmodel:  {out / 'model'}  ({n_ep} epoch{'s' if n_ep != 1 else ''} on {len(train)} objects, "

@@ -17,7 +17,9 @@ labels from the `model` column) or ELAsTiCC alerts with SNANA truth (Fink parque
 
 Writes REPORT_DIR/report.md (Markdown tables), REPORT_DIR/metrics.json (every number, with
 confusion matrices), f1/precision/recall_vs_days.png and cm_<level>_<days>.png (normalised
-confusion matrices). The folder is replaced atomically."""
+confusion matrices), and .elasticc_fast_output.json (what wrote the folder, which files). The
+report is built under a temporary name beside REPORT_DIR and renamed when complete; an existing
+non-empty REPORT_DIR is refused unless it is an earlier report and --overwrite is given."""
 
 
 def _days(text: str) -> tuple[int, ...]:
@@ -36,6 +38,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("model_dir", metavar="MODEL_DIR", help="folder written by `elasticc-fast train` (or demo)")
     p.add_argument("data", metavar="DATA", help="converted Parquet file/folder, or labelled alerts")
     p.add_argument("--out", required=True, metavar="REPORT_DIR", help="report folder to write")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier report in REPORT_DIR")
     p.add_argument("--days", type=_days, default=None, metavar="D1,D2,...",
                    help="day counts after the trigger (default 1,2,4,...,1024)")
     p.add_argument("--confusion", choices=("all", "headline", "full"), default="all",
@@ -46,8 +49,10 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from .. import evaluate as ev_mod
+    from ..atomic import check_output_dir
     from ..classifier import Classifier
 
+    check_output_dir(args.out, NAME, args.overwrite)   # before the work, not after
     days = args.days or ev_mod.DEFAULT_DAYS
     clf = Classifier.load(args.model_dir)
     batch = ev_mod.load_batch(args.data)
@@ -55,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     ev.meta.update({"model": str(args.model_dir), "data": str(args.data)})
     windows = {"all": None, "full": [ev_mod.FULL],
                "headline": [d for d in ev_mod.HEADLINE_DAYS if d in days] + [ev_mod.FULL]}[args.confusion]
-    out = ev_mod.write_report(ev, args.out, title="Evaluation", confusion_windows=windows)
+    out = ev_mod.write_report(ev, args.out, title="Evaluation", confusion_windows=windows,
+                               overwrite=args.overwrite)
     print(f"report: {out / 'report.md'}  (metrics: {out / 'metrics.json'})")
     print(format_headline(ev))
     return 0

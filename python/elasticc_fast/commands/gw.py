@@ -51,7 +51,9 @@ def register(subparsers) -> argparse.ArgumentParser:
                         description="Class probabilities BNS/NSBH/BBH/Terrestrial for every trigger of an "
                                     "extracted table, written as validated p_astro.json files and one Parquet table.")
     cl.add_argument("table", type=Path, metavar="FILE.parquet", help="output of `elasticc-fast gw extract`")
-    cl.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder (replaced atomically)")
+    cl.add_argument("--out", required=True, type=Path, metavar="DIR",
+                    help="output folder, new or empty (built under a temporary name, renamed when complete)")
+    cl.add_argument("--overwrite", action="store_true", help="replace an earlier `gw classify` output in DIR")
     cl.add_argument("--schema-dir", type=Path, default=None,
                     help="folder with igwn.alerts.Alert.schema.json and .avsc to validate every file against")
     _model_options(cl)
@@ -119,8 +121,10 @@ def run(args) -> int:
     if step == "classify":
         import pyarrow.parquet as pq
 
+        from ..atomic import check_output_dir
         from ..gw.pastro import PAstroError, classify, write_products
 
+        check_output_dir(args.out, "gw classify", args.overwrite)
         counts = _mean_counts(args)
         if not counts:
             log.error("classify needs --mean-counts JSON or --fit-counts CSV for p_astro")
@@ -128,7 +132,7 @@ def run(args) -> int:
         try:
             table = pq.read_table(args.table)
             probs = classify(table, _config(args, counts))
-            write_products(probs, args.out, args.schema_dir)
+            write_products(probs, args.out, args.schema_dir, overwrite=args.overwrite)
         except (PAstroError, KeyError, ValueError, OSError) as e:
             log.error("%s: %s", args.table, e)
             return 1

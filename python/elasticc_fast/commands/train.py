@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
+
+from ..errors import DataError
 
 NAME = "train"
 ORDER = 40
@@ -18,7 +19,8 @@ def register(subparsers) -> argparse.ArgumentParser:
                     "`elasticc-fast convert` (one file per model; the `model` column gives the class). "
                     "Every epoch draws fresh random prefix windows of each light curve; a validation split "
                     "per class drives early stopping. Checkpoints go to MODEL_DIR/training/ (resume with "
-                    "--resume); the final model to MODEL_DIR (load it with elasticc_fast.Classifier.load).")
+                    "--resume); the final model to MODEL_DIR (load it with elasticc_fast.Classifier.load). MODEL_DIR must be "
+                    "new or empty, or an earlier `train` output with --resume or --overwrite.")
     p.add_argument("parquet_dir", type=Path, metavar="PARQUET_DIR", help="folder of converted *.parquet files")
     p.add_argument("--out", type=Path, required=True, metavar="MODEL_DIR", help="output model folder")
     p.add_argument("--arch", choices=("gru", "transformer"), default="gru",
@@ -36,6 +38,9 @@ def register(subparsers) -> argparse.ArgumentParser:
                    help="stop after the epoch that passes this wall time (not reproducible across machines)")
     p.add_argument("--seed", type=int, default=None, help="seed of initialisation, split, windows (default 0)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoints in MODEL_DIR/training")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier model in MODEL_DIR (the new one is built beside it and swapped in "
+                        "when complete)")
     p.add_argument("--trigger", choices=("first_detection", "photflag"), default="first_detection",
                    help="trigger used by preprocessing (default first_detection)")
     return p
@@ -53,7 +58,7 @@ def read_parquet_dir(folder: Path):
     for f in files:
         t = pq.read_table(f)
         if "model" not in t.column_names:
-            raise ValueError(f"{f}: no 'model' column (was it written by `elasticc-fast convert`?)")
+            raise DataError(f"{f}: no 'model' column (was it written by `elasticc-fast convert`?)")
         tables.append(t)
     return pa.concat_tables(tables, promote_options="permissive")
 
@@ -61,6 +66,7 @@ def read_parquet_dir(folder: Path):
 def run(args: argparse.Namespace) -> int:
     import time
 
+    from ..atomic import check_output_dir, resumable_output_dir
     from ..batch import LightCurveBatch
     from ..classifier import Classifier
     from ..nn import TrainConfig
@@ -72,22 +78,22 @@ def run(args: argparse.Namespace) -> int:
         "max_per_class": args.max_per_class, "val_fraction": args.val_fraction, "patience": args.patience,
         "max_length": args.max_length, "seed": args.seed, "flux_scale": args.flux_scale, "time_limit_s": args.time_limit}.items() if v is not None}
     config = TrainConfig(preprocess={"trigger": args.trigger}).replace(**overrides)
+    if not args.resume:   # before reading the data
+        check_output_dir(args.out, NAME, args.overwrite, hint="--resume continues it, --overwrite replaces it")
     t0 = time.perf_counter()
     table = read_parquet_dir(args.parquet_dir)
     for m in set(table.column("model").to_pylist()):
         try:
             leaf_for_model(m)
         except KeyError as e:
-            raise SystemExit(f"elasticc-fast train: {args.parquet_dir}: {e.args[0]}")
+            raise DataError(f"{args.parquet_dir}: {e.args[0]}") from None
     batch = LightCurveBatch.from_arrow(table)
     log.info("read %d objects from %s in %.1f s", len(batch), args.parquet_dir, time.perf_counter() - t0)
     clf = Classifier(config=config)
-    try:
-        clf.fit(batch, out_dir=args.out / "training", resume=args.resume)
-    except FileExistsError as e:
-        print(f"elasticc-fast train: {e} (--resume continues it)", file=sys.stderr)
-        return 2
-    clf.save(args.out)
+    with resumable_output_dir(args.out, command=NAME, work_dir="training", resume=args.resume,
+                              overwrite=args.overwrite) as work:
+        clf.fit(batch, out_dir=work / "training", resume=args.resume)
+        clf.save(work)
     best = next((h for h in clf.history if h["epoch"] == clf.best_epoch), {})
     print(f"model written to {args.out} ({len(clf.history)} epochs in {time.perf_counter() - t0:.0f} s; "
           f"best epoch {clf.best_epoch}: val_loss {best.get('val_loss', float('nan')):.4f}, "

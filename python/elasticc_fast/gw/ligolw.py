@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+from ..errors import DataError
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ _POSTCOH_PER_DETECTOR = {
 }
 
 
-class LigoLwError(ValueError):
+class LigoLwError(DataError):
     """A LIGO-LW file that cannot be read, with the file and the reason."""
 
 

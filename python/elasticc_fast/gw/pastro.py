@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from ..atomic import atomic_path
+from ..atomic import output_dir
 from . import fgmc, mass_contour
+from ..errors import DataError
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ TERRESTRIAL = "Terrestrial"
 SUM_TOLERANCE = 1e-9
 
 
-class PAstroError(ValueError):
+class PAstroError(DataError):
     """A p_astro document that breaks the IGWN format, with the reason."""
 
 
@@ -192,16 +193,17 @@ def classify(table: pa.Table, config: ClassifyConfig = ClassifyConfig()):
     return out
 
 
-def write_products(probs, out_dir: str | os.PathLike, schema_dir: str | os.PathLike | None = None) -> Path:
+def write_products(probs, out_dir: str | os.PathLike, schema_dir: str | os.PathLike | None = None,
+                   *, overwrite: bool = False) -> Path:
     """Write ``<file stem>.<trigger_index>.p_astro.json`` per trigger and ``p_astro.parquet`` into ``out_dir``.
 
-    The folder is built under a temporary name and renamed when complete. With ``schema_dir``
-    every document is validated against the IGWN alert schemas (else the format check only).
+    The folder is built under a temporary name and renamed when complete; an existing non-empty
+    ``out_dir`` is refused unless it is an earlier ``gw classify`` output and ``overwrite``. With
+    ``schema_dir`` every document is validated against the IGWN alert schemas (else the format check only).
     """
     classes = [c for c in (*CLASSES, *OPTIONAL, TERRESTRIAL) if c in probs.columns]
     out_dir = Path(out_dir)
-    with atomic_path(out_dir) as tmp:
-        tmp.mkdir()
+    with output_dir(out_dir, command="gw classify", overwrite=overwrite) as tmp:
         for i, row in enumerate(probs.itertuples(index=False)):
             rec = row._asdict()
             doc = {c: float(rec[c]) for c in classes}

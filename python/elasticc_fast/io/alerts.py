@@ -47,6 +47,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..units import BAND_INDEX, BANDS, PHOTFLAG_DETECTION, PHOTFLAG_TRIGGER, njy_to_fluxcal
+from ..errors import DataError
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ _HOST_RENAMES = {"zphot": "PHOTOZ", "zphot_err": "PHOTOZ_ERR", "zspec": "SPECZ",
 _MJD_KEY_SCALE = 1e5
 
 
-class AlertError(ValueError):
+class AlertError(DataError):
     """An alert file or record that cannot be turned into a light curve."""
 
 
