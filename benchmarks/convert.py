@@ -2,26 +2,32 @@
 sample replicated (symlinks under /tmp) to at least 200 MB of ``.FITS.gz``.
 
     PYTHONPATH=python python benchmarks/convert.py [--copies 84] [--seed-subset 4] [--work /tmp/ef_bench]
+        [--no-baselines] [--json out.json]
 
 Times (wall and CPU of the whole process tree, peak RSS via /usr/bin/time -v):
   (a) seed style: astropy tables, one astropy Table per object, rows appended one object at a time
       (timed on a subset of the copies and scaled by bytes; the script says so);
   (b) vectorised fitsio + NumPy converter (whole-file reads, lexsort, Arrow list columns);
-  (c) ours, ``elasticc-fast convert`` with 1 and 2 workers;
+  (c) ours, ``elasticc-fast convert`` with 1 and 2 workers, with the parent process's own CPU
+      time (``getrusage(RUSAGE_SELF)`` at exit) against the whole tree's;
   (d) ``gzip -dc > /dev/null`` on the same files: the decompression bound.
-Prints ratios. Not a test: no assertions on timings.
+``--no-baselines`` skips (a) and (b) (minutes). Prints ratios and the load average. Not a test:
+no assertions on timings.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import platform
 import re
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import machine  # noqa: E402 (benchmarks/ is on sys.path when run as a script)
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = Path(os.environ.get("ELASTICC_FAST_SHARED", REPO.parent / "shared" / "data")) / "elasticc2_train_sample"
@@ -146,92 +152,116 @@ def timed(cmd: list[str], **kw) -> dict:
             "rss_mb": field("Maximum resident set size \\(kbytes\\)") / 1024}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--copies", type=int, default=84, help="replications of the 120-pair sample (84 = 204 MB)")
-    ap.add_argument("--seed-subset", type=int, default=4, help="copies the slow seed-style baseline converts")
-    ap.add_argument("--work", type=Path, default=Path("/tmp/ef_bench"))
-    ap.add_argument("--run", choices=["seed", "fitsio"], help=argparse.SUPPRESS)
-    ap.add_argument("--raw", type=Path, help=argparse.SUPPRESS)
-    ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.run == "seed":
-        return convert_seed_style(args.raw, args.out, args.seed_subset)
-    if args.run == "fitsio":
-        return convert_fitsio(args.raw, args.out)
+def run_ours(raw: Path, out: Path, workers: int, usage: Path) -> None:
+    """The CLI's ``main`` in this process, then this process's own CPU and its children's."""
+    import resource
 
-    raw = args.work / "raw"
-    gz_bytes = replicate(raw, args.copies)
-    files = sorted(str(p) for p in raw.glob("*/*.FITS.gz"))
-    print(f"data: {len(files)} files, {gz_bytes / 1e6:.1f} MB of .FITS.gz ({args.copies} copies of the sample)")
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-          f"{_lscpu_model()}")
-    env = {**os.environ, "PYTHONPATH": str(REPO / "python")}
-    py = sys.executable
-    results = {}
+    from elasticc_fast.cli import main as cli
 
-    listing = args.work / "files.txt"
-    listing.write_text("\0".join(files))
-    results["gzip -dc (bound)"] = timed(["sh", "-c", f"xargs -0 gzip -dc < {listing} > /dev/null"])
-    for w in (1, 2):
-        out = args.work / f"ours{w}"
-        shutil.rmtree(out, ignore_errors=True)
-        results[f"ours, {w} worker(s)"] = timed([py, "-m", "elasticc_fast", "convert", str(raw), str(out),
-                                                 "--workers", str(w)], env=env)
-    # memory against data size: the same conversion on a quarter of the copies
-    small_raw = args.work / "raw_quarter"
-    replicate(small_raw, max(1, args.copies // 4))
-    out = args.work / "ours_quarter"
+    if cli(["convert", str(raw), str(out), "--workers", str(workers)]) != 0:
+        raise SystemExit(1)
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    usage.write_text(json.dumps({"parent": me.ru_utime + me.ru_stime, "children": kids.ru_utime + kids.ru_stime}))
+
+
+def time_ours(py: str, raw: Path, work: Path, workers: int, env: dict, name: str = "") -> dict:
+    out, usage = work / f"ours{name or workers}", work / f"usage{name or workers}.json"
     shutil.rmtree(out, ignore_errors=True)
-    quarter = timed([py, "-m", "elasticc_fast", "convert", str(small_raw), str(out)], env=env)
+    r = timed([py, __file__, "--run", "ours", "--raw", str(raw), "--out", str(out), "--workers", str(workers),
+               "--usage", str(usage)], env=env)
+    u = json.loads(usage.read_text())
+    r["parent_cpu"], r["parent_share"] = u["parent"], u["parent"] / max(u["parent"] + u["children"], 1e-9)
+    return r
+
+
+def baselines(py: str, args: argparse.Namespace, raw: Path, env: dict) -> dict:
+    """(b) fitsio + NumPy on everything, (a) seed style on a subset, scaled."""
     out = args.work / "fitsio"
     shutil.rmtree(out, ignore_errors=True)
-    results["(b) fitsio + numpy"] = timed([py, __file__, "--run", "fitsio", "--raw", str(raw), "--out", str(out)],
-                                          env=env)
+    res = {"(b) fitsio + numpy": timed([py, __file__, "--run", "fitsio", "--raw", str(raw), "--out", str(out)],
+                                       env=env)}
     out = args.work / "seed"
     shutil.rmtree(out, ignore_errors=True)
     seed = timed([py, __file__, "--run", "seed", "--raw", str(raw), "--out", str(out),
                   "--seed-subset", str(args.seed_subset)], env=env)
     scale = args.copies / args.seed_subset
-    results[f"(a) seed style (x{scale:.0f} from {args.seed_subset} copies)"] = {
+    res[f"(a) seed style (x{scale:.0f} from {args.seed_subset} copies)"] = {
         "wall": seed["wall"] * scale, "cpu": seed["cpu"] * scale, "rss_mb": seed["rss_mb"]}
+    return res
 
-    _check_same_output(args.work)
-    bound = results["gzip -dc (bound)"]
+
+def report(results: dict, gz_bytes: int, quarter: dict) -> None:
+    bound, ours1, o2 = results["gzip -dc (bound)"], results["ours, 1 worker(s)"], results["ours, 2 worker(s)"]
     print(f"\n{'':44s} {'wall s':>8s} {'cpu s':>8s} {'peak RSS MB':>12s} {'wall/ours1':>11s} {'cpu/gzip':>9s}")
-    ours1 = results["ours, 1 worker(s)"]
     for name, r in results.items():
         print(f"{name:44s} {r['wall']:8.2f} {r['cpu']:8.2f} {r['rss_mb']:12.0f} {r['wall'] / ours1['wall']:11.2f} "
               f"{r['cpu'] / bound['cpu']:9.2f}")
-    a = next(v for k, v in results.items() if k.startswith("(a)"))
-    b = results["(b) fitsio + numpy"]
-    print(f"\nours (1 worker) vs (a) seed style: {a['wall'] / ours1['wall']:.1f}x wall, {a['cpu'] / ours1['cpu']:.1f}x cpu")
-    print(f"ours (1 worker) vs (b) fitsio+numpy: {b['wall'] / ours1['wall']:.1f}x wall, {b['cpu'] / ours1['cpu']:.1f}x cpu")
+    for key, name in (("(a)", "(a) seed style"), ("(b)", "(b) fitsio+numpy")):
+        base = next((v for k, v in results.items() if k.startswith(key)), None)
+        if base is not None:
+            print(f"ours (1 worker) vs {name}: {base['wall'] / ours1['wall']:.1f}x wall, "
+                  f"{base['cpu'] / ours1['cpu']:.1f}x cpu")
     print(f"ours (1 worker) / gzip -dc bound: {ours1['wall'] / bound['wall']:.2f}x wall, "
           f"{ours1['cpu'] / bound['cpu']:.2f}x cpu")
     print(f"peak RSS of ours (1 worker): {ours1['rss_mb']:.0f} MB on {gz_bytes / 1e6:.0f} MB of .gz, "
           f"{quarter['rss_mb']:.0f} MB on a quarter of it")
-    o2 = results["ours, 2 worker(s)"]
-    print(f"ours 2 workers / 1 worker: {o2['wall'] / ours1['wall']:.2f}x wall")
+    print(f"ours 2 workers vs 1 worker: {ours1['wall'] / o2['wall']:.2f}x faster (wall); parent process CPU: "
+          f"{o2['parent_cpu']:.2f} s = {100 * o2['parent_share']:.1f}% of the total {o2['cpu']:.2f} s")
 
 
-def _lscpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        return re.search(r"Model name:\s*(.+)", out).group(1).strip()
-    except Exception:  # noqa: BLE001 - description only
-        return "unknown CPU model"
+def parse_args() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--copies", type=int, default=84, help="replications of the 120-pair sample (84 = 204 MB)")
+    ap.add_argument("--seed-subset", type=int, default=4, help="copies the slow seed-style baseline converts")
+    ap.add_argument("--work", type=Path, default=Path("/tmp/ef_bench"))
+    ap.add_argument("--no-baselines", action="store_true", help="skip the astropy and fitsio converters")
+    ap.add_argument("--json", type=Path, help="also write the results here")
+    for hidden in ("--run", "--raw", "--out", "--usage"):
+        ap.add_argument(hidden, help=argparse.SUPPRESS)
+    ap.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
+    return ap.parse_args()
 
 
-def _check_same_output(work: Path) -> None:
+def main() -> None:
+    args = parse_args()
+    if args.run:
+        runner = {"seed": lambda: convert_seed_style(Path(args.raw), Path(args.out), args.seed_subset),
+                  "fitsio": lambda: convert_fitsio(Path(args.raw), Path(args.out)),
+                  "ours": lambda: run_ours(Path(args.raw), Path(args.out), args.workers, Path(args.usage))}
+        return runner[args.run]()
+    raw = args.work / "raw"
+    gz_bytes = replicate(raw, args.copies)
+    files = sorted(str(p) for p in raw.glob("*/*.FITS.gz"))
+    print(f"data: {len(files)} files, {gz_bytes / 1e6:.1f} MB of .FITS.gz ({args.copies} copies of the sample)")
+    print("machine at the start:", machine())
+    env, py = {**os.environ, "PYTHONPATH": str(REPO / "python")}, sys.executable
+    listing = args.work / "files.txt"
+    listing.write_text("\0".join(files))
+    results = {"gzip -dc (bound)": timed(["sh", "-c", f"xargs -0 gzip -dc < {listing} > /dev/null"])}
+    for w in (1, 2):
+        results[f"ours, {w} worker(s)"] = time_ours(py, raw, args.work, w, env)
+    replicate(args.work / "raw_quarter", max(1, args.copies // 4))  # memory against data size
+    quarter = time_ours(py, args.work / "raw_quarter", args.work, 1, env, name="_quarter")
+    if not args.no_baselines:
+        results.update(baselines(py, args, raw, env))
+    _check_same_output(args.work, not args.no_baselines)
+    report(results, gz_bytes, quarter)
+    print("machine at the end:", machine())
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine(), "gz_bytes": gz_bytes, "results": results}, indent=1))
+
+
+def _check_same_output(work: Path, against_fitsio: bool) -> None:
     """Ours with 1 and 2 workers: same bytes; and the same objects as the fitsio baseline."""
     import pyarrow.parquet as pq
     for f in sorted((work / "ours1").glob("*.parquet")):
         same = f.read_bytes() == (work / "ours2" / f.name).read_bytes()
-        ours = pq.read_table(f)
-        base = pq.read_table(work / "fitsio" / f.name)
-        equal = all(ours[c].to_pylist() == base[c].to_pylist() for c in ("SNID", "MJD", "BAND", "FLUXCAL"))
-        print(f"check {f.name}: 1 vs 2 workers identical bytes: {same}; equals fitsio baseline: {equal}")
+        line = f"check {f.name}: 1 vs 2 workers identical bytes: {same}"
+        if against_fitsio:
+            ours, base = pq.read_table(f), pq.read_table(work / "fitsio" / f.name)
+            equal = all(ours[c].to_pylist() == base[c].to_pylist() for c in ("SNID", "MJD", "BAND", "FLUXCAL"))
+            line += f"; equals fitsio baseline: {equal}"
+        print(line)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import pytest
 from snana_factory import write_pair
 
 from elasticc_fast.cli import main
+from elasticc_fast import convert_run
 from elasticc_fast.convert import convert, convert_model, convert_pair, find_models, model_name, pair_files
 from elasticc_fast.io.snana import SnanaFormatError, read_snana
 
@@ -58,16 +59,22 @@ def test_convert_union_schema_model_column_and_values(tmp_path):
     assert kn["MJD"].to_pylist()[1:] == direct["MJD"].to_pylist()
     assert kn["BAND"].to_pylist()[1:] == direct["BAND"].to_pylist()
     ia = pq.read_table(tmp_path / "out" / "SNIa-SALT3.parquet")
-    assert ia["SNID"].to_pylist() == [10, 11, 20] and "X" not in ia.column_names
+    assert ia["SNID"].to_pylist() == [10, 11, 20] and ia["X"].null_count == 3  # one schema for the run
     assert ia.schema.field("MJD").type == pa.list_(pa.float64())
+    assert ia.schema.remove_metadata() == kn.schema.remove_metadata() and ia.schema.names[-1] == "model"
 
 
-def test_output_is_byte_identical_whatever_the_workers(tmp_path):
+@pytest.mark.parametrize("pairs_per_part", [1, 1024])
+def test_output_is_byte_identical_whatever_the_workers(tmp_path, monkeypatch, pairs_per_part):
+    monkeypatch.setattr(convert_run, "BATCH_PAIRS", pairs_per_part)  # 1: a part (row group) per pair
     raw = make_raw(tmp_path / "raw")
     convert(raw, tmp_path / "one", workers=1)
     convert(raw, tmp_path / "two", workers=2)
     for name in ("KN_K17.parquet", "SNIa-SALT3.parquet"):
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+    groups = pq.ParquetFile(tmp_path / "two" / "KN_K17.parquet").metadata.num_row_groups
+    assert groups == (2 if pairs_per_part == 1 else 1)
+    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == ["KN_K17.parquet", "SNIa-SALT3.parquet"]
 
 
 def test_resume_keeps_complete_outputs_unless_overwrite(tmp_path):
@@ -101,8 +108,17 @@ def test_stop_on_error_leaves_no_partial_output(tmp_path):
     bad = break_second_pair(raw)
     out = tmp_path / "out"
     with pytest.raises(SnanaFormatError, match=f"{bad}.*SNID 40.*pointers outside"):
+        convert(raw, out / "deeper")
+    assert not out.exists()  # KN fails first (sorted): no file, and the folders it made are gone
+    out.mkdir()
+    (out / "mine.txt").write_text("user file")
+    with pytest.raises(SnanaFormatError):
+        convert(raw, out, workers=2)
+    assert sorted(p.name for p in out.iterdir()) == ["mine.txt"]  # not created by convert: kept as it was
+    (out / "mine.txt").unlink()
+    with pytest.raises(SnanaFormatError):
         convert(raw, out)
-    assert sorted(p.name for p in out.iterdir()) == []  # KN fails first (sorted): nothing, no temp file
+    assert out.is_dir()  # existed before the run: not removed
 
 
 def test_skip_converts_the_rest_and_reports(tmp_path):
