@@ -168,10 +168,22 @@ def test_noise_is_calibrated(tmp_path):
 
 def test_every_class_has_a_registered_family():
     from elasticc_fast.sim import CLASSES
+    from elasticc_fast.sim.ztf import ZTF_CLASSES
 
-    used = {c.family for c in CLASSES}
+    used = {c.family for c in CLASSES} | {c.family for c in ZTF_CLASSES}
     assert used == set(families.FAMILIES)  # no family without a class, no class without a family
     for name, fam in families.FAMILIES.items():
         assert fam.name == name
     with pytest.raises(ValueError, match="unknown light-curve family 'sersic'"):
         families.get_family("sersic")
+
+
+def test_powered_bazin_peak_matches_a_fine_grid():
+    p = {"tau_rise": np.array([1.5, 9.0, 30.0]), "tau_fall": np.array([4.0, 11.0, 35.0]),
+         "rise_k": np.full(3, 4.0), "tail_w": np.array([0.15, 0.3, 0.2]), "tail_tau": np.array([20.0, 50.0, 150.0])}
+    lightcurves.powered_bazin_peak(p)
+    x = np.linspace(0.0, 600.0, 3_000_001)
+    for k in range(3):
+        s = lightcurves.powered_bazin_shape(x, {key: v[k] for key, v in p.items()})
+        assert x[np.argmax(s)] == pytest.approx(p["tau_peak"][k], abs=1e-3)
+        assert s.max() == pytest.approx(p["smax"][k], rel=1e-9)

@@ -1,4 +1,5 @@
-"""``elasticc-fast simulate OUT_DIR``: write an ELAsTiCC2-format training set of all 19 classes."""
+"""``elasticc-fast simulate OUT_DIR [--survey lsst|ztf]``: simulated light curves of an LSST
+(ELAsTiCC2-format SNANA FITS, 19 classes) or a ZTF survey (BTS-like Parquet)."""
 from __future__ import annotations
 
 import argparse
@@ -11,42 +12,66 @@ ORDER = 5
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        NAME, help="simulate ELAsTiCC2-like SNANA FITS light curves of the 19 ORACLE classes",
-        description="Write OUT_DIR/<PREFIX>_<MODEL>/ folders of SNANA HEAD/PHOT .FITS.gz pairs laid out like "
-                    "the ELAsTiCC2 training set (plus .DUMP truth tables, .LIST and .README), one model per "
-                    "ORACLE leaf class, from parametric light-curve families observed with an LSST-like "
-                    "cadence. Only objects the survey triggers on are written. Seeded: the same arguments "
-                    "give identical files. The per-class statistics are documented in docs/simulator.md.")
-    p.add_argument("out_dir", metavar="OUT_DIR", help="folder that receives the model folders")
+        NAME, help="simulate light curves: ELAsTiCC2-like SNANA FITS (LSST) or BTS-like ZTF Parquet",
+        description="--survey lsst (default): OUT_DIR/<PREFIX>_<MODEL>/ folders of SNANA HEAD/PHOT .FITS.gz "
+                    "pairs laid out like the ELAsTiCC2 training set (plus .DUMP, .LIST, .README), one model per "
+                    "ORACLE leaf class. --survey ztf: OUT_DIR/ztf_sim.parquet, one row per object as the BTS "
+                    "reader gives it (flux in microjansky, BTS types and tree labels), for objects passing the "
+                    "BTS selection. Seeded: the same arguments give identical output, whatever --workers. "
+                    "Details in docs/simulator.md.")
+    p.add_argument("out_dir", metavar="OUT_DIR", help="output folder")
+    p.add_argument("--survey", choices=("lsst", "ztf"), default="lsst", help="survey to simulate (default lsst)")
     p.add_argument("--objects-per-class", type=int, default=200, metavar="N",
                    help="objects written per class (default 200)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     p.add_argument("--classes", nargs="+", metavar="CLASS",
-                   help="ORACLE leaf names or model names (default: all 19), e.g. SNIa KN Mdwarf-flare")
-    p.add_argument("--files-per-model", type=int, default=None, metavar="K",
-                   help="HEAD/PHOT pairs per model (default: about 2,000 objects per pair, at most 40)")
-    p.add_argument("--prefix", default="ELASTICC2_TRAIN_02", help="folder and file prefix (default %(default)s)")
-    p.add_argument("--trigger", choices=("pair", "first"), default="pair",
-                   help="PHOTFLAG 2048 on the first detection >= 30 min after an earlier one (pair, default) or "
-                        "on the first detection (first, as in the real ELAsTiCC2 training files)")
+                   help="classes (default all): ORACLE leaf or model names for lsst (e.g. SNIa KN Mdwarf-flare), "
+                        "BTS types for ztf (e.g. 'SN Ia' SLSN-I CV)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="processes, each simulating and writing whole classes (default 1); the files do not "
-                        "depend on it")
-    p.add_argument("--list-classes", action="store_true", help="print the classes, models and GENTYPEs and exit")
+                   help="processes, each simulating whole classes (default 1); the output does not depend on it")
+    p.add_argument("--list-classes", action="store_true", help="print the classes of --survey and exit")
+    lsst = p.add_argument_group("lsst only")
+    lsst.add_argument("--files-per-model", type=int, default=None, metavar="K",
+                      help="HEAD/PHOT pairs per model (default: about 2,000 objects per pair, at most 40)")
+    lsst.add_argument("--prefix", default="ELASTICC2_TRAIN_02", help="folder and file prefix (default %(default)s)")
+    lsst.add_argument("--trigger", choices=("pair", "first"), default="pair",
+                      help="PHOTFLAG 2048 on the first detection >= 30 min after an earlier one (pair, default) "
+                           "or on the first detection (first, as in the real ELAsTiCC2 training files)")
+    ztf = p.add_argument_group("ztf only")
+    ztf.add_argument("--photometry", choices=("alerts", "detections", "forced"), default="alerts",
+                     help="alerts: 5-sigma alert detections plus the upper limits of the 30 days before each "
+                          "(default); detections: alerts only, like the ANTARES BTS files; forced: alerts plus "
+                          "forced photometry at every other visit")
+    ztf.add_argument("--i-share", type=float, default=0.03, metavar="F",
+                     help="share of i-band visits (default 0.03; 0 for g and r only, like the BTS files)")
     return p
 
 
-def run(args: argparse.Namespace) -> int:
-    from ..sim import CLASSES, simulate
+def _list(survey: str) -> None:
+    if survey == "ztf":
+        from ..sim.ztf import ZTF_CLASSES
+        for z in ZTF_CLASSES:
+            print(f"{z.leaf:12s} family {z.family:11s} BTS leaf {z.tree_leaf or '(none: label -1)'}")
+        return
+    from ..sim import CLASSES
+    for c in CLASSES:
+        print(f"{c.leaf:15s} {c.model:22s} GENTYPE {c.gentype:3d}  class id {c.class_id}")
 
+
+def run(args: argparse.Namespace) -> int:
     if args.list_classes:
-        for c in CLASSES:
-            print(f"{c.leaf:15s} {c.model:22s} GENTYPE {c.gentype:3d}  class id {c.class_id}")
+        _list(args.survey)
         return 0
     try:
-        summary = simulate(args.out_dir, objects_per_class=args.objects_per_class, seed=args.seed,
-                           classes=args.classes, files_per_model=args.files_per_model, prefix=args.prefix,
-                           trigger_rule=args.trigger, workers=args.workers)
+        if args.survey == "ztf":
+            from ..sim.ztf import simulate_ztf_to
+            summary = simulate_ztf_to(args.out_dir, args.objects_per_class, args.seed, classes=args.classes,
+                                      photometry=args.photometry, workers=args.workers, i_share=args.i_share)
+        else:
+            from ..sim import simulate
+            summary = simulate(args.out_dir, objects_per_class=args.objects_per_class, seed=args.seed,
+                               classes=args.classes, files_per_model=args.files_per_model, prefix=args.prefix,
+                               trigger_rule=args.trigger, workers=args.workers)
     except (ValueError, RuntimeError, OSError) as e:
         print(f"elasticc-fast simulate: error: {e}", file=sys.stderr)
         return 1

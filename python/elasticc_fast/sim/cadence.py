@@ -137,11 +137,13 @@ class Observations:
     band: np.ndarray
 
 
-def observe(lib: SurveyLibrary, libid: np.ndarray, t_start: np.ndarray, t_end: np.ndarray) -> Observations:
-    """All library visits of each object's position inside its window [t_start, t_end)."""
+def observe(lib: SurveyLibrary, libid: np.ndarray, t_start: np.ndarray, t_end: np.ndarray,
+            survey: tuple[float, float] = (SURVEY_START, SURVEY_END)) -> Observations:
+    """All library visits of each object's position inside its window [t_start, t_end) and the
+    ``survey`` span; ``lib`` needs ``size``, ``offsets``, ``mjd`` (< 1e5) and ``band``."""
     key = np.repeat(np.arange(lib.size), np.diff(lib.offsets)) * 1e5 + lib.mjd
-    lo = np.searchsorted(key, libid * 1e5 + np.maximum(t_start, SURVEY_START))
-    hi = np.searchsorted(key, libid * 1e5 + np.minimum(t_end, SURVEY_END))
+    lo = np.searchsorted(key, libid * 1e5 + np.maximum(t_start, survey[0]))
+    hi = np.searchsorted(key, libid * 1e5 + np.minimum(t_end, survey[1]))
     hi = np.maximum(hi, lo)
     counts = hi - lo
     offsets = np.concatenate([[0], np.cumsum(counts)])

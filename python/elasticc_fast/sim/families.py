@@ -23,11 +23,13 @@ from .ragged import argmax_per_object
 
 @dataclass(frozen=True)
 class Span:
-    """Survey time span (MJD): observed from ``start`` to ``end``; transients peak inside ``peak``."""
+    """Survey time span (MJD): observed from ``start`` to ``end``; transients peak inside ``peak``;
+    the survey's passbands (effective wavelengths, Milky-Way extinction)."""
 
     start: float
     end: float
     peak: tuple[float, float]
+    passbands: lc.Passbands = lc.LSST_PASSBANDS
 
 
 @dataclass
@@ -90,8 +92,8 @@ class Transient(Family):
         p["t_expl"] = p["t_peak"] - p["tau_peak"] * (1.0 + p["z"])
 
     def light(self, p, obs, rng, span):
-        flux = lc.transient_flux(self.shape, p, obs.obj, obs.mjd, obs.band.astype(np.int64))
-        return Light(flux, flux, lc.transient_peak_mags(self.shape, p), None)
+        flux = lc.transient_flux(self.shape, p, obs.obj, obs.mjd, obs.band.astype(np.int64), span.passbands)
+        return Light(flux, flux, lc.transient_peak_mags(self.shape, p, span.passbands), None)
 
     def sim_peak(self, p, obs, light, span):
         return p["t_peak"]
@@ -103,6 +105,19 @@ class Bazin(Transient):
 
     def find_peak(self, p):
         lc.bazin_peak(p)  # closed form
+
+
+class PoweredBazin(Transient):
+    """Bazin with a slower rise ``(1 - e^(-x/tr))^k`` (the ZTF classes, calibrated on BTS rise times)."""
+
+    name = "bazin_k"
+    shape = staticmethod(lc.powered_bazin_shape)
+
+    def sample(self, spec, rng, n):
+        return params.sample_transient(spec, rng, n, extra=params.rise_and_tail)
+
+    def find_peak(self, p):
+        lc.powered_bazin_peak(p)
 
 
 class Plateau(Transient):
@@ -244,7 +259,7 @@ class Eclipsing(Galactic):
 
 #: family name -> family (one instance each; families hold no state)
 FAMILIES: dict[str, Family] = {f.name: f() for f in (
-    Bazin, Plateau, TidalDisruption, DampedRandomWalk, Flare, DwarfNova, Microlensing, Pulsator, Eclipsing)}
+    Bazin, PoweredBazin, Plateau, TidalDisruption, DampedRandomWalk, Flare, DwarfNova, Microlensing, Pulsator, Eclipsing)}
 
 
 def get_family(name: str) -> Family:

@@ -42,28 +42,33 @@ def galactic_to_equatorial(l, b):
     return _angles(_ICRS_TO_GAL.T @ _unit(l, b))
 
 
-def draw_positions(rng: np.random.Generator, n: int, galactic: bool, bulge: bool = False):
-    """(ra, dec, in_ddf) in the LSST footprint (Dec < +12): isotropic away from the Galactic plane
-    for extragalactic sources (1 % inside a deep-drilling field), concentrated to the plane (and to
-    the bulge for microlensing) for Galactic ones."""
+def draw_positions(rng: np.random.Generator, n: int, galactic: bool, bulge: bool = False,
+                   dec_range: tuple[float, float] | None = None, min_abs_b: float = 10.0,
+                   ddf_fraction: float = DDF_FRACTION):
+    """(ra, dec, in_ddf) inside ``dec_range`` (default the LSST footprint, Dec < 12, and > -80 for
+    extragalactic sources): isotropic at Galactic
+    latitude |b| > ``min_abs_b`` for extragalactic sources (``ddf_fraction`` inside a deep-drilling
+    field), concentrated to the plane (and to the bulge for microlensing) for Galactic ones."""
     ra, dec = np.empty(n), np.empty(n)
     todo = np.arange(n)
+    dec_range = dec_range or ((-90.0, 12.0) if galactic else (-80.0, 12.0))
+    sin_lo, sin_hi = np.sin(np.radians(dec_range[0])), np.sin(np.radians(dec_range[1]))
     while todo.size:
         m = todo.size
         if galactic:
             l = np.mod(rng.normal(0.0, 20.0, m), 360.0) if bulge else rng.uniform(0.0, 360.0, m)
             b = np.clip(rng.laplace(0.0, 4.0 if bulge else 10.0, m), -89.9, 89.9)
             r, d = galactic_to_equatorial(l, b)
-            ok = d < 12.0
+            ok = (d < dec_range[1]) & (d > dec_range[0])
         else:
             r = rng.uniform(0.0, 360.0, m)
-            d = np.degrees(np.arcsin(rng.uniform(np.sin(np.radians(-80.0)), np.sin(np.radians(12.0)), m)))
-            ok = np.abs(galactic_latitude(r, d)) > 10.0
+            d = np.degrees(np.arcsin(rng.uniform(sin_lo, sin_hi, m)))
+            ok = np.abs(galactic_latitude(r, d)) > min_abs_b
         ra[todo[ok]], dec[todo[ok]] = r[ok], d[ok]
         todo = todo[~ok]
     in_ddf = np.zeros(n, bool)
-    if not galactic:
-        in_ddf = rng.random(n) < DDF_FRACTION
+    if not galactic and ddf_fraction > 0:
+        in_ddf = rng.random(n) < ddf_fraction
         k = int(in_ddf.sum())
         field = rng.integers(0, len(DDF_FIELDS), k)
         rad = DDF_RADIUS * np.sqrt(rng.random(k))

@@ -10,6 +10,7 @@ rest-frame wavelength ``lambda / (1 + z)`` (the K-correction of a blackbody).
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -20,6 +21,22 @@ from ..units import FLUXCAL_ZEROPOINT
 BAND_LAMBDA = np.array([3671.0, 4827.0, 6223.0, 7546.0, 8691.0, 9712.0])
 #: Milky-Way extinction A_b / E(B-V) for the LSST bands (R_V = 3.1)
 MW_R = np.array([4.145, 3.237, 2.273, 1.684, 1.323, 1.088])
+
+
+@dataclass(frozen=True)
+class Passbands:
+    """Effective wavelength (A) and Milky-Way A_b / E(B-V) of the bands ``ugrizY`` (indices 0-5)."""
+
+    lam: np.ndarray
+    mw_r: np.ndarray
+
+
+LSST_PASSBANDS = Passbands(BAND_LAMBDA, MW_R)
+#: ZTF g, r, i at their effective wavelengths (4746, 6366, 7870 A); A_b / E(B-V) from the Cardelli
+#: et al. (1989) law (R_V 3.1) times 0.86, the SFD recalibration (Schlafly & Finkbeiner 2011) the
+#: LSST values above also carry; u, z, Y keep the LSST values (ZTF has no such bands)
+ZTF_PASSBANDS = Passbands(np.array([3671.0, 4746.0, 6366.0, 7870.0, 8691.0, 9712.0]),
+                          np.array([4.145, 3.204, 2.262, 1.643, 1.323, 1.088]))
 _C2 = 1.4388e8  # h c / k in Angstrom Kelvin
 _LAMBDA_REF = 4400.0  # rest wavelength at which M is defined
 #: colours (m_b - m_r) of the quiescent Galactic sources, by ``kind`` (flare, DN, uLens, pulsator, EB)
@@ -75,6 +92,29 @@ def bazin_shape(x, g: dict) -> np.ndarray:
     return np.where(x > 0, _fireball_rise(xp, g) * np.exp(-xp / g["tau_fall"]), 0.0)
 
 
+def powered_bazin_shape(x, g: dict) -> np.ndarray:
+    """(1 - e^(-x/tr))^k ((1 - w) e^(-x/tf) + w e^(-x/t_tail)): a rise as slow as ZTF's half-maximum
+    rise times need (k ~ 4) and a fall that slows down into a tail (weight ``tail_w``)."""
+    xp = np.maximum(x, 0.0)
+    fall = (1.0 - g["tail_w"]) * np.exp(-xp / g["tau_fall"]) + g["tail_w"] * np.exp(-xp / g["tail_tau"])
+    return np.where(x > 0, (-np.expm1(-xp / g["tau_rise"])) ** g["rise_k"] * fall, 0.0)
+
+
+def powered_bazin_peak(p: dict, iterations: int = 48) -> None:
+    """``tau_peak`` and ``smax`` of :func:`powered_bazin_shape`: the root of d ln(shape) / dx,
+    k e^(-x/tr) / (tr (1 - e^(-x/tr))) + fall'(x) / fall(x), by bisection on (0, 2000] rest days
+    (positive at 0, negative far out; 48 halvings give ~1e-11 days)."""
+    tr, k, w = p["tau_rise"], p["rise_k"], p["tail_w"]
+    lo, hi = np.zeros_like(tr), np.full_like(tr, 2000.0)
+    for _ in range(iterations):  # halvings of the bracket, not a loop over objects
+        x = 0.5 * (lo + hi)
+        a, b = (1.0 - w) * np.exp(-x / p["tau_fall"]), w * np.exp(-x / p["tail_tau"])
+        slope = k * np.exp(-x / tr) / (tr * -np.expm1(-x / tr)) - (a / p["tau_fall"] + b / p["tail_tau"]) / (a + b)
+        lo, hi = np.where(slope > 0, x, lo), np.where(slope > 0, hi, x)
+    p["tau_peak"] = 0.5 * (lo + hi)
+    p["smax"] = powered_bazin_shape(p["tau_peak"], p)
+
+
 def plateau_shape(x, g: dict) -> np.ndarray:
     """Rise, slowly declining plateau of ``plateau`` rest days, then a radioactive Co tail (0 before)."""
     xp = np.maximum(x, 0.0)
@@ -116,35 +156,46 @@ def _temperature(tau_since_peak, g):
     return g["T_late"] + (g["T_peak"] - g["T_late"]) * np.exp(-after / g["tau_T"])
 
 
-def transient_flux(shape: Shape, p: dict, obj, mjd, band) -> np.ndarray:
+def transient_flux(shape: Shape, p: dict, obj, mjd, band, bands: Passbands = LSST_PASSBANDS) -> np.ndarray:
     """FLUXCAL of an extragalactic transient with rest-frame ``shape`` at each observation (true,
     noiseless); ``p`` must hold ``tau_peak``/``smax`` (:func:`bazin_peak`, :func:`grid_peak`)."""
     g = {k: v[obj] for k, v in p.items()}
     z1 = 1.0 + g["z"]
     tau = (mjd - g["t_expl"]) / z1
     s = shape(tau, g) / g["smax"]
-    lam = BAND_LAMBDA[band] / z1
+    lam = bands.lam[band] / z1
     if "bump" in g:  # SN Ia near-infrared secondary maximum
         red = 1.0 / (1.0 + np.exp(-(lam - 6500.0) / 300.0))
         s = s + g["bump"] * red * np.exp(-0.5 * ((tau - g["tau_peak"] - 28.0 * g["tau_rise"] / 3.5) / 7.0) ** 2) \
             * (tau > 0)
-    return _sed_scale(g, lam, _temperature(tau - g["tau_peak"], g), band) * s
+    return _sed_scale(g, lam, _temperature(tau - g["tau_peak"], g), bands.mw_r[band]) * s
 
 
-def _sed_scale(g, lam, temp, band):
+def _sed_scale(g, lam, temp, mw_r):
     sed = planck_fnu(lam, temp) / planck_fnu(_LAMBDA_REF, g["T_peak"])
     uv = np.where(g["uv_cut"] > 0, 1.0 / (1.0 + (g["uv_cut"] / lam) ** 10), 1.0)
-    extinction = g["AV"] * (lam / 5500.0) ** -1.3 + MW_R[band] * g["mwebv"]
+    extinction = g["AV"] * (lam / 5500.0) ** -1.3 + mw_r * g["mwebv"]
     return mag_to_fluxcal(g["M"] + g["mu"] + extinction) * (1.0 + g["z"]) * sed * uv
 
 
-def transient_peak_mags(shape: Shape, p: dict) -> np.ndarray:
+def transient_peak_mags(shape: Shape, p: dict, bands: Passbands = LSST_PASSBANDS) -> np.ndarray:
     """True observed magnitude of each object in each band at the peak epoch, shape (n, 6)."""
     n = len(p["M"])
     obj = np.repeat(np.arange(n), 6)
     band = np.tile(np.arange(6), n)
     mjd = p["t_peak"][obj]
-    return fluxcal_to_mag(transient_flux(shape, p, obj, mjd, band)).reshape(n, 6)
+    return fluxcal_to_mag(transient_flux(shape, p, obj, mjd, band, bands)).reshape(n, 6)
+
+
+def sed_peak_mags(p: dict, bands: Passbands = LSST_PASSBANDS) -> np.ndarray:
+    """True observed magnitude per band at peak, shape (n, 6), from the SED alone (the shape is 1
+    there; the SN Ia near-infrared bump is weeks later): needs no peak time, so candidates too faint
+    to be selected can be dropped before the light curves are computed."""
+    n = len(p["M"])
+    obj, band = np.repeat(np.arange(n), 6), np.tile(np.arange(6), n)
+    g = {k: p[k][obj] for k in ("M", "mu", "z", "AV", "mwebv", "uv_cut", "T_peak")}
+    lam = bands.lam[band] / (1.0 + g["z"])
+    return fluxcal_to_mag(_sed_scale(g, lam, g["T_peak"], bands.mw_r[band])).reshape(n, 6)
 
 
 # ----------------------------------------------------------------------------- AGN
@@ -239,7 +290,7 @@ def flare_flux(p: dict, obj, t, band) -> np.ndarray:
 def dwarf_nova_flux(p: dict, obj, t, band) -> np.ndarray:
     """Recurrent outbursts every ``period`` days (15 % jitter, every 4th a superoutburst when ``super``)."""
     q = quiescent_flux(p)
-    g = {k: v[obj] for k, v in p.items() if np.ndim(v) == 1}
+    g = {k: p[k][obj] for k in ("t_peak", "period", "seed", "super", "duration", "amp_mag", "t_decay", "T_out")}
     k0 = np.floor((t - g["t_peak"]) / g["period"])
     out = np.zeros_like(t, dtype=np.float64)
     for dk in (-1.0, 0.0):  # the current and the previous outburst
