@@ -1,0 +1,12 @@
+"""Long-running Kafka services: survey alerts -> ``brokerClassification`` and IGWN alerts -> p_astro.
+
+* :mod:`.kafka`: client settings (manual commits, acknowledged produce) and librdkafka's mock cluster;
+* :mod:`.decode`: one decoder per input format (ELAsTiCC schemaless avro, Rubin wire format, ZTF
+  avro containers), each turning message bytes into an alert dict or a :class:`~.decode.BadMessage`;
+* :mod:`.classify`: alerts -> class probabilities with the same code as ``elasticc-fast predict``;
+* :mod:`.service`: the consume -> classify -> produce -> commit loop (at-least-once);
+* :mod:`.metrics`: throughput, latency percentiles, lag and dead-letter counts;
+* :mod:`.gw_listen`: IGWN alert JSON -> ``p_astro.json`` (folder and/or topic).
+
+``confluent-kafka`` (the ``stream`` extra) is imported only by these modules.
+"""

@@ -1,0 +1,237 @@
+"""The survey-alert service: consume a micro-batch, classify, produce, wait for acks, commit.
+
+At-least-once, nothing lost: a batch's input offsets are committed only after the broker has
+acknowledged every output record and every dead letter of that batch. A crash anywhere before
+the commit replays the batch on restart (the only source of duplicates); a message is never
+skipped. SIGINT/SIGTERM set a flag: the current batch finishes, is flushed and committed, and
+:meth:`StreamService.run` returns.
+
+Bad messages never stop the service: each goes to the dead-letter topic with its original bytes,
+key and headers ``reason`` (``kind: detail``), ``reason_kind``, ``source_topic``,
+``source_partition``, ``source_offset`` (without a dead-letter topic it is logged with its offset
+and counted).
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .decode import BadMessage, object_id
+from .metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+class StreamError(RuntimeError):
+    """The service cannot go on without losing messages (outputs not acknowledged, broker gone)."""
+
+
+@dataclass
+class StreamConfig:
+    """Settings of :class:`StreamService` (times in milliseconds or seconds as named)."""
+
+    bootstrap: str
+    input_topic: str
+    output_topic: str
+    group: str = "elasticc-fast"
+    dead_letter_topic: str | None = None
+    batch: int = 256
+    max_wait_ms: int = 200
+    max_messages: int | None = None
+    metrics_path: str | None = None
+    metrics_interval_s: float = 5.0
+    flush_timeout_s: float = 60.0
+    kafka_options: dict = field(default_factory=dict)   # extra librdkafka settings for both clients
+
+
+@dataclass
+class _Batch:
+    """One micro-batch on its way through the loop."""
+
+    messages: list
+    consumed_at: float
+    good: list            # (message, alert dict)
+    bad: list             # (message, BadMessage)
+
+
+class StreamService:
+    """Consume ``config.input_topic``, classify with ``classifier``, produce to ``config.output_topic``."""
+
+    def __init__(self, config: StreamConfig, classifier: Any, decoder: Any, encoder: Any):
+        from confluent_kafka import Consumer, Producer
+
+        from .kafka import consumer_config, producer_config
+
+        self.config, self.classifier, self.decoder, self.encoder = config, classifier, decoder, encoder
+        consumer_only = {"session.timeout.ms", "heartbeat.interval.ms", "max.poll.interval.ms",
+                         "fetch.min.bytes", "fetch.wait.max.ms", "group.instance.id"}
+        self.consumer = Consumer(consumer_config(config.bootstrap, config.group, **config.kafka_options))
+        self.producer = Producer(producer_config(config.bootstrap, **{
+            k: v for k, v in config.kafka_options.items() if k not in consumer_only}))
+        self.metrics = Metrics(config.metrics_path, config.metrics_interval_s)
+        self._stop = threading.Event()
+        self._acked: list[float] = []
+        self._errors: list[str] = []
+
+    def stop(self, *_: Any) -> None:
+        """Ask the loop to finish the current batch and return (also the SIGINT/SIGTERM handler)."""
+        self._stop.set()
+
+    def run(self) -> dict:
+        """Serve until stopped or ``max_messages`` consumed; returns the final metrics snapshot."""
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self.stop)
+            signal.signal(signal.SIGINT, self.stop)
+        self.consumer.subscribe([self.config.input_topic])
+        log.info("stream: consuming %s (group %s) -> %s", self.config.input_topic, self.config.group,
+                 self.config.output_topic)
+        try:
+            while not self._stop.is_set():
+                want = self.config.batch
+                if self.config.max_messages is not None:
+                    want = min(want, self.config.max_messages - self.metrics.consumed)
+                    if want <= 0:
+                        break
+                messages = self.consumer.consume(want, self.config.max_wait_ms / 1000)
+                if messages:
+                    self.process(messages)
+                if self.metrics.due():
+                    self._report()
+        finally:
+            snap = self._report()
+            self.consumer.close()
+        return snap
+
+    def _report(self) -> dict:
+        self.metrics.lag = self._lag()
+        return self.metrics.report()
+
+    def process(self, messages: list) -> None:
+        """Decode, classify, produce and commit one micro-batch."""
+        batch = self._decode(messages)
+        records = self._classify(batch)
+        for (msg, alert), record in records:
+            self._produce(self.config.output_topic, str(object_id(alert)).encode(),
+                          self.encoder.encode(record), batch.consumed_at, latency=True)
+        for msg, bad in batch.bad:
+            self._dead_letter(msg, bad, batch.consumed_at)
+        self._flush()
+        self._commit(batch.messages)
+        dead = Counter(bad.kind for _, bad in batch.bad)
+        self.metrics.batch_done(len(batch.messages), len(records), dead)
+
+    def _decode(self, messages: list) -> _Batch:
+        t0 = time.monotonic()
+        good, bad, kept = [], [], []
+        for msg in messages:
+            if msg.error() is not None:
+                log.warning("stream: consumer error %s", msg.error())
+                continue
+            kept.append(msg)
+            try:
+                alert = self.decoder.decode(msg.value() or b"")
+            except BadMessage as exc:
+                bad.append((msg, exc))
+                continue
+            alert["elasticcPublishTimestamp"] = _message_ms(msg)
+            good.append((msg, alert))
+        return _Batch(kept, t0, good, bad)
+
+    def _classify(self, batch: _Batch) -> list:
+        """(message, alert) pairs with their records; unclassifiable alerts move to ``batch.bad``."""
+        from ..io.alerts import AlertError
+
+        if not batch.good:
+            return []
+        try:
+            ok, records = self.classifier.classify([a for _, a in batch.good])
+        except AlertError as exc:
+            if len(batch.good) > 1:
+                return self._classify_one_by_one(batch)
+            batch.bad.append((batch.good[0][0], BadMessage("bad-value", str(exc))))
+            return []
+        kept = [pair for pair, good in zip(batch.good, ok) if good]
+        batch.bad += [(msg, BadMessage("empty-light-curve", f"alert {a['alertId']}: no detection the "
+                                                            "model can use")) for (msg, a), good in zip(batch.good, ok)
+                      if not good]
+        return list(zip(kept, records))
+
+    def _classify_one_by_one(self, batch: _Batch) -> list:
+        """Isolate the alert(s) that broke a batch: classify each alone."""
+        good, batch.good = batch.good, []
+        out = []
+        for pair in good:
+            out += self._classify(_Batch([], batch.consumed_at, [pair], batch.bad))
+        return out
+
+    def _produce(self, topic: str, key: bytes | None, value: bytes, t0: float, *, latency: bool = False,
+                 headers: list | None = None) -> None:
+        def delivered(err, _msg) -> None:
+            if err is not None:
+                self._errors.append(f"{topic}: {err}")
+            elif latency:
+                self._acked.append(time.monotonic() - t0)
+
+        while True:
+            try:
+                self.producer.produce(topic, value=value, key=key, headers=headers, on_delivery=delivered)
+                return
+            except BufferError:        # local queue full: serve delivery reports, then retry
+                self.producer.poll(0.05)
+
+    def _dead_letter(self, msg: Any, bad: BadMessage, t0: float) -> None:
+        where = f"{msg.topic()}[{msg.partition()}]@{msg.offset()}"
+        if self.config.dead_letter_topic is None:
+            log.warning("stream: bad message %s: %s", where, bad)
+            return
+        headers = [("reason", str(bad).encode()), ("reason_kind", bad.kind.encode()),
+                   ("source_topic", msg.topic().encode()), ("source_partition", str(msg.partition()).encode()),
+                   ("source_offset", str(msg.offset()).encode())]
+        log.debug("stream: dead letter %s: %s", where, bad)
+        self._produce(self.config.dead_letter_topic, msg.key(), msg.value() or b"", t0, headers=headers)
+
+    def _flush(self) -> None:
+        left = self.producer.flush(self.config.flush_timeout_s)
+        errors, self._errors = self._errors, []
+        if left or errors:
+            raise StreamError(f"{left} output(s) not acknowledged after {self.config.flush_timeout_s} s"
+                              f"{'; ' + errors[0] if errors else ''}: not committing this batch")
+        self.metrics.add_latencies(np.asarray(self._acked))
+        self._acked = []
+
+    def _commit(self, messages: list) -> None:
+        from confluent_kafka import TopicPartition
+
+        last: dict[tuple[str, int], int] = {}
+        for m in messages:
+            key = (m.topic(), m.partition())
+            last[key] = max(last.get(key, -1), m.offset())
+        if last:
+            self.consumer.commit(offsets=[TopicPartition(t, p, o + 1) for (t, p), o in last.items()],
+                                 asynchronous=False)
+
+    def _lag(self) -> int | None:
+        """Messages not yet consumed on the assigned partitions (high watermark - position)."""
+        try:
+            parts = self.consumer.position(self.consumer.assignment())
+            total = 0
+            for tp in parts:
+                _, high = self.consumer.get_watermark_offsets(tp, timeout=1.0)
+                total += max(high - tp.offset, 0) if tp.offset >= 0 else high
+            return total
+        except Exception as exc:  # noqa: BLE001  (lag is informative only; never stop for it)
+            log.debug("stream: no lag (%s)", exc)
+            return None
+
+
+def _message_ms(msg: Any) -> int:
+    """The Kafka timestamp of a message (ms since the Unix epoch), now when the broker gave none."""
+    kind, ms = msg.timestamp()
+    return int(ms) if kind != 0 and ms > 0 else int(time.time() * 1000)

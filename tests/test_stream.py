@@ -1,0 +1,291 @@
+"""`elasticc-fast stream` against a real Kafka-protocol broker: librdkafka's mock cluster.
+
+The alerts are the real ELAsTiCC alerts of the shared folder (Fink parquet, SN Ia sample),
+encoded as the ELAsTiCC stream sent them (schemaless avro, v0.9.1) or as Rubin alert packets
+(Confluent wire format, lsst-alert-packet schemas). The model is small and trained for one epoch:
+its quality is not the point, the delivery guarantees and output validity are.
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+
+import fastavro
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+from elasticc_fast.stream import replay
+from elasticc_fast.stream.classify import AlertClassifier, RecordEncoder
+from elasticc_fast.stream.decode import ElasticcDecoder, RubinDecoder, rubin_schemas
+from elasticc_fast.stream.kafka import mock_cluster
+from elasticc_fast.stream.service import StreamConfig, StreamService
+
+pytestmark = pytest.mark.shared
+
+SNIA = "elasticc_alerts/fink/elasticc_parquet/test_elasticc_earlysnia.parquet"
+KN = "elasticc_alerts/fink_kn_truth"
+SCHEMA = "elasticc_alerts/schema/elasticc.v0_9_1.alert.avsc"
+OUT_SCHEMA = "elasticc_alerts/schema/elasticc.v0_9_1.brokerClassification.avsc"
+
+
+@pytest.fixture(scope="module")
+def kafka():
+    with mock_cluster() as bootstrap:
+        yield bootstrap
+
+
+@pytest.fixture(scope="module")
+def model_dir(shared_data, tmp_path_factory):
+    import pyarrow as pa
+    from elasticc_fast import Classifier
+    from elasticc_fast.batch import LightCurveBatch
+    from elasticc_fast.io.alerts import read_alerts
+    from elasticc_fast.taxonomy import ORACLE_TREE, leaf_for_gentype
+
+    table = pa.concat_tables([read_alerts(shared_data / SNIA), read_alerts(shared_data / KN)],
+                             promote_options="permissive")
+    labels = [leaf_for_gentype(g) for g in table["GENTYPE"].to_pylist()]
+    clf = Classifier(tree=ORACLE_TREE, epochs=1, hidden=16, seed=0, max_length=64, buckets=(32, 64))
+    clf.fit(LightCurveBatch.from_arrow(table, id_column="alertId"), labels=labels)
+    out = tmp_path_factory.mktemp("model") / "model"
+    clf.save(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def classifier(model_dir):
+    clf = AlertClassifier(model_dir, classifier_name="test")
+    clf.warm_up(32)
+    return clf
+
+
+@pytest.fixture(scope="module")
+def alerts(shared_data):
+    return replay.alert_dicts([shared_data / SNIA])
+
+
+def _topics(prefix: str) -> tuple[str, str, str]:
+    tag = uuid.uuid4().hex[:8]
+    return f"{prefix}-in-{tag}", f"{prefix}-out-{tag}", f"{prefix}-dead-{tag}"
+
+
+def _reader(bootstrap: str, topic: str):
+    """A consumer assigned every partition of ``topic`` from the start (no group join to wait for)."""
+    from confluent_kafka import OFFSET_BEGINNING
+
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"read-{uuid.uuid4().hex}",
+                  "enable.auto.commit": False})
+    for _ in range(100):            # the topic appears with the service's first output
+        parts = c.list_topics(topic, timeout=10).topics[topic].partitions
+        if parts:
+            break
+        time.sleep(0.1)
+    c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts])
+    return c
+
+
+def drain(bootstrap: str, topic: str, n: int, timeout: float = 30.0) -> list:
+    """The first ``n`` messages of ``topic`` (all partitions), as (key, value, headers)."""
+    c = _reader(bootstrap, topic)
+    out, end = [], time.monotonic() + timeout
+    while len(out) < n and time.monotonic() < end:
+        out += [(m.key(), m.value(), dict(m.headers() or [])) for m in c.consume(n - len(out), 0.2)
+                if m.error() is None]
+    c.close()
+    return out
+
+
+def committed_everything(bootstrap: str, group: str, topic: str) -> bool:
+    """True when the group's committed offset is the end of every partition of ``topic``."""
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+    parts = [TopicPartition(topic, p) for p in c.list_topics(topic, timeout=10).topics[topic].partitions]
+    committed = c.committed(parts, timeout=10)
+    ends = [c.get_watermark_offsets(tp, timeout=10)[1] for tp in parts]
+    c.close()
+    return all(tp.offset == end or (end == 0 and tp.offset < 0) for tp, end in zip(committed, ends))
+
+
+def read_records(shared_data, values: list[bytes]) -> list[dict]:
+    """Decode brokerClassification values with the official schema file, validating each."""
+    from elasticc_fast.io.alerts import parse_avsc
+    from fastavro.validation import validate
+
+    schema = parse_avsc(shared_data / OUT_SCHEMA)
+    records = [fastavro.schemaless_reader(io.BytesIO(v), schema) for v in values]
+    for r in records:
+        validate(r, schema, raise_errors=True)
+        assert math.isclose(sum(c["probability"] for c in r["classifications"]), 1.0, abs_tol=1e-5)
+    return records
+
+
+def serve(kafka, classifier, decoder, topics, n, **kw) -> dict:
+    cfg = StreamConfig(kafka, topics[0], topics[1], group=f"g-{topics[0]}", dead_letter_topic=topics[2],
+                       batch=32, max_wait_ms=100, max_messages=n, **kw)
+    return StreamService(cfg, classifier, decoder, RecordEncoder()).run()
+
+
+def test_replayed_alerts_all_classified_valid_and_committed(kafka, classifier, alerts, shared_data, tmp_path):
+    topics = _topics("replay")
+    messages = replay.encode_schemaless(alerts[:150], shared_data / SCHEMA)
+    assert replay.produce(kafka, topics[0], messages) == 150
+    snap = serve(kafka, classifier, ElasticcDecoder(shared_data / SCHEMA), topics, 150,
+                 metrics_path=str(tmp_path / "m.json"))
+    out = drain(kafka, topics[1], 150)
+    records = read_records(shared_data, [v for _, v, _ in out])
+    assert sorted(r["alertId"] for r in records) == sorted(a["alertId"] for a in alerts[:150])
+    by_alert = {a["alertId"]: a for a in alerts}
+    for (key, _, _), r in zip(out, records):
+        assert int(key) == by_alert[r["alertId"]]["diaObject"]["diaObjectId"]
+        assert r["classifierName"] == "test" and r["diaSourceId"] == by_alert[r["alertId"]]["diaSource"]["diaSourceId"]
+    assert committed_everything(kafka, f"g-{topics[0]}", topics[0])
+    metrics = json.loads((tmp_path / "m.json").read_text())
+    assert metrics["consumed"] == metrics["classified"] == 150 == snap["committed"]
+    assert metrics["latency_p99_s"] >= metrics["latency_p50_s"] > 0 and metrics["consumer_lag"] == 0
+
+
+def _bad_messages(alerts, schema_path) -> dict[str, bytes]:
+    import copy
+
+    def enc(a):
+        return replay.encode_schemaless([a], schema_path)[0][1]
+
+    no_object = copy.deepcopy(alerts[0])
+    no_object["diaObject"] = None
+    no_object["diaSource"]["diaObjectId"] = None
+    empty = copy.deepcopy(alerts[1])
+    empty["diaSource"]["psFlux"] = float("nan")
+    band = copy.deepcopy(alerts[2])
+    band["diaSource"]["filterName"] = "q"
+    return {"not-avro": b"\x00garbage that is no alert", "truncated": enc(alerts[3])[:200],
+            "missing-field": enc(no_object), "empty-light-curve": enc(empty), "bad-value": enc(band)}
+
+
+def test_bad_messages_go_to_dead_letters_while_good_ones_flow(kafka, classifier, alerts, shared_data):
+    topics = _topics("bad")
+    bad = _bad_messages(alerts, shared_data / SCHEMA)
+    good = replay.encode_schemaless(alerts[10:70], shared_data / SCHEMA)
+    mixed = good[:20] + [(b"x", v) for v in bad.values()] + good[20:]
+    replay.produce(kafka, topics[0], mixed)
+    snap = serve(kafka, classifier, ElasticcDecoder(shared_data / SCHEMA), topics, len(mixed))
+    records = read_records(shared_data, [v for _, v, _ in drain(kafka, topics[1], 60)])
+    assert sorted(r["alertId"] for r in records) == sorted(a["alertId"] for a in alerts[10:70])
+    dead = drain(kafka, topics[2], len(bad))
+    assert sorted(v for _, v, _ in dead) == sorted(bad.values())        # original bytes, none lost
+    kinds = {v: h["reason_kind"].decode() for _, v, h in dead}
+    assert {name: kinds[v] for name, v in bad.items()} == {
+        "not-avro": "not-avro", "truncated": "not-avro", "missing-field": "missing-field",
+        "empty-light-curve": "empty-light-curve", "bad-value": "bad-value"}
+    assert all(h["reason"] and h["source_topic"].decode() == topics[0] for _, _, h in dead)
+    assert snap["dead_letters_total"] == 5 and snap["classified"] == 60
+    assert committed_everything(kafka, f"g-{topics[0]}", topics[0])
+
+
+def _zero(schema):
+    """A value of every avro type (null where allowed) to fill Rubin fields the ELAsTiCC alerts lack."""
+    if isinstance(schema, list):
+        return None if "null" in schema else _zero(schema[0])
+    if isinstance(schema, dict):
+        if schema["type"] == "record":
+            return {f["name"]: _zero(f["type"]) for f in schema["fields"]}
+        return [] if schema["type"] == "array" else _zero(schema["type"])
+    return {"long": 0, "int": 0, "double": 0.0, "float": 0.0, "string": "", "boolean": False}.get(schema)
+
+
+def to_rubin(alert: dict, schema: dict, schema_id: int) -> bytes:
+    """An ELAsTiCC alert as a Rubin alert packet in the Confluent wire format."""
+    import struct
+
+    fields = {f["name"]: f["type"] for f in schema["fields"]}
+    src_t = fields["diaSource"]
+    forced_t = next(t for t in fields["prvDiaForcedSources"] if t != "null")["items"]
+
+    def src(s, typ, id_key):
+        out = _zero(typ)
+        out.update({id_key: s.get("diaSourceId", s.get("diaForcedSourceId")), "diaObjectId": s["diaObjectId"] or 0,
+                    "midpointMjdTai": s["midPointTai"], "band": s["filterName"], "psfFlux": s["psFlux"],
+                    "psfFluxErr": s["psFluxErr"], "ra": s.get("ra", 0.0), "dec": s.get("decl", 0.0)})
+        return out
+
+    rec = _zero(schema)
+    rec.update({"diaSourceId": alert["alertId"], "diaSource": src(alert["diaSource"], src_t, "diaSourceId"),
+                "prvDiaSources": [src(s, src_t, "diaSourceId") for s in alert["prvDiaSources"] or []],
+                "prvDiaForcedSources": [src(s, forced_t, "diaForcedSourceId")
+                                        for s in alert["prvDiaForcedSources"] or []]})
+    buf = io.BytesIO()
+    fastavro.schemaless_writer(buf, fastavro.parse_schema(schema), rec)
+    return struct.pack(">bI", 0, schema_id) + buf.getvalue()
+
+
+def test_rubin_wire_format_current_and_previous_major(kafka, classifier, alerts, shared_data):
+    schemas = rubin_schemas()
+    majors = sorted({sid // 100 for sid in schemas})
+    assert len(majors) == 2                      # the current major and the one before
+    newest = {m: max(s for s in schemas if s // 100 == m) for m in majors}
+    topics = _topics("rubin")
+    msgs = [(None, to_rubin(a, schemas[newest[majors[i % 2]]], newest[majors[i % 2]]))
+            for i, a in enumerate(alerts[100:140])]
+    unknown = to_rubin(alerts[0], schemas[newest[majors[1]]], 4242)
+    replay.produce(kafka, topics[0], msgs[:20] + [(None, unknown)] + msgs[20:])
+    serve(kafka, classifier, RubinDecoder(), topics, 41)
+    records = read_records(shared_data, [v for _, v, _ in drain(kafka, topics[1], 40)])
+    assert sorted(r["alertId"] for r in records) == sorted(a["alertId"] for a in alerts[100:140])
+    (_, value, headers), = drain(kafka, topics[2], 1)
+    assert value == unknown and headers["reason_kind"] == b"unknown-schema-id" and b"4242" in headers["reason"]
+
+
+def _start(model_dir, kafka, topics, schema, metrics):
+    cmd = [sys.executable, "-m", "elasticc_fast", "stream", str(model_dir), "--bootstrap", kafka,
+           "--input-topic", topics[0], "--output-topic", topics[1], "--group", f"g-{topics[0]}",
+           "--schema", str(schema), "--batch", "16", "--max-wait-ms", "50", "--metrics", str(metrics),
+           "--metrics-interval", "0.2", "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(__import__("pathlib").Path(__file__).parents[1] / "python"),
+                                                       os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    end = time.monotonic() + 120
+    while not metrics.exists():
+        assert proc.poll() is None and time.monotonic() < end, proc.communicate()[0] if proc.poll() is not None else "slow"
+        time.sleep(0.1)
+    return proc
+
+
+def _wait_outputs(kafka, topic, predicate, timeout=90.0) -> list:
+    c = _reader(kafka, topic)
+    seen, end = [], time.monotonic() + timeout
+    while not predicate(seen) and time.monotonic() < end:
+        seen += [m.value() for m in c.consume(64, 0.05) if m.error() is None]
+    c.close()
+    return seen
+
+
+@pytest.mark.slow
+def test_sigkill_restart_loses_nothing_and_sigterm_commits(kafka, model_dir, alerts, shared_data, tmp_path):
+    topics = _topics("crash")
+    n = 240
+    messages = replay.encode_schemaless(alerts[:n], shared_data / SCHEMA)
+    first = _start(model_dir, kafka, topics, shared_data / SCHEMA, tmp_path / "m1.json")
+    feeder = threading.Thread(target=replay.produce, args=(kafka, topics[0], messages), kwargs={"rate": 40})
+    feeder.start()
+    seen = _wait_outputs(kafka, topics[1], lambda s: len(s) >= 40)
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    assert 40 <= len(seen) < n                                 # killed mid-stream
+    second = _start(model_dir, kafka, topics, shared_data / SCHEMA, tmp_path / "m2.json")
+    feeder.join()
+    ids = {a["alertId"] for a in alerts[:n]}
+    _wait_outputs(kafka, topics[1], lambda s: {r["alertId"] for r in read_records(shared_data, s)} >= ids)
+    second.send_signal(signal.SIGTERM)
+    log = second.communicate(timeout=60)[0]
+    assert second.returncode == 0, log
+    records = read_records(shared_data, [v for _, v, _ in drain(kafka, topics[1], n + 100, timeout=2)])
+    counts = Counter(r["alertId"] for r in records)
+    assert set(counts) == ids                                  # every alert classified
+    assert sum(c - 1 for c in counts.values()) <= 16            # duplicates: at most one batch
+    assert committed_everything(kafka, f"g-{topics[0]}", topics[0])
