@@ -7,7 +7,7 @@ EXTRA_FOR_MODULE = {
     "igwn_ligolw": "gw", "ligo": "gw", "lal": "gw",
     "sklearn": "ztf", "imblearn": "ztf", "lightgbm": "ztf", "light_curve": "ztf",
     "dask": "scale", "distributed": "scale",
-    "confluent_kafka": "stream",
+    "confluent_kafka": "stream", "lsst": "stream",
     "nested_pandas": "nested",
 }
 

@@ -44,18 +44,19 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import UsageError
     from ..stream.classify import AlertClassifier, RecordEncoder
     from ..stream.decode import make_decoder
     from ..stream.service import StreamConfig, StreamService
 
     if args.batch < 1 or args.max_wait_ms < 0:
-        raise SystemExit("stream: --batch must be >= 1 and --max-wait-ms >= 0")
+        raise UsageError("--batch must be >= 1 and --max-wait-ms >= 0")
     if any("=" not in kv for kv in args.kafka_option):
-        raise SystemExit(f"stream: -X takes KEY=VALUE, got {args.kafka_option}")
+        raise UsageError(f"-X takes KEY=VALUE, got {args.kafka_option}")
     try:
         decoder = make_decoder(args.format, args.schema)
     except (ValueError, OSError) as exc:
-        raise SystemExit(f"stream: {exc}") from None
+        raise UsageError(str(exc)) from None
     clf = AlertClassifier(args.model_dir, broker_name=args.broker_name, classifier_name=args.classifier_name)
     clf.warm_up(args.batch)
     config = StreamConfig(args.bootstrap, args.input_topic, args.output_topic, group=args.group,

@@ -23,13 +23,14 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ElasticcFastError
 from .decode import BadMessage, object_id
 from .metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 
-class StreamError(RuntimeError):
+class StreamError(ElasticcFastError):
     """The service cannot go on without losing messages (outputs not acknowledged, broker gone)."""
 
 
