@@ -133,6 +133,12 @@ def test_cli_train(tmp_path, capsys):
     probs = clf.predict_proba(LightCurveBatch.from_arrow(table))
     assert len(probs) == len(table)
     assert main(["train", str(src), "--out", str(out), "--epochs", "1"]) == 2   # exists, no --resume
+    capsys.readouterr()
+    assert main(["train", str(src), "--out", str(out), "--epochs", "2", "--max-length", "32",
+                 "--batch-size", "32", "--seed", "2", "--resume"]) == 0
+    printed = capsys.readouterr().out
+    assert ": 1 epoch in " in printed and "(resumed at epoch 1; 2 in all)" in printed
+    assert len(Classifier.load(out).history) == 2
     pq.write_table(pa.table({"model": ["SL-SNII"], "SNID": [1]}), src / "bad.parquet")
     capsys.readouterr()
     assert main(["train", str(src), "--out", str(tmp_path / "m2"), "--epochs", "1"]) == 1

@@ -126,8 +126,9 @@ def test_bad_files_name_file_and_reason(gw, tmp_path):
     with pytest.raises(ligolw.LigoLwError, match="broken.xml"):
         extract([bad, gw / "coinc_xml" / "coinc_G5351.xml"], out, workers=1)
     assert not out.exists() and not list(tmp_path.glob(".x.parquet*"))
-    table = extract([bad, gw / "coinc_xml" / "coinc_G5351.xml"], out, workers=1, skip_errors=True)
-    assert table.num_rows == 1
+    failures: list[str] = []
+    table = extract([bad, gw / "coinc_xml" / "coinc_G5351.xml"], out, workers=1, on_error="skip", failures=failures)
+    assert table.num_rows == 1 and len(failures) == 1 and "broken.xml" in failures[0]
 
 
 def test_wrong_postcoh_column_type_is_rejected(gw, tmp_path):

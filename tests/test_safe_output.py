@@ -11,6 +11,7 @@ from elasticc_fast import cli
 from elasticc_fast import evaluate as ev_mod
 from elasticc_fast.atomic import MARKER, output_dir, resumable_output_dir
 from elasticc_fast.errors import OutputExistsError
+from cli_helpers import one_error_line
 from test_evaluate import CountingClassifier, _batch
 
 
@@ -42,20 +43,11 @@ def _evaluate(out, *extra):
     return cli.main(["evaluate", "MODEL", "DATA", "--out", str(out), "--days", "1,8", "--confusion", "full", *extra])
 
 
-def _one_error_line(capsys, verb):
-    """The one error line of stderr (warnings may precede it; no traceback)."""
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if ": error: " in line]
-    assert len(lines) == 1 and lines[0].startswith(f"elasticc-fast {verb}: error: "), err
-    assert "Traceback" not in err
-    return lines[0]
-
-
 def test_out_dot_is_refused_and_the_current_folder_untouched(user_files, monkeypatch, capsys, stand_in):
     monkeypatch.chdir(user_files)
     before = _tree(user_files)
     assert _evaluate(".") == 2
-    assert "current folder" in _one_error_line(capsys, "evaluate")
+    assert "current folder" in one_error_line(capsys, "evaluate")
     assert _tree(user_files) == before
 
 
@@ -71,7 +63,7 @@ def test_a_folder_with_user_files_is_refused_and_kept(user_files, capsys, argv):
     before = _tree(user_files)
     code = cli.main([a.format(out=user_files) for a in argv])
     assert code == 2
-    line = _one_error_line(capsys, " ".join(argv[:2]) if argv[0] == "gw" else argv[0])
+    line = one_error_line(capsys, " ".join(argv[:2]) if argv[0] == "gw" else argv[0])
     assert str(user_files) in line and "not written by" in line
     assert _tree(user_files) == before
     assert sorted(p.name for p in user_files.parent.iterdir()) == ["mine"]   # no temporary left
@@ -86,7 +78,7 @@ def test_earlier_report_needs_overwrite(tmp_path, capsys, stand_in):
     assert marker["command"] == "evaluate" and "report.md" in marker["files"]
     capsys.readouterr()
     assert _evaluate(out) == 2
-    assert "--overwrite" in _one_error_line(capsys, "evaluate")
+    assert "--overwrite" in one_error_line(capsys, "evaluate")
     assert _tree(out) == first
     assert _evaluate(out, "--overwrite") == 0
     assert set(_tree(out)) == set(first)
@@ -99,7 +91,7 @@ def test_overwrite_refuses_an_earlier_report_the_user_added_files_to(tmp_path, c
     (out / "my_notes.md").write_text("mine")
     capsys.readouterr()
     assert _evaluate(out, "--overwrite") == 2
-    assert "my_notes.md" in _one_error_line(capsys, "evaluate")
+    assert "my_notes.md" in one_error_line(capsys, "evaluate")
     assert (out / "my_notes.md").read_text() == "mine" and (out / "report.md").is_file()
 
 
@@ -116,7 +108,7 @@ def test_interrupted_run_keeps_the_earlier_report_and_leaves_no_temporary(tmp_pa
     monkeypatch.setattr(plots, "save", interrupt)
     capsys.readouterr()
     assert _evaluate(out, "--overwrite") == 130
-    assert _one_error_line(capsys, "evaluate").endswith("interrupted")
+    assert one_error_line(capsys, "evaluate").endswith("interrupted")
     assert _tree(out) == first
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
 

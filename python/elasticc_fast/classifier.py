@@ -45,6 +45,7 @@ import pandas as pd
 
 from ._version import __version__
 from .atomic import atomic_path
+from .errors import DataError
 from .taxonomy import ORACLE_TREE, Tree, leaf_for_model
 
 log = logging.getLogger(__name__)
@@ -87,12 +88,12 @@ class Classifier:
         if labels is None:
             static = getattr(batch, "static", None)
             if static is None or "model" not in getattr(static, "column_names", ()):
-                raise ValueError("no labels: pass labels=, or give the batch labels or a 'model' column")
+                raise DataError("no labels: pass labels=, or give the batch labels or a 'model' column")
             models = static.column("model").to_pylist()
             try:
                 labels = [leaf_for_model(m) for m in models]
             except KeyError as e:
-                raise ValueError(f"cannot label the batch from its 'model' column: {e.args[0]}") from None
+                raise DataError(f"cannot label the batch from its 'model' column: {e.args[0]}") from None
         arr = np.asarray(labels)
         if arr.dtype.kind in "OUS":
             return np.asarray(self.tree.index([str(v) for v in arr]), dtype=np.int64)
@@ -167,6 +168,7 @@ class Classifier:
         self._model, self._norm, self._eval_step = res.model, res.static_norm, None
         self.feature_names, self.static_names = tuple(res.feature_names), tuple(res.static_names)
         self.history, self.best_epoch = res.history, res.best_epoch
+        self.first_epoch = getattr(res, "first_epoch", 0)   # > 0 when fit resumed from a checkpoint
         return self
 
     # ------------------------------------------------------------------ inference
@@ -271,10 +273,16 @@ class Classifier:
         path = Path(path)
         meta_file = path / "model.json"
         if not meta_file.is_file():
-            raise FileNotFoundError(f"{path}: not a saved Classifier (no model.json)")
-        meta = json.loads(meta_file.read_text())
+            raise FileNotFoundError(f"{path}: not a saved Classifier (no model.json; write one with "
+                            "`elasticc-fast train` or Classifier.save)")
+        if not (path / "params").is_dir():
+            raise FileNotFoundError(f"{path}: incomplete saved Classifier (no params/ folder with the weights)")
+        try:
+            meta = json.loads(meta_file.read_text())
+        except ValueError as e:
+            raise DataError(f"{meta_file}: not valid JSON ({e})") from None
         if meta.get("format") != _FORMAT:
-            raise ValueError(f"{meta_file}: unsupported model format {meta.get('format')!r}")
+            raise DataError(f"{meta_file}: unsupported model format {meta.get('format')!r}")
         clf = cls(Tree.from_dict(meta["tree"]), TrainConfig.from_dict(meta["config"]))
         clf._norm = StaticNorm.from_dict(meta["static_norm"])
         clf.feature_names, clf.static_names = tuple(meta["feature_names"]), tuple(meta["static_names"])

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 import traceback
@@ -85,6 +86,9 @@ def run_verb(args: argparse.Namespace) -> int:
     try:
         with logging_redirect_tqdm(loggers=[logging.getLogger()]):   # log lines above the progress bar
             return int(args._run(args) or 0)
+    except BrokenPipeError:           # output piped into `head`: stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except KeyboardInterrupt:
         return _fail(verb, KeyboardInterrupt("interrupted"), 130, args.verbose)
     except ElasticcFastError as e:

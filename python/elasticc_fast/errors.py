@@ -43,6 +43,7 @@ class MissingExtraError(UsageError, ImportError):
 
 def missing_extra(exc: ModuleNotFoundError, what: str) -> MissingExtraError | None:
     """The :class:`MissingExtraError` for ``exc`` when it is an optional dependency we know, else None."""
-    root = (exc.name or "").split(".")[0]
+    name = exc.name or (str(exc).split("'")[1] if str(exc).count("'") >= 2 else "")  # name lost when pickled
+    root = name.split(".")[0]
     extra = EXTRA_FOR_MODULE.get(root)
     return MissingExtraError(what, extra, root) if extra else None

@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from . import metrics
 from .batch import LightCurveBatch
+from .errors import DataError
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ def true_leaves(batch: LightCurveBatch, tree) -> tuple[np.ndarray, np.ndarray]:
             values = batch.static[column].to_pylist()
             break
     else:
-        raise ValueError("no labels: the data has neither batch.labels nor a 'model', 'SIM_TYPE_INDEX' "
+        raise DataError("no labels: the data has neither batch.labels nor a 'model', 'SIM_TYPE_INDEX' "
                          "or 'GENTYPE' column")
     leaves = np.full(n, -1, dtype=np.int64)
     cache: dict[Any, int] = {}

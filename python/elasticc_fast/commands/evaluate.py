@@ -51,12 +51,16 @@ def run(args: argparse.Namespace) -> int:
     from .. import evaluate as ev_mod
     from ..atomic import check_output_dir
     from ..classifier import Classifier
+    from ..errors import DataError
 
     check_output_dir(args.out, NAME, args.overwrite)   # before the work, not after
     days = args.days or ev_mod.DEFAULT_DAYS
     clf = Classifier.load(args.model_dir)
     batch = ev_mod.load_batch(args.data)
-    ev = ev_mod.evaluate(clf, batch, days=days)
+    try:
+        ev = ev_mod.evaluate(clf, batch, days=days)
+    except DataError as e:
+        raise DataError(f"{args.data}: {e}") from e
     ev.meta.update({"model": str(args.model_dir), "data": str(args.data)})
     windows = {"all": None, "full": [ev_mod.FULL],
                "headline": [d for d in ev_mod.HEADLINE_DAYS if d in days] + [ev_mod.FULL]}[args.confusion]

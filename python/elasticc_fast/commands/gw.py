@@ -4,7 +4,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from pathlib import Path
+
+from ..errors import DataError, UsageError
 
 NAME = "gw"
 ORDER = 80
@@ -45,7 +48,9 @@ def register(subparsers) -> argparse.ArgumentParser:
     ex.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="files or folders (searched recursively)")
     ex.add_argument("--out", required=True, type=Path, metavar="FILE.parquet", help="output Parquet file")
     ex.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
-    ex.add_argument("--skip-errors", action="store_true", help="log unreadable files and go on instead of failing")
+    ex.add_argument("--on-error", choices=("stop", "skip"), default="stop",
+                    help="stop at the first unreadable file (default), or skip unreadable files, extract the "
+                         "rest and list the failures (exit status 1 when any file failed)")
 
     cl = sub.add_parser("classify", help="trigger table -> IGWN p_astro.json per trigger + p_astro.parquet",
                         description="Class probabilities BNS/NSBH/BBH/Terrestrial for every trigger of an "
@@ -61,8 +66,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="report on GWTC events, BNS injections and catalogue p_astro",
                         description="Evaluate the classifier on the reference folder's GWTC catalogue and 250 "
                                     "BNS injections; compare p_astro with the catalogue's.")
-    ev.add_argument("--data", type=Path, default=Path("../shared/data/gw"),
-                    help="the gw reference folder (default %(default)s)")
+    ev.add_argument("--data", type=Path, default=None,
+                    help="the gw reference folder (default $ELASTICC_FAST_SHARED/gw, else ../shared/data/gw)")
     ev.add_argument("--out", type=Path, default=None, metavar="REPORT.json", help="also write the report here")
     _model_options(ev)
     p.set_defaults(_gw_parser=p)
@@ -73,11 +78,14 @@ def _mean_counts(args, fallback_csv: Path | None = None) -> dict:
     from ..gw import fgmc
 
     if args.mean_counts:
-        raw = json.loads(args.mean_counts.read_text())
+        try:
+            raw = json.loads(args.mean_counts.read_text())
+        except ValueError as e:
+            raise DataError(f"{args.mean_counts}: not JSON ({e})") from None
         counts = {k.removeprefix("counts_"): float(v) for k, v in raw.items()}
         terr = counts.pop("Terrestrial", counts.pop("Terr", None))
         if terr is None:
-            raise SystemExit(f"{args.mean_counts}: no Terrestrial count in {sorted(raw)}")
+            raise DataError(f"{args.mean_counts}: no Terrestrial count in {sorted(raw)}")
         return {"Astro": sum(counts.values()), "Terrestrial": terr}
     csv = args.fit_counts or fallback_csv
     if csv is None:
@@ -87,7 +95,7 @@ def _mean_counts(args, fallback_csv: Path | None = None) -> dict:
     df = pd.read_csv(csv)
     missing = {"far", "snr"} - set(df.columns)
     if missing:
-        raise SystemExit(f"{csv}: missing columns {sorted(missing)}")
+        raise DataError(f"{csv}: missing columns {sorted(missing)}")
     bf = fgmc.snr_far_bayes_factor(df.far.to_numpy(), df.snr.to_numpy(), args.far_star, args.snr_star)
     counts = fgmc.fit_counts(bf).mean_counts
     log.info("FGMC mean counts fitted on %d triggers of %s: %s", len(df), csv, counts)
@@ -109,39 +117,36 @@ def run(args) -> int:
         return 2
     if step == "extract":
         from ..gw.extract import extract
-        from ..gw.ligolw import LigoLwError
 
-        try:
-            table = extract(args.inputs, args.out, workers=args.workers, skip_errors=args.skip_errors)
-        except (LigoLwError, FileNotFoundError, ValueError) as e:
-            log.error("%s", e)
-            return 1
+        failures: list[str] = []
+        table = extract(args.inputs, args.out, workers=args.workers, on_error=args.on_error, failures=failures)
         print(f"{table.num_rows} triggers -> {args.out}")
-        return 0
+        for err in failures:
+            print(f"skipped {err}", file=sys.stderr)
+        return 1 if failures else 0
     if step == "classify":
         import pyarrow.parquet as pq
 
         from ..atomic import check_output_dir
-        from ..gw.pastro import PAstroError, classify, write_products
+        from ..gw.pastro import classify, write_products
 
         check_output_dir(args.out, "gw classify", args.overwrite)
         counts = _mean_counts(args)
         if not counts:
-            log.error("classify needs --mean-counts JSON or --fit-counts CSV for p_astro")
-            return 2
+            raise UsageError("classify needs --mean-counts JSON or --fit-counts CSV for p_astro")
         try:
-            table = pq.read_table(args.table)
-            probs = classify(table, _config(args, counts))
-            write_products(probs, args.out, args.schema_dir, overwrite=args.overwrite)
-        except (PAstroError, KeyError, ValueError, OSError) as e:
-            log.error("%s: %s", args.table, e)
-            return 1
+            probs = classify(pq.read_table(args.table), _config(args, counts))
+        except (KeyError, ValueError) as e:       # PAstroError, a missing column, unreadable Parquet
+            raise DataError(f"{args.table}: {e}") from e
+        write_products(probs, args.out, args.schema_dir, overwrite=args.overwrite)
         print(f"{len(probs)} p_astro.json files -> {args.out}")
         return 0
     if step == "evaluate":
         from ..atomic import atomic_path
         from ..gw.evaluation import evaluate
+        from ..shared_data import require_shared
 
+        args.data = args.data or require_shared("gw", "--data")
         fallback = args.data / "spiir" / "fgmc_data.csv"
         counts = _mean_counts(args, fallback if fallback.is_file() else None)
         report = evaluate(args.data, _config(args, counts))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
+import logging
 import sys
+
+from ..errors import UsageError
 
 NAME = "simulate"
 ORDER = 5
@@ -19,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "reader gives it (flux in microjansky, BTS types and tree labels), for objects passing the "
                     "BTS selection. Seeded: the same arguments give identical output, whatever --workers. "
                     "Details in docs/simulator.md.")
-    p.add_argument("out_dir", metavar="OUT_DIR", help="output folder")
+    p.add_argument("out_dir", metavar="OUT_DIR", nargs="?", help="output folder (not needed with --list-classes)")
     p.add_argument("--survey", choices=("lsst", "ztf"), default="lsst", help="survey to simulate (default lsst)")
     p.add_argument("--objects-per-class", type=int, default=200, metavar="N",
                    help="objects written per class (default 200)")
@@ -62,6 +64,10 @@ def run(args: argparse.Namespace) -> int:
     if args.list_classes:
         _list(args.survey)
         return 0
+    if args.out_dir is None:
+        raise UsageError("OUT_DIR is required (except with --list-classes)")
+    if not args.verbose:   # the summary below lists each class once
+        logging.getLogger("elasticc_fast.sim").setLevel(logging.WARNING)
     try:
         if args.survey == "ztf":
             from ..sim.ztf import simulate_ztf_to
@@ -75,5 +81,21 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, RuntimeError, OSError) as e:
         print(f"elasticc-fast simulate: error: {e}", file=sys.stderr)
         return 1
-    print(json.dumps({k: summary[k] for k in ("out_dir", "n_objects", "n_obs", "seconds")}))
+    print(describe(summary))
     return 0
+
+
+def describe(summary: dict) -> str:
+    """One line per class (objects; for LSST also observations, detections, files), then the totals."""
+    lines = []
+    for name, e in summary["classes"].items():
+        if isinstance(e, dict):   # lsst: per-model entries
+            lines.append(f"{name:22s} {e['class']:15s} {e['n_objects']:6d} objects {e['n_obs']:8d} observations "
+                         f"{e['n_det']:7d} detections {e['files']:3d} files")
+        else:                     # ztf: objects per BTS type
+            lines.append(f"{name:22s} {e:6d} objects")
+    alerts = f", {summary['n_alerts']} alerts" if "n_alerts" in summary else ""
+    lines.append(f"{summary['n_objects']} objects, {summary['n_obs']} observations{alerts} of "
+                 f"{len(summary['classes'])} classes in {summary['seconds']:.1f} s -> "
+                 f"{summary.get('path', summary['out_dir'])}")
+    return "\n".join(lines)

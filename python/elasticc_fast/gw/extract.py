@@ -55,11 +55,17 @@ def _read_one(path: Path) -> tuple[Path, pa.Table | None, str | None, bool]:
         return path, None, str(e) if str(path) in str(e) else f"{path}: {e}", False
 
 
-def read_many(files: list[Path], *, workers: int | None = None, skip_errors: bool = False,
-              scanned: set[Path] = frozenset()) -> pa.Table:
-    """Trigger tables of ``files`` concatenated (union of columns; missing ones are null)."""
+def read_many(files: list[Path], *, workers: int | None = None, on_error: str = "stop",
+              scanned: set[Path] = frozenset(), failures: list[str] | None = None) -> pa.Table:
+    """Trigger tables of ``files`` concatenated (union of columns; missing ones are null).
+
+    ``on_error="stop"`` raises :class:`LigoLwError` at the first unreadable file; ``"skip"`` logs it,
+    appends its message to ``failures`` (when given) and goes on.
+    """
+    if on_error not in ("stop", "skip"):
+        raise ValueError(f"on_error must be 'stop' or 'skip', not {on_error!r}")
     if not files:
-        raise ValueError("no LIGO-LW files to extract")
+        raise LigoLwError("no LIGO-LW files (.xml, .xml.gz) to extract")
     workers = max(1, min(workers or os.cpu_count() or 1, len(files)))
     tables, failed = [], []
     # spawn, not fork: forking a process that has JAX (or any threads) loaded can deadlock
@@ -71,15 +77,17 @@ def read_many(files: list[Path], *, workers: int | None = None, skip_errors: boo
                 tables.append(table)
             elif not_trigger and path in scanned:
                 log.info("skipping %s", err)
-            elif skip_errors:
+            elif on_error == "skip":
                 log.error("skipping %s", err)
-                failed.append(path)
+                failed.append(err)
             else:
                 raise LigoLwError(err)
     if not tables:
         raise LigoLwError(f"none of the {len(files)} file(s) holds triggers")
     log.info("read %d trigger(s) from %d file(s)%s", sum(t.num_rows for t in tables), len(tables),
              f", {len(failed)} skipped" if failed else "")
+    if failures is not None:
+        failures.extend(failed)
     return pa.concat_tables(tables, promote_options="permissive")
 
 
@@ -98,15 +106,16 @@ class _Serial:
 
 
 def extract(inputs: Iterable[str | os.PathLike], out: str | os.PathLike, *, workers: int | None = None,
-            skip_errors: bool = False) -> pa.Table:
+            on_error: str = "stop", failures: list[str] | None = None) -> pa.Table:
     """Read every trigger of ``inputs`` (files or directories) and write them to Parquet ``out``.
 
-    The output is written under a temporary name and renamed when complete.
+    The output is written under a temporary name and renamed when complete. ``on_error`` and
+    ``failures`` as in :func:`read_many`.
     """
     import pyarrow.parquet as pq
 
     files, scanned = find_files(inputs)
-    table = read_many(files, workers=workers, skip_errors=skip_errors, scanned=scanned)
+    table = read_many(files, workers=workers, on_error=on_error, scanned=scanned, failures=failures)
     with atomic_path(out, suffix=".parquet") as tmp:
         pq.write_table(table, tmp)
     log.info("wrote %s (%d rows, %d columns)", out, table.num_rows, table.num_columns)

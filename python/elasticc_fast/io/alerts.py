@@ -198,7 +198,10 @@ def is_alert_input(source: PathLike | Sequence[PathLike]) -> bool:
         if kind == "avro":
             return True
         if kind == "parquet":
-            return "diaSource" in pq.read_schema(f).names
+            try:
+                return "diaSource" in pq.read_schema(f).names
+            except (OSError, pa.ArrowInvalid) as exc:
+                raise AlertError(f"{f}: cannot read Parquet ({exc})") from None
     return False
 
 

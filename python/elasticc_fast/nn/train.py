@@ -98,6 +98,7 @@ class FitResult:
     best_epoch: int = -1
     n_train: int = 0          #: training objects (after the per-class cap)
     n_val_windows: int = 0    #: validation windows
+    first_epoch: int = 0      #: first epoch this call ran (> 0 when it resumed from a checkpoint)
 
 
 # ------------------------------------------------------------------------------- windows per epoch
@@ -322,7 +323,7 @@ def fit(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainConfig =
     if best_rec:
         log.info("best epoch %d: %s", best["epoch"], json.dumps(best_rec[0]))
     return FitResult(model, norm, config, tree, first.feature_names, first.static_names, history, best["epoch"],
-                     n_train=len(tr_obj), n_val_windows=0 if val_w is None else len(val_w))
+                     n_train=len(tr_obj), n_val_windows=0 if val_w is None else len(val_w), first_epoch=start)
 
 
 def _object_leaf(w: Windows) -> np.ndarray:
