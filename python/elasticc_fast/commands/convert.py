@@ -45,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     from ..io.snana import SnanaFormatError
 
     if not args.verbose:   # the summary below lists each model once
-        logging.getLogger("elasticc_fast.convert").setLevel(logging.WARNING)
+        for name in ("elasticc_fast.convert", "elasticc_fast.convert_run"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     try:
         if getattr(args, "dask", None):
             from ..scale.dask_convert import convert_dask, dask_client
