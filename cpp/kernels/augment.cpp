@@ -92,7 +92,8 @@ double uniform01(uint64_t seed, uint64_t index) {
 
 std::vector<Window> plan_windows(const LightCurves& lc, const double* trigger_mjd,
                                  const WindowSpec& spec, int threads) {
-    const int parts = resolve_threads(threads, lc.n_objects);
+    const int parts = resolve_threads(threads, lc.n_objects, lc.offsets[lc.n_objects] - lc.offsets[0],
+                                      kMinObservationsPerThread);
     std::vector<std::vector<Window>> per(parts);
     run_ranges(split_by_weight(lc.offsets, lc.n_objects, parts), [&](int64_t s, int64_t e, int p) {
         for (int64_t i = s; i < e; ++i) object_windows(lc, trigger_mjd, spec, i, per[p]);
@@ -111,8 +112,8 @@ void fill_windows(const LightCurves& lc, const double* trigger_mjd, const std::v
                   double* day_out) {
     const int64_t N = static_cast<int64_t>(windows.size());
     const int F = n_features(feat);
-    const int parts = resolve_threads(threads, N);
     const int64_t W = T * F;  // floats per window
+    const int parts = resolve_threads(threads, N, N * W, kMinFloatsPerThread);
     // windows are assembled in a small per-thread block (cache-resident) and copied to x in large
     // memcpy calls, which write memory faster than many ~2 kB memcpy/memset calls straight into x
     // (measured: about 1.2x on the benchmark's evaluation windows)

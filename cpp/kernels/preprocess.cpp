@@ -99,7 +99,8 @@ bool select_points(const LightCurves& lc, int64_t obj, Trigger trigger, History 
 
 Selection preprocess_select(const LightCurves& lc, Trigger trigger, History history, int threads,
                             int64_t* kept_len, double* trigger_mjd) {
-    const int parts = resolve_threads(threads, lc.n_objects);
+    const int parts = resolve_threads(threads, lc.n_objects, lc.offsets[lc.n_objects] - lc.offsets[0],
+                                      kMinObservationsPerThread);
     Selection sel;
     sel.bounds = split_by_weight(lc.offsets, lc.n_objects, parts);
     sel.keep.resize(parts);

@@ -31,9 +31,8 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from .batch import LightCurveBatch
-from .static_features import (DDF_CENTRES_DEG, DDF_RADIUS_DEG, MISSING, MW_PLANE_B_DEG, NGP_ICRS,
-                              ORACLE_STATIC_COLUMNS, head_matrix, sky_position, static_names)
-from .units import BANDS, HEAD_SENTINELS
+from .static_features import MISSING, ORACLE_STATIC_COLUMNS, static_matrix, static_names
+from .units import BANDS
 
 log = logging.getLogger(__name__)
 
@@ -86,17 +85,7 @@ def feature_names(band_encoding: str = "wavelength") -> list[str]:
 def object_static_features(batch: LightCurveBatch, columns: Sequence[str] = ORACLE_STATIC_COLUMNS,
                            flags: bool = True, missing: float = MISSING) -> np.ndarray:
     """(n, S) float32 static features of each object of ``batch`` (see the module docstring)."""
-    from . import _core
-
-    values = head_matrix(batch.static, columns)
-    if flags:
-        ra, dec = sky_position(batch.static)
-    else:
-        ra = dec = np.zeros(len(batch))
-    return _core.static_features(
-        values, ra, dec, flags, float(missing), np.array(HEAD_SENTINELS, dtype=np.float64),
-        float(np.sin(np.radians(MW_PLANE_B_DEG))), np.array(NGP_ICRS, dtype=np.float64),
-        np.array(DDF_CENTRES_DEG, dtype=np.float64), float(np.cos(np.radians(DDF_RADIUS_DEG))))
+    return static_matrix(batch.static, columns, flags, missing)
 
 
 def augment(batch: LightCurveBatch, windows: str = "full", *, days: Sequence[float] = DEFAULT_DAYS,
