@@ -104,3 +104,25 @@ def test_chunked_prediction_gives_the_same_scores():
     for w in (1, 8, "full"):
         for level in whole.levels:
             np.testing.assert_array_equal(whole.scores[w][level].confusion, chunked.scores[w][level].confusion)
+
+
+def test_one_true_class_macro_over_the_truth(tmp_path, caplog):
+    """All objects KN; one has 2 points, so the stand-in answers SNIa for it. Over the classes in the
+    truth or the predictions the leaf macro-F1 would be (0.8 + 0) / 2; over the truth it is KN's 0.8."""
+    n_pts = [3, 3, 2]
+    m = sum(n_pts)
+    t = np.concatenate([60000.0 + np.arange(k) for k in n_pts])
+    flag = np.concatenate([[TRIG] + [DET] * (k - 1) for k in n_pts])
+    b = LightCurveBatch.from_arrays(
+        mjd=t, band=np.zeros(m, np.uint8), flux=np.full(m, 100.0, np.float32), flux_err=np.full(m, 5.0, np.float32),
+        flag=flag, ids=np.array([1, 2, 3]), lengths=n_pts, static={"model": ["KN_K17"] * 3})
+    with caplog.at_level("WARNING"):
+        ev = ev_mod.evaluate(CountingClassifier(), b, days=(8,))
+    assert "every object is of one class (KN)" in caplog.text
+    assert ev.scores["full"]["leaf"].f1 == pytest.approx(0.8)
+    assert ev.scores["full"]["leaf"].precision == pytest.approx(1.0)
+    out = ev_mod.write_report(ev, tmp_path / "r", confusion_windows=[])
+    assert "macro averages over classes in the truth (the set has one true class)" in (out / "report.md").read_text()
+    assert "one true class" in json.loads((out / "metrics.json").read_text())["meta"]["macro_over"]
+    assert ev_mod.evaluate(CountingClassifier(), _batch(), days=(8,)).meta["macro_over"].startswith(
+        "classes in the truth or the predictions")

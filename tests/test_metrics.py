@@ -36,6 +36,15 @@ def test_absent_classes_are_left_out_of_the_macro_average_and_never_predicted_sc
     assert s.f1 == pytest.approx((1 + 2 / 3 + 0) / 3)
 
 
+def test_macro_over_true_classes_only():
+    # truth: class 0 only; predictions 0, 0, 1: class 1 counts in the "present" average, not in "true"
+    y_true, y_pred = np.array([0, 0, 0]), np.array([0, 0, 1])
+    assert metrics.scores(y_true, y_pred, 3).f1 == pytest.approx((0.8 + 0) / 2)
+    s = metrics.scores(y_true, y_pred, 3, over="true")
+    assert s.f1 == pytest.approx(0.8) and s.precision == pytest.approx(1.0) and s.recall == pytest.approx(2 / 3)
+    assert s.accuracy == pytest.approx(2 / 3)
+
+
 def test_bad_labels_raise():
     with pytest.raises(ValueError, match="y_pred"):
         metrics.confusion_matrix(np.array([0, 1]), np.array([0, 5]), 3)

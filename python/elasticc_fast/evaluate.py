@@ -201,10 +201,11 @@ def evaluate(classifier, batch: LightCurveBatch, *, days: Sequence[int] = DEFAUL
     if n_dropped:
         log.warning("evaluate: %d objects have no detection and are left out", n_dropped)
     if not usable.any():
-        raise ValueError("evaluate: no labelled object with a detection")
+        raise DataError("no labelled object with a detection")
     idx = np.flatnonzero(usable)
     sub = batch.take(idx)
     trig, truth = trig[idx], leaves[idx]
+    over = macro_classes(truth, tree)
     levels = _level_nodes(tree)
     true_at = {name: tree.ancestor_at(truth, k + 1) if name != "leaf" else truth
                for k, name in enumerate(levels)}
@@ -221,10 +222,28 @@ def evaluate(classifier, batch: LightCurveBatch, *, days: Sequence[int] = DEFAUL
             pos = {int(node): j for j, node in enumerate(nodes)}
             y_true = np.fromiter((pos[int(t)] for t in true_at[name]), dtype=np.int64, count=len(sub))
             y_pred = np.argmax(p[:, nodes], axis=1)
-            scores[window][name] = metrics.scores(y_true, y_pred, len(nodes))
+            scores[window][name] = metrics.scores(y_true, y_pred, len(nodes), over=over)
     return Evaluation(days=tuple(days), levels=tuple(levels), class_names=class_names, scores=scores,
                       n_objects=len(sub), n_unlabelled=n_unlabelled, n_dropped=n_dropped,
-                      meta={"tree": tree.name, "trigger": _preprocess_options(classifier)["trigger"]})
+                      meta={"tree": tree.name, "trigger": _preprocess_options(classifier)["trigger"],
+                            "macro_over": MACRO_OVER[over]})
+
+
+#: what the macro averages run over, as written in metrics.json and report.md
+MACRO_OVER = {"present": "classes in the truth or the predictions",
+              "true": "classes in the truth (the set has one true class)"}
+
+
+def macro_classes(truth: np.ndarray, tree) -> str:
+    """``"true"`` (macro averages over the true classes only, with a warning) when ``truth`` holds a
+    single leaf class: averaging over every predicted class would read as a near-zero F1 for a
+    good classifier; else ``"present"`` (scikit-learn's convention, comparable with published tables)."""
+    found = np.unique(truth)
+    if len(found) != 1:
+        return "present"
+    log.warning("evaluate: every object is of one class (%s): macro averages run over the classes in the "
+                "truth only, not over the predicted ones", tree.nodes[int(found[0])])
+    return "true"
 
 
 # ---------------------------------------------------------------------------------- loading
@@ -266,7 +285,8 @@ def markdown(ev: Evaluation, *, title: str = "Evaluation") -> str:
     lines = [f"# {title}", "",
              f"{ev.n_objects} labelled objects (left out: {ev.n_unlabelled} without a leaf, "
              f"{ev.n_dropped} without a detection). Light curves cut at d days after the trigger "
-             f"({ev.meta.get('trigger', 'first_detection')}); macro averages over classes.", "",
+             f"({ev.meta.get('trigger', 'first_detection')}); macro averages over "
+             f"{ev.meta.get('macro_over', MACRO_OVER['present'])}.", "",
              *(["Demo settings: " + ", ".join(f"{k} {v}" for k, v in ev.meta["demo"].items()) + ".", ""]
                if isinstance(ev.meta.get("demo"), dict) else []),
              "## Headline: macro-F1", "",

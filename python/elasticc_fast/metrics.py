@@ -4,7 +4,8 @@ Conventions follow scikit-learn's ``precision_recall_fscore_support(average="mac
 compare with published ORACLE/ALeRCE tables (which used scikit-learn):
 
 - the confusion matrix has true classes in rows and predicted classes in columns;
-- macro averages run over the classes that occur in the truth *or* in the predictions;
+- macro averages run over the classes that occur in the truth *or* in the predictions
+  (``over="true"``: over the classes in the truth only, for a set with a single true class);
 - a class never predicted has precision 0, a class never true has recall 0, and F1 is 0 when
   precision + recall is 0 (scikit-learn's ``zero_division=0``).
 
@@ -71,8 +72,14 @@ class Scores:
         }
 
 
-def scores_from_confusion(cm: np.ndarray) -> Scores:
-    """Macro precision, recall, F1 and accuracy from a confusion matrix (rows true, cols predicted)."""
+def scores_from_confusion(cm: np.ndarray, over: str = "present") -> Scores:
+    """Macro precision, recall, F1 and accuracy from a confusion matrix (rows true, cols predicted).
+
+    ``over``: macro averages over classes in the truth or the predictions (``"present"``,
+    scikit-learn's convention) or in the truth only (``"true"``).
+    """
+    if over not in ("present", "true"):
+        raise ValueError(f"over must be 'present' or 'true', not {over!r}")
     cm = np.asarray(cm, dtype=np.int64)
     tp = np.diag(cm).astype(np.float64)
     support = cm.sum(axis=1)          # true count per class
@@ -81,7 +88,7 @@ def scores_from_confusion(cm: np.ndarray) -> Scores:
     recall = np.divide(tp, support, out=np.zeros_like(tp), where=support > 0)
     denom = precision + recall
     f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0)
-    present = (support > 0) | (predicted > 0)
+    present = (support > 0) | ((predicted > 0) if over == "present" else False)
     n = int(cm.sum())
 
     def macro(v: np.ndarray) -> float:
@@ -93,6 +100,6 @@ def scores_from_confusion(cm: np.ndarray) -> Scores:
                   support=support, confusion=cm)
 
 
-def scores(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> Scores:
+def scores(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int, over: str = "present") -> Scores:
     """Macro precision, recall, F1 and accuracy of integer labels (see the module docstring)."""
-    return scores_from_confusion(confusion_matrix(y_true, y_pred, n_classes))
+    return scores_from_confusion(confusion_matrix(y_true, y_pred, n_classes), over)
