@@ -25,6 +25,7 @@ from .preprocess import preprocess
 # public name -> "module:attribute" (module relative to this package)
 _LAZY = {
     "read_snana": "io.snana:read_snana",
+    "read_parquet": "io.nested:read_parquet",
     "Classifier": "classifier:Classifier",
     "simulate": "sim:simulate",
     "read_bts": "io.bts:read_bts",
