@@ -191,8 +191,10 @@ class TransformerClassifier(nnx.Module):
 def build_model(arch: str, n_features: int, n_static: int, n_nodes: int, seed: int, **kw) -> nnx.Module:
     """``arch`` "gru" or "transformer"; ``kw`` go to the model's constructor. Initialisation runs
     under one jit (eagerly it would compile dozens of small initialiser ops)."""
-    classes = {"gru": GRUClassifier, "transformer": TransformerClassifier}
+    from .hybrid import HybridClassifier
+
+    classes = {"gru": GRUClassifier, "transformer": TransformerClassifier, "hybrid": HybridClassifier}
     if arch not in classes:
-        raise ValueError(f"unknown architecture {arch!r}: use 'gru' or 'transformer'")
+        raise ValueError(f"unknown architecture {arch!r}: use one of {sorted(classes)}")
     cls = classes[arch]
     return nnx.jit(lambda: cls(n_features, n_static, n_nodes, rngs=nnx.Rngs(params=seed), **kw))()

@@ -1,0 +1,50 @@
+"""Per-object context beside the light curve: the ``--context`` tracks of the BTS benchmark.
+
+- ``none``: photometry only.
+- ``redshift``: the spectroscopic redshift (labelled "spec-z" in every table: it comes from the
+  classification spectrum, so it is an upper bound on what a photometric survey gets), the
+  absolute Galactic latitude ``|b|`` (degrees) and the Milky Way extinction ``A_V`` (mag) from the
+  BTS table. ``peakabs``, ``duration``, ``rise`` and ``fade`` are measured on the whole light curve
+  and are never inputs.
+
+:func:`context_frame` gives the raw values (the feature baselines take them as they are, NaN
+included); :func:`context_matrix` the same columns transformed for a network (log10 of the
+redshift; NaN is left for the static-feature normalisation to fill).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+CONTEXTS = {"none": (), "redshift": ("redshift", "abs_b", "A_V")}
+#: the label the tables give each track
+CONTEXT_LABELS = {"none": "photometry only", "redshift": "spec-z, |b|, A_V"}
+
+
+def context_columns(kind: str) -> tuple[str, ...]:
+    """The context column names of a track (``none`` or ``redshift``)."""
+    if kind not in CONTEXTS:
+        raise ValueError(f"unknown context {kind!r}: choose from {sorted(CONTEXTS)}")
+    return CONTEXTS[kind]
+
+
+def context_frame(static, kind: str, index=None) -> pd.DataFrame:
+    """(n, C) raw context of every object from a batch's ``static`` table (pyarrow or pandas)."""
+    cols = context_columns(kind)
+    df = static.to_pandas() if hasattr(static, "to_pandas") else pd.DataFrame(static)
+    out = {}
+    for c in cols:
+        src = "b" if c == "abs_b" else c
+        if src not in df.columns:
+            raise ValueError(f"context {kind!r} needs a {src!r} column in the static table")
+        v = pd.to_numeric(df[src], errors="coerce").to_numpy(np.float64)
+        out[c] = np.abs(v) if c == "abs_b" else v
+    return pd.DataFrame(out, index=index if index is not None else df.index)
+
+
+def context_matrix(static, kind: str) -> np.ndarray:
+    """(n, C) float32 context for a network: ``log10(redshift)`` (clipped at 1e-4), others raw."""
+    df = context_frame(static, kind)
+    if "redshift" in df.columns:
+        df["redshift"] = np.log10(np.clip(df["redshift"].to_numpy(), 1e-4, None))
+    return df.to_numpy(np.float32).reshape(len(df), len(df.columns))
