@@ -21,12 +21,13 @@ from collections import Counter
 
 import fastavro
 import pytest
-from confluent_kafka import Consumer, TopicPartition
 from elasticc_fast.stream import replay
+from elasticc_fast.stream.alert_handler import AlertHandler
 from elasticc_fast.stream.classify import AlertClassifier, RecordEncoder
 from elasticc_fast.stream.decode import ElasticcDecoder, RubinDecoder, rubin_schemas
 from elasticc_fast.stream.kafka import mock_cluster
 from elasticc_fast.stream.service import StreamConfig, StreamService
+from kafka_helpers import committed_everything, drain, reader
 
 pytestmark = pytest.mark.shared
 
@@ -77,42 +78,6 @@ def _topics(prefix: str) -> tuple[str, str, str]:
     return f"{prefix}-in-{tag}", f"{prefix}-out-{tag}", f"{prefix}-dead-{tag}"
 
 
-def _reader(bootstrap: str, topic: str):
-    """A consumer assigned every partition of ``topic`` from the start (no group join to wait for)."""
-    from confluent_kafka import OFFSET_BEGINNING
-
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"read-{uuid.uuid4().hex}",
-                  "enable.auto.commit": False})
-    for _ in range(100):            # the topic appears with the service's first output
-        parts = c.list_topics(topic, timeout=10).topics[topic].partitions
-        if parts:
-            break
-        time.sleep(0.1)
-    c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts])
-    return c
-
-
-def drain(bootstrap: str, topic: str, n: int, timeout: float = 30.0) -> list:
-    """The first ``n`` messages of ``topic`` (all partitions), as (key, value, headers)."""
-    c = _reader(bootstrap, topic)
-    out, end = [], time.monotonic() + timeout
-    while len(out) < n and time.monotonic() < end:
-        out += [(m.key(), m.value(), dict(m.headers() or [])) for m in c.consume(n - len(out), 0.2)
-                if m.error() is None]
-    c.close()
-    return out
-
-
-def committed_everything(bootstrap: str, group: str, topic: str) -> bool:
-    """True when the group's committed offset is the end of every partition of ``topic``."""
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
-    parts = [TopicPartition(topic, p) for p in c.list_topics(topic, timeout=10).topics[topic].partitions]
-    committed = c.committed(parts, timeout=10)
-    ends = [c.get_watermark_offsets(tp, timeout=10)[1] for tp in parts]
-    c.close()
-    return all(tp.offset == end or (end == 0 and tp.offset < 0) for tp, end in zip(committed, ends))
-
-
 def read_records(shared_data, values: list[bytes]) -> list[dict]:
     """Decode brokerClassification values with the official schema file, validating each."""
     from elasticc_fast.io.alerts import parse_avsc
@@ -129,7 +94,7 @@ def read_records(shared_data, values: list[bytes]) -> list[dict]:
 def serve(kafka, classifier, decoder, topics, n, **kw) -> dict:
     cfg = StreamConfig(kafka, topics[0], topics[1], group=f"g-{topics[0]}", dead_letter_topic=topics[2],
                        batch=32, max_wait_ms=100, max_messages=n, **kw)
-    return StreamService(cfg, classifier, decoder, RecordEncoder()).run()
+    return StreamService(cfg, AlertHandler(decoder, classifier, RecordEncoder())).run()
 
 
 def test_replayed_alerts_all_classified_valid_and_committed(kafka, classifier, alerts, shared_data, tmp_path):
@@ -257,7 +222,7 @@ def _start(model_dir, kafka, topics, schema, metrics):
 
 
 def _wait_outputs(kafka, topic, predicate, timeout=90.0) -> list:
-    c = _reader(kafka, topic)
+    c = reader(kafka, topic)
     seen, end = [], time.monotonic() + timeout
     while not predicate(seen) and time.monotonic() < end:
         seen += [m.value() for m in c.consume(64, 0.05) if m.error() is None]

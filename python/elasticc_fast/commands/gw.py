@@ -1,4 +1,4 @@
-"""``elasticc-fast gw {extract,classify,evaluate}``: gravitational-wave triggers to IGWN p_astro."""
+"""``elasticc-fast gw {extract,classify,listen,evaluate}``: gravitational-wave triggers to IGWN p_astro."""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import DataError, UsageError
+from . import _gw_listen
 
 NAME = "gw"
 ORDER = 80
@@ -70,6 +71,7 @@ def register(subparsers) -> argparse.ArgumentParser:
                     help="the gw reference folder (default $ELASTICC_FAST_SHARED/gw, else ../shared/data/gw)")
     ev.add_argument("--out", type=Path, default=None, metavar="REPORT.json", help="also write the report here")
     _model_options(ev)
+    _model_options(_gw_listen.register(sub))
     p.set_defaults(_gw_parser=p)
     return p
 
@@ -141,6 +143,8 @@ def run(args) -> int:
         write_products(probs, args.out, args.schema_dir, overwrite=args.overwrite)
         print(f"{len(probs)} p_astro.json files -> {args.out}")
         return 0
+    if step == "listen":
+        return _gw_listen.run(args, _config(args, _mean_counts(args)))
     if step == "evaluate":
         from ..atomic import atomic_path
         from ..gw.evaluation import evaluate

@@ -45,6 +45,7 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import UsageError
+    from ..stream.alert_handler import AlertHandler
     from ..stream.classify import AlertClassifier, RecordEncoder
     from ..stream.decode import make_decoder
     from ..stream.service import StreamConfig, StreamService
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
                           max_messages=args.max_messages, metrics_path=args.metrics,
                           metrics_interval_s=args.metrics_interval,
                           kafka_options=dict(kv.split("=", 1) for kv in args.kafka_option))
-    snap = StreamService(config, clf, decoder, RecordEncoder()).run()
+    snap = StreamService(config, AlertHandler(decoder, clf, RecordEncoder())).run()
     print(f"stream: {snap['consumed']} alerts, {snap['classified']} classified, "
           f"{snap['dead_letters_total']} dead letters")
     return 0

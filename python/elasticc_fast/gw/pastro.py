@@ -19,8 +19,8 @@ import numpy as np
 import pyarrow as pa
 
 from ..atomic import output_dir
-from . import fgmc, mass_contour
 from ..errors import DataError
+from . import fgmc, mass_contour
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +193,24 @@ def classify(table: pa.Table, config: ClassifyConfig = ClassifyConfig()):
     return out
 
 
+def product_classes(columns) -> list[str]:
+    """The p_astro.json keys present among ``columns`` of :func:`classify`'s output, in IGWN order."""
+    return [c for c in (*CLASSES, *OPTIONAL, TERRESTRIAL) if c in columns]
+
+
+def p_astro_text(doc: dict, name: str, schema_dir: str | os.PathLike | None = None) -> str:
+    """The ``p_astro.json`` text of ``doc`` after validation (IGWN alert schemas with
+    ``schema_dir``, else the format check); errors name ``name``."""
+    if schema_dir is not None:
+        try:
+            validate_against_schema(doc, schema_dir)
+        except PAstroError as e:
+            raise PAstroError(f"{name}: {e}") from e
+    else:
+        check_p_astro(doc, name)
+    return json.dumps(doc, indent=4) + "\n"
+
+
 def write_products(probs, out_dir: str | os.PathLike, schema_dir: str | os.PathLike | None = None,
                    *, overwrite: bool = False) -> Path:
     """Write ``<file stem>.<trigger_index>.p_astro.json`` per trigger and ``p_astro.parquet`` into ``out_dir``.
@@ -201,22 +219,14 @@ def write_products(probs, out_dir: str | os.PathLike, schema_dir: str | os.PathL
     ``out_dir`` is refused unless it is an earlier ``gw classify`` output and ``overwrite``. With
     ``schema_dir`` every document is validated against the IGWN alert schemas (else the format check only).
     """
-    classes = [c for c in (*CLASSES, *OPTIONAL, TERRESTRIAL) if c in probs.columns]
+    classes = product_classes(probs.columns)
     out_dir = Path(out_dir)
     with output_dir(out_dir, command="gw classify", overwrite=overwrite) as tmp:
         for i, row in enumerate(probs.itertuples(index=False)):
             rec = row._asdict()
-            doc = {c: float(rec[c]) for c in classes}
             stem = re.sub(r"\.xml(\.gz)?$", "", str(rec.get("file", "trigger")))
             name = f"{stem}.{rec.get('trigger_index', i)}.p_astro.json"
-            if schema_dir is not None:
-                try:
-                    validate_against_schema(doc, schema_dir)
-                except PAstroError as e:
-                    raise PAstroError(f"{name}: {e}") from e
-            else:
-                check_p_astro(doc, name)
-            (tmp / name).write_text(json.dumps(doc, indent=4) + "\n")
+            (tmp / name).write_text(p_astro_text({c: float(rec[c]) for c in classes}, name, schema_dir))
         probs.to_parquet(tmp / "p_astro.parquet", index=False)
     log.info("wrote %d p_astro.json files and p_astro.parquet to %s", len(probs), out_dir)
     return out_dir

@@ -1,4 +1,4 @@
-"""The survey-alert service: consume a micro-batch, classify, produce, wait for acks, commit.
+"""The service loop: consume a micro-batch, handle it (classify), produce, wait for acks, commit.
 
 At-least-once, nothing lost: a batch's input offsets are committed only after the broker has
 acknowledged every output record and every dead letter of that batch. A crash anywhere before
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ElasticcFastError
-from .decode import BadMessage, object_id
+from .decode import BadMessage
 from .metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class StreamConfig:
 
     bootstrap: str
     input_topic: str
-    output_topic: str
+    output_topic: str | None
     group: str = "elasticc-fast"
     dead_letter_topic: str | None = None
     batch: int = 256
@@ -52,25 +52,21 @@ class StreamConfig:
     kafka_options: dict = field(default_factory=dict)   # extra librdkafka settings for both clients
 
 
-@dataclass
-class _Batch:
-    """One micro-batch on its way through the loop."""
-
-    messages: list
-    consumed_at: float
-    good: list            # (message, alert dict)
-    bad: list             # (message, BadMessage)
-
-
 class StreamService:
-    """Consume ``config.input_topic``, classify with ``classifier``, produce to ``config.output_topic``."""
+    """Consume ``config.input_topic``, turn each micro-batch into outputs with ``handler``, produce
+    them to ``config.output_topic``, dead-letter the bad messages, wait for acks, commit.
 
-    def __init__(self, config: StreamConfig, classifier: Any, decoder: Any, encoder: Any):
+    ``handler.handle(messages)`` returns ``(outputs, bad)``: ``outputs`` a list of (key, value)
+    bytes to publish, ``bad`` a list of (message, :class:`~.decode.BadMessage`). Anything else it
+    raises stops the service without committing the batch.
+    """
+
+    def __init__(self, config: StreamConfig, handler: Any):
         from confluent_kafka import Consumer, Producer
 
         from .kafka import consumer_config, producer_config
 
-        self.config, self.classifier, self.decoder, self.encoder = config, classifier, decoder, encoder
+        self.config, self.handler = config, handler
         consumer_only = {"session.timeout.ms", "heartbeat.interval.ms", "max.poll.interval.ms",
                          "fetch.min.bytes", "fetch.wait.max.ms", "group.instance.id"}
         self.consumer = Consumer(consumer_config(config.bootstrap, config.group, **config.kafka_options))
@@ -92,7 +88,7 @@ class StreamService:
             signal.signal(signal.SIGINT, self.stop)
         self.consumer.subscribe([self.config.input_topic])
         log.info("stream: consuming %s (group %s) -> %s", self.config.input_topic, self.config.group,
-                 self.config.output_topic)
+                 self.config.output_topic or "(no output topic)")
         try:
             while not self._stop.is_set():
                 want = self.config.batch
@@ -115,62 +111,23 @@ class StreamService:
         return self.metrics.report()
 
     def process(self, messages: list) -> None:
-        """Decode, classify, produce and commit one micro-batch."""
-        batch = self._decode(messages)
-        records = self._classify(batch)
-        for (msg, alert), record in records:
-            self._produce(self.config.output_topic, str(object_id(alert)).encode(),
-                          self.encoder.encode(record), batch.consumed_at, latency=True)
-        for msg, bad in batch.bad:
-            self._dead_letter(msg, bad, batch.consumed_at)
-        self._flush()
-        self._commit(batch.messages)
-        dead = Counter(bad.kind for _, bad in batch.bad)
-        self.metrics.batch_done(len(batch.messages), len(records), dead)
-
-    def _decode(self, messages: list) -> _Batch:
+        """Handle, produce and commit one micro-batch."""
         t0 = time.monotonic()
-        good, bad, kept = [], [], []
+        kept = []
         for msg in messages:
             if msg.error() is not None:
                 log.warning("stream: consumer error %s", msg.error())
-                continue
-            kept.append(msg)
-            try:
-                alert = self.decoder.decode(msg.value() or b"")
-            except BadMessage as exc:
-                bad.append((msg, exc))
-                continue
-            alert["elasticcPublishTimestamp"] = _message_ms(msg)
-            good.append((msg, alert))
-        return _Batch(kept, t0, good, bad)
-
-    def _classify(self, batch: _Batch) -> list:
-        """(message, alert) pairs with their records; unclassifiable alerts move to ``batch.bad``."""
-        from ..io.alerts import AlertError
-
-        if not batch.good:
-            return []
-        try:
-            ok, records = self.classifier.classify([a for _, a in batch.good])
-        except AlertError as exc:
-            if len(batch.good) > 1:
-                return self._classify_one_by_one(batch)
-            batch.bad.append((batch.good[0][0], BadMessage("bad-value", str(exc))))
-            return []
-        kept = [pair for pair, good in zip(batch.good, ok) if good]
-        batch.bad += [(msg, BadMessage("empty-light-curve", f"alert {a['alertId']}: no detection the "
-                                                            "model can use")) for (msg, a), good in zip(batch.good, ok)
-                      if not good]
-        return list(zip(kept, records))
-
-    def _classify_one_by_one(self, batch: _Batch) -> list:
-        """Isolate the alert(s) that broke a batch: classify each alone."""
-        good, batch.good = batch.good, []
-        out = []
-        for pair in good:
-            out += self._classify(_Batch([], batch.consumed_at, [pair], batch.bad))
-        return out
+            else:
+                kept.append(msg)
+        outputs, bad = self.handler.handle(kept)
+        if self.config.output_topic is not None:
+            for key, value in outputs:
+                self._produce(self.config.output_topic, key, value, t0, latency=True)
+        for msg, exc in bad:
+            self._dead_letter(msg, exc, t0)
+        self._flush()
+        self._commit(kept)
+        self.metrics.batch_done(len(kept), len(outputs), Counter(exc.kind for _, exc in bad))
 
     def _produce(self, topic: str, key: bytes | None, value: bytes, t0: float, *, latency: bool = False,
                  headers: list | None = None) -> None:
@@ -230,9 +187,3 @@ class StreamService:
         except Exception as exc:  # noqa: BLE001  (lag is informative only; never stop for it)
             log.debug("stream: no lag (%s)", exc)
             return None
-
-
-def _message_ms(msg: Any) -> int:
-    """The Kafka timestamp of a message (ms since the Unix epoch), now when the broker gave none."""
-    kind, ms = msg.timestamp()
-    return int(ms) if kind != 0 and ms > 0 else int(time.time() * 1000)
