@@ -203,3 +203,69 @@ def test_table_bytes_roundtrip():
     data = table_bytes({"A": np.arange(3, dtype=np.int32)})
     with fits.open(io.BytesIO(data)) as h:
         assert list(h[1].data["A"]) == [0, 1, 2]
+
+
+def _astropy_table(folder, **keywords):
+    """A binary table written by astropy (int column N, 10A column S), then header ``keywords`` added."""
+    from astropy.io import fits
+
+    n = fits.Column(name="N", format="J", array=np.array([1, -99, 3], np.int32))
+    s = fits.Column(name="S", format="10A", array=np.array([b"abcdefghij", b"0123456789", b"xy"]))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "t.fits"
+    fits.BinTableHDU.from_columns([n, s]).writeto(path)
+    with fits.open(path, mode="update") as hdus:
+        hdus[1].header.update(keywords)
+    return path
+
+
+@pytest.mark.parametrize("read", ["cpp", "python"])
+def test_tdim_with_several_strings_per_row_is_refused(tmp_path, read):
+    from elasticc_fast import _core
+    from elasticc_fast.io import snana_reference
+
+    reader = _core.read_fits_table if read == "cpp" else snana_reference.read_fits_table
+    path = _astropy_table(tmp_path, TDIM2="(5,2)")
+    with pytest.raises(SnanaFormatError) as info:
+        reader(path)
+    assert str(path) in str(info.value) and "column 'S'" in str(info.value) and "TDIM2 = '(5,2)'" in str(info.value)
+    assert "several strings per row" in str(info.value)
+    # one string per row (a single dimension, or trailing 1s) reads as before
+    for dim in ("(10)", "(10,1)"):
+        ok = _astropy_table(tmp_path / dim.strip("()").replace(",", "_"), TDIM2=dim)
+        _, cols = reader(ok)
+        assert [c[0] for c in cols] == ["N", "S"]
+
+
+@pytest.mark.parametrize("read", ["cpp", "python"])
+def test_malformed_tdim_on_a_string_column_is_refused(tmp_path, read):
+    from elasticc_fast import _core
+    from elasticc_fast.io import snana_reference
+
+    reader = _core.read_fits_table if read == "cpp" else snana_reference.read_fits_table
+    path = _astropy_table(tmp_path, TDIM2="(10)")
+    path.write_bytes(patch_card(path.read_bytes(), "TDIM2", "'(10;2)'"))
+    with pytest.raises(SnanaFormatError, match=r"column 'S' has TDIM2 = '\(10;2\)', not of the form"):
+        reader(path)
+
+
+@pytest.mark.parametrize("read", ["cpp", "python"])
+def test_tnull_on_an_integer_column_is_refused(tmp_path, read):
+    from elasticc_fast import _core
+    from elasticc_fast.io import snana_reference
+
+    reader = _core.read_fits_table if read == "cpp" else snana_reference.read_fits_table
+    path = _astropy_table(tmp_path, TNULL1=-99)
+    with pytest.raises(SnanaFormatError) as info:
+        reader(path)
+    msg = str(info.value)
+    assert str(path) in msg and "column 'N' has TNULL1 = -99" in msg and "not supported" in msg
+
+
+def test_tdim_and_tnull_stop_a_conversion_naming_the_file(tmp_path, engine):
+    from astropy.io import fits
+
+    head, phot = write_pair(tmp_path, "X_0001", [4, 2], gz=False)
+    with fits.open(phot, mode="update") as hdus:
+        hdus[1].header["TNULL5"] = -9            # PHOTFLAG (J) gets a null sentinel
+    check_error(head, phot, engine, str(phot), "PHOTFLAG", "TNULL5 = -9", "not supported")

@@ -1,6 +1,7 @@
 #include "fits_table.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -28,12 +29,14 @@ struct Value {
 // Per-column keywords are indexed by column number, without hashing or allocating per card.
 struct Header {
     std::unordered_map<std::string, Value> general;  // SIMPLE XTENSION BITPIX NAXIS* PCOUNT GCOUNT ...
-    std::vector<Value> column[4];                    // TTYPEn TFORMn TSCALn TZEROn, index n (1..999)
+    std::vector<Value> column[6];                    // TTYPEn TFORMn TSCALn TZEROn TDIMn TNULLn, index n (1..999)
 
     const Value* find(const std::string& key) const;
 };
 
-const char* const kColumnKeys[4] = {"TTYPE", "TFORM", "TSCAL", "TZERO"};
+constexpr int kColumnSlots = 6;
+constexpr int kGeneral = kColumnSlots;
+const char* const kColumnKeys[kColumnSlots] = {"TTYPE", "TFORM", "TSCAL", "TZERO", "TDIM", "TNULL"};
 
 // n of "TTYPEn" (1..999, no leading zero) or 0.
 int column_number(const char* digits, size_t len) {
@@ -46,26 +49,26 @@ int column_number(const char* digits, size_t len) {
     return n;
 }
 
-// Which slot a keyword goes to: 0..3 = column keyword (n set), 4 = general, -1 = ignored.
+// Which slot a keyword goes to: 0..kColumnSlots-1 = column keyword (n set), kGeneral = general, -1 = ignored.
 int slot_of(const char* key, size_t len, int& n) {
-    if (len >= 6) {
-        for (int k = 0; k < 4; ++k)
-            if (std::memcmp(key, kColumnKeys[k], 5) == 0) {
-                n = column_number(key + 5, len - 5);
-                return n ? k : -1;
-            }
+    for (int k = 0; k < kColumnSlots; ++k) {
+        size_t klen = std::strlen(kColumnKeys[k]);
+        if (len > klen && std::memcmp(key, kColumnKeys[k], klen) == 0) {
+            n = column_number(key + klen, len - klen);
+            return n ? k : -1;
+        }
     }
     static const char* const exact[] = {"SIMPLE", "XTENSION", "BITPIX", "NAXIS", "PCOUNT", "GCOUNT", "GROUPS", "TFIELDS"};
     for (const char* e : exact)
-        if (std::strlen(e) == len && std::memcmp(key, e, len) == 0) return 4;
-    if (len > 5 && std::memcmp(key, "NAXIS", 5) == 0) return 4;
+        if (std::strlen(e) == len && std::memcmp(key, e, len) == 0) return kGeneral;
+    if (len > 5 && std::memcmp(key, "NAXIS", 5) == 0) return kGeneral;
     return -1;
 }
 
 const Value* Header::find(const std::string& key) const {
     int n = 0;
     int slot = slot_of(key.data(), key.size(), n);
-    if (slot >= 0 && slot < 4) {
+    if (slot >= 0 && slot < kColumnSlots) {
         const auto& v = column[slot];
         return (static_cast<size_t>(n) < v.size() && v[static_cast<size_t>(n)].present) ? &v[static_cast<size_t>(n)] : nullptr;
     }
@@ -92,7 +95,7 @@ void parse_card(const char* c, Header& h) {
     int slot = slot_of(c, len, n);
     if (slot < 0) return;
     Value* dst;
-    if (slot < 4) {
+    if (slot < kColumnSlots) {
         auto& vec = h.column[slot];
         if (vec.size() <= static_cast<size_t>(n)) vec.resize(static_cast<size_t>(n) + 1);
         dst = &vec[static_cast<size_t>(n)];
@@ -256,6 +259,44 @@ void parse_tform(const std::string& file, FitsColumn& c) {
     }
 }
 
+// "(d1,d2,...)" with 1..9 digits per dimension (spaces allowed around them) -> dims; false if malformed.
+bool parse_tdim(const std::string& text, std::vector<int64_t>& dims) {
+    std::string t = trim(text);
+    if (t.size() < 3 || t.front() != '(' || t.back() != ')') return false;
+    size_t i = 1;
+    while (true) {
+        while (i < t.size() - 1 && t[i] == ' ') ++i;
+        size_t start = i;
+        while (i < t.size() - 1 && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
+        if (i == start || i - start > 9) return false;
+        dims.push_back(std::stoll(t.substr(start, i - start)));
+        while (i < t.size() - 1 && t[i] == ' ') ++i;
+        if (i == t.size() - 1) return true;
+        if (t[i] != ',') return false;
+        ++i;
+    }
+}
+
+// Column keywords whose meaning the reader does not implement, refused (naming the column) rather than
+// read wrongly: TDIM giving several strings per row of an rA column, TNULL on an integer column (its
+// sentinel would come back as a value).
+void check_column_keywords(const HeaderView& v, const std::string& n, const FitsColumn& c) {
+    if (c.kind == Kind::String && v.has("TDIM" + n)) {
+        std::string t = v.text("TDIM" + n);
+        std::vector<int64_t> dims;
+        if (!parse_tdim(t, dims))
+            throw FormatError(v.file + ": column '" + c.name + "' has TDIM" + n + " = '" + t +
+                              "', not of the form (d1,d2,...)");
+        for (size_t i = 1; i < dims.size(); ++i)
+            if (dims[i] != 1)
+                throw FormatError(v.file + ": column '" + c.name + "' has TDIM" + n + " = '" + t +
+                                  "': several strings per row are not supported");
+    }
+    if (c.code != 0 && std::strchr("BIJK", c.code) && v.has("TNULL" + n))
+        throw FormatError(v.file + ": column '" + c.name + "' has TNULL" + n + " = " + v.text("TNULL" + n) +
+                          " (a null sentinel of an integer column): not supported");
+}
+
 void parse_bintable(const HeaderView& v, FitsTable& t) {
     if (v.integer("BITPIX", -64, 64) != 8) throw FormatError(v.where("BITPIX") + " must be 8 in a BINTABLE");
     if (v.integer("NAXIS", 0, 999) != 2) throw FormatError(v.where("NAXIS") + " must be 2 in a BINTABLE");
@@ -280,6 +321,7 @@ void parse_bintable(const HeaderView& v, FitsTable& t) {
         c.zero = v.real_or("TZERO" + n, 0.0);
         if (c.scale == 0.0) throw FormatError(v.where("TSCAL" + n) + " is 0 (column '" + c.name + "')");
         parse_tform(v.file, c);
+        check_column_keywords(v, n, c);
         c.offset = offset;
         offset += c.width;
         if (offset > t.row_bytes)

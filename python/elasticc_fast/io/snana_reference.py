@@ -194,6 +194,21 @@ def _parse_tform(name: str, col: dict) -> None:
     col.update(code=code, repeat=repeat, width=_SIZES[code] * repeat, kind=kind)
 
 
+def _check_column_keywords(h: _Header, i: int, col: dict) -> None:
+    """Refuse (naming the column) what the reader does not implement: TDIM giving several strings
+    per row of an rA column, TNULL on an integer column (its sentinel would come back as a value)."""
+    if col["kind"] == "string" and f"TDIM{i}" in h.values:
+        t = h.text(f"TDIM{i}")
+        if not re.fullmatch(r"\( *[0-9]{1,9} *(, *[0-9]{1,9} *)*\)", t.strip(" ")):
+            raise SnanaFormatError(f"{h.name}: column '{col['name']}' has TDIM{i} = '{t}', not of the form (d1,d2,...)")
+        if any(int(d) != 1 for d in t.strip(" ()").split(",")[1:]):
+            raise SnanaFormatError(f"{h.name}: column '{col['name']}' has TDIM{i} = '{t}': several strings per row "
+                                   "are not supported")
+    if col["code"] in "BIJK" and f"TNULL{i}" in h.values:
+        raise SnanaFormatError(f"{h.name}: column '{col['name']}' has TNULL{i} = {h.text(f'TNULL{i}')} "
+                               "(a null sentinel of an integer column): not supported")
+
+
 def _parse_bintable(h: _Header) -> dict:
     if h.integer("BITPIX", -64, 64) != 8:
         raise SnanaFormatError(f"{h.where('BITPIX')} must be 8 in a BINTABLE")
@@ -221,6 +236,7 @@ def _parse_bintable(h: _Header) -> dict:
         if col["scale"] == 0.0:
             raise SnanaFormatError(f"{h.where(f'TSCAL{i}')} is 0 (column '{cname}')")
         _parse_tform(h.name, col)
+        _check_column_keywords(h, i, col)
         col["offset"] = offset
         offset += col["width"]
         if offset > row_bytes:
