@@ -13,7 +13,7 @@ import pytest
 from cli_helpers import one_error_line
 from elasticc_fast import cli
 from elasticc_fast.errors import EXTRA_FOR_MODULE
-from test_evaluate import CountingClassifier, _batch
+from test_evaluate import CountingClassifier
 
 REPO = Path(__file__).resolve().parents[1]
 ALERT = "elasticc_alerts/alert_mjd60563.1120_obj104044681_src208089362038.avro.gz"

@@ -20,3 +20,24 @@ def test_convert_reports_each_model_once(tmp_path, capsys, caplog):
         for model in ("KN_K17", "Mdwarf-flare"):
             assert sum(model in line for line in both.splitlines()) == 1, both
         assert ("KN_K17: 2 objects" if run == 0 else "KN_K17: ") in captured.out
+
+
+def test_epoch_lines_are_readable():
+    from elasticc_fast.nn.train import describe_epoch
+
+    rec = {"epoch": 3, "loss": 0.51234, "val_loss": 0.6, "val_f1": 0.4123, "val_acc": 0.5, "seconds": 2.04}
+    assert describe_epoch(rec) == "loss 0.5123, val_loss 0.6000, val_f1 0.412, val_acc 0.500, 2.0 s"
+    assert describe_epoch({"epoch": 0, "loss": 1.0}) == "loss 1.0000"
+
+
+def test_simulate_summary_is_a_table_not_a_dict():
+    from elasticc_fast.summaries import describe_simulation as describe
+
+    summary = {"out_dir": "sim", "n_objects": 5, "n_obs": 70, "seconds": 1.23,
+               "classes": {"KN_K17": {"class": "KN", "n_objects": 5, "n_obs": 70, "n_det": 9, "files": 1}}}
+    lines = describe(summary).splitlines()
+    assert lines[0].split() == ["KN_K17", "KN", "5", "objects", "70", "observations", "9", "detections", "1", "files"]
+    assert lines[-1] == "5 objects, 70 observations of 1 classes in 1.2 s -> sim"
+    ztf = {"out_dir": "z", "path": "z/ztf_sim.parquet", "n_objects": 3, "n_obs": 40, "n_alerts": 12,
+           "classes": {"SN Ia": 2, "CV": 1}, "seconds": 0.5}
+    assert describe(ztf).splitlines()[-1] == "3 objects, 40 observations, 12 alerts of 2 classes in 0.5 s -> z/ztf_sim.parquet"

@@ -162,3 +162,14 @@ def test_resumable_folder_new_interrupted_resumed_overwritten(tmp_path, user_fil
     with pytest.raises(OutputExistsError, match="no earlier"):
         with resumable_output_dir(user_files, command="train", work_dir="training", resume=True):
             pass
+
+
+def test_augment_dataset_overwrite_keeps_a_shards_folder_it_did_not_write(tmp_path):
+    from elasticc_fast.scale.dask_augment import augment_dataset
+
+    out = tmp_path / "ds"
+    (out / "shards").mkdir(parents=True)
+    (out / "shards" / "mine.npz").write_bytes(b"user data")
+    with pytest.raises(OutputExistsError, match="not deleting what it did not write"):
+        augment_dataset(tmp_path / "nowhere", out, overwrite=True)
+    assert (out / "shards" / "mine.npz").read_bytes() == b"user data"

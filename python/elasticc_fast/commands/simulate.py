@@ -81,21 +81,7 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, RuntimeError, OSError) as e:
         print(f"elasticc-fast simulate: error: {e}", file=sys.stderr)
         return 1
-    print(describe(summary))
+    from ..summaries import describe_simulation
+
+    print(describe_simulation(summary))
     return 0
-
-
-def describe(summary: dict) -> str:
-    """One line per class (objects; for LSST also observations, detections, files), then the totals."""
-    lines = []
-    for name, e in summary["classes"].items():
-        if isinstance(e, dict):   # lsst: per-model entries
-            lines.append(f"{name:22s} {e['class']:15s} {e['n_objects']:6d} objects {e['n_obs']:8d} observations "
-                         f"{e['n_det']:7d} detections {e['files']:3d} files")
-        else:                     # ztf: objects per BTS type
-            lines.append(f"{name:22s} {e:6d} objects")
-    alerts = f", {summary['n_alerts']} alerts" if "n_alerts" in summary else ""
-    lines.append(f"{summary['n_objects']} objects, {summary['n_obs']} observations{alerts} of "
-                 f"{len(summary['classes'])} classes in {summary['seconds']:.1f} s -> "
-                 f"{summary.get('path', summary['out_dir'])}")
-    return "\n".join(lines)

@@ -94,16 +94,7 @@ def run(args: argparse.Namespace) -> int:
                               overwrite=args.overwrite) as work:
         clf.fit(batch, out_dir=work / "training", resume=args.resume)
         clf.save(work)
+    from ..summaries import describe_fit
+
     print(describe_fit(clf, args.out, time.perf_counter() - t0))
     return 0
-
-
-def describe_fit(clf, out: Path, seconds: float) -> str:
-    """Two lines: where the model went, the epochs this call ran (and in all, when resumed), the best epoch."""
-    run = [h for h in clf.history if h["epoch"] >= getattr(clf, "first_epoch", 0)]
-    best = next((h for h in clf.history if h["epoch"] == clf.best_epoch), {})
-    resumed = f" (resumed at epoch {run[0]['epoch'] if run else len(clf.history)}; {len(clf.history)} in all)" \
-        if getattr(clf, "first_epoch", 0) else ""
-    return (f"model written to {out}: {len(run)} epoch{'s' if len(run) != 1 else ''} in {seconds:.0f} s{resumed}\n"
-            f"best epoch {clf.best_epoch}: val_loss {best.get('val_loss', float('nan')):.4f}, "
-            f"val leaf macro-F1 {best.get('val_f1', float('nan')):.3f}")

@@ -17,7 +17,6 @@ beside them; ``resume=True`` continues from the latest. Deterministic for a seed
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -206,6 +205,15 @@ def _log_cond_np(log_marg: np.ndarray, tree: Tree) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------- fit
+def describe_epoch(rec: dict) -> str:
+    """One readable line of an epoch's history record: losses, validation scores, seconds."""
+    parts = [f"{k} {rec[k]:.4f}" for k in ("loss", "val_loss") if k in rec]
+    parts += [f"{k} {rec[k]:.3f}" for k in ("val_f1", "val_acc") if k in rec]
+    if "seconds" in rec:
+        parts.append(f"{rec['seconds']:.1f} s")
+    return ", ".join(parts)
+
+
 def fit(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainConfig = TrainConfig(), *,
         val: Any = None, val_labels: np.ndarray | None = None, out_dir: str | Path | None = None,
         resume: bool = False, show_progress: bool | None = None) -> FitResult:
@@ -310,7 +318,7 @@ def fit(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainConfig =
         rec["seconds"] = time.perf_counter() - t0
         history.append(rec)
         bar.set_postfix({k: f"{v:.3f}" for k, v in rec.items() if k in ("loss", "val_loss", "val_f1")})
-        log.debug("epoch %s", rec)
+        log.debug("epoch %d: %s", epoch, describe_epoch(rec))
         if mgr is not None:
             save_trees(mgr, epoch, {"params": params, "opt_state": opt_state, "best": best["params"]},
                        {"history": history, "best_loss": float(best["loss"]), "best_epoch": best["epoch"],
@@ -321,7 +329,7 @@ def fit(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainConfig =
     model = nnx.merge(graphdef, best["params"], rest)
     best_rec = [r for r in history if r["epoch"] == best["epoch"]]
     if best_rec:
-        log.info("best epoch %d: %s", best["epoch"], json.dumps(best_rec[0]))
+        log.info("best epoch %d: %s", best["epoch"], describe_epoch(best_rec[0]))
     return FitResult(model, norm, config, tree, first.feature_names, first.static_names, history, best["epoch"],
                      n_train=len(tr_obj), n_val_windows=0 if val_w is None else len(val_w), first_epoch=start)
 

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..atomic import atomic_path
+from ..errors import OutputExistsError
 from ..progress import progress
 from .shards import ShardDataset, label_objects, shard_seed, write_manifest, write_shard
 
@@ -167,6 +168,13 @@ def _tasks(parquet_dir: Path) -> tuple[list[tuple[str, int]], list[str]]:
     return out, bad
 
 
+def _check_ours(out: Path) -> None:
+    """Refuse to delete ``out/shards`` unless ``out`` holds our manifest or task records (ours, then)."""
+    if (out / "shards").exists() and not ((out / "manifest.json").is_file() or (out / "tasks").is_dir()):
+        raise OutputExistsError(f"{out}: has a shards/ folder but no manifest.json or tasks/ of augment_dataset; "
+                                "not deleting what it did not write (give a new folder)")
+
+
 def augment_dataset(parquet_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
                     windows: str = "fraction", copies: int = 1, seed: int = 0, max_length: int = 256,
                     tree: Any = None, label_column: str | None = "model",
@@ -214,6 +222,7 @@ def augment_dataset(parquet_dir: str | os.PathLike, out_dir: str | os.PathLike, 
         label_map = label_map or leaf_for_model
     out = Path(out_dir)
     if overwrite:
+        _check_ours(out)
         for sub in ("shards", "tasks"):
             shutil.rmtree(out / sub, ignore_errors=True)
         (out / "manifest.json").unlink(missing_ok=True)
