@@ -172,7 +172,12 @@ def transient_flux(shape: Shape, p: dict, obj, mjd, band, bands: Passbands = LSS
 
 
 def _sed_scale(g, lam, temp, mw_r):
-    sed = planck_fnu(lam, temp) / planck_fnu(_LAMBDA_REF, g["T_peak"])
+    """Flux at rest wavelength ``lam``: a blackbody of temperature ``temp`` relative to the one at
+    peak at 4400 A (cooling dims every band), or, where ``g["shape_at_ref"]`` is set (the ZTF
+    classes), relative to the current one at 4400 A: the shape is then the 4400 A light curve and
+    the blackbody only sets the colour (red bands fade more slowly as it cools)."""
+    ref_temp = np.where(g["shape_at_ref"] > 0, temp, g["T_peak"]) if "shape_at_ref" in g else g["T_peak"]
+    sed = planck_fnu(lam, temp) / planck_fnu(_LAMBDA_REF, ref_temp)
     uv = np.where(g["uv_cut"] > 0, 1.0 / (1.0 + (g["uv_cut"] / lam) ** 10), 1.0)
     extinction = g["AV"] * (lam / 5500.0) ** -1.3 + mw_r * g["mwebv"]
     return mag_to_fluxcal(g["M"] + g["mu"] + extinction) * (1.0 + g["z"]) * sed * uv

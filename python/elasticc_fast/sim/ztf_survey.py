@@ -9,8 +9,9 @@ on ZTF's public-survey design (Bellm et al. 2019):
   night is observed with probability 0.45, minus bad-weather runs: the real gaps between nights
   with detections have median 2 days, 90th percentile about 6.
 - **Visits.** 1, 2, 3 or 4 visits per observed night (45, 45, 6, 4 %; fewer are detections: the
-  real detections per night are 54, 37, 5, 3 %), 30-90 minutes apart; bands g and r in equal
-  shares, i ``i_share`` (3 %, the sparse partnership i band; the BTS light curves here have g and
+  real detections per night are 54, 37, 5, 3 %), 30-90 minutes apart; g and r in equal shares,
+  the next visit of a night in the other band with probability 0.7 (2/3 of the real same-night
+  detection pairs are in different bands), i ``i_share`` (3 %, the sparse partnership i band; the BTS light curves here have g and
   r only, and their detections are 46 % g, 54 % r: g fades sooner).
 - **Depth.** 5-sigma limiting magnitude per visit: g 20.5, r 20.4, i 19.9, a per-night offset
   N(0, 0.3) (seeing, clouds), a per-visit N(0, 0.15), brighter sky near full Moon (up to 0.5 mag
@@ -88,8 +89,15 @@ def _field_visits(rng: np.random.Generator, nights: np.ndarray, i_share: float):
     elapsed = np.cumsum(step)
     elapsed -= np.repeat(elapsed[first], per_night)  # restart every night
     mjd = night + np.repeat(rng.uniform(0.15, 0.35, nights.size), per_night) + elapsed
-    share = np.array([0.5 * (1.0 - i_share), 0.5 * (1.0 - i_share), i_share])
-    band = np.array([G, R, I], dtype=np.uint8)[rng.choice(3, night.size, p=share)]
+    # ZTF alternates filters within a night: the next visit switches g <-> r with probability 0.7
+    # (real same-night detection pairs: 2/3 in different bands)
+    flip = rng.random(night.size) < 0.7
+    flip[first] = False
+    flips = np.cumsum(flip)
+    flips -= np.repeat(flips[first], per_night)
+    gr = (np.repeat(rng.integers(0, 2, nights.size), per_night) + flips) % 2
+    band = np.where(gr == 0, G, R).astype(np.uint8)
+    band[rng.random(night.size) < i_share] = I
     moon = np.cos(np.pi * ((mjd - _FULL_MOON_MJD) / _SYNODIC % 1.0)) ** 2  # 1 at full Moon
     penalty = moon * np.where(band == G, 0.5, np.where(band == R, 0.3, 0.2))
     seeing = np.repeat(rng.normal(0.0, 0.3, nights.size), per_night)

@@ -1,0 +1,114 @@
+"""Per-class light-curve feature distributions, simulated vs real: the plots and tables of
+docs/simulator.md.
+
+    PYTHONPATH=python python tools/compare_sim_real.py ztf [--per-class 300] [--seed 0]
+    PYTHONPATH=python python tools/compare_sim_real.py elasticc [--per-class 150] [--seed 0]
+
+``ztf``: the real BTS curves (``../shared/data/ztf_bts``, detections only) against
+``simulate_ztf(photometry="detections", i_share=0)`` grouped by BTS-tree leaf. ``elasticc``: the
+real ELAsTiCC2 training sample (KN_K17, Mdwarf-flare, SNIb-Templates) against the built-in LSST
+simulator's KN, M-dwarf Flare and SNIb/c. Writes ``docs/img/sim_vs_real_<which>.png`` and
+``.json`` (medians and KS distances) and prints the Markdown table.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "python"))
+SHARED = REPO.parent / "shared" / "data"
+
+
+def ztf_tables(per_class: int, seed: int):
+    from elasticc_fast.io.bts import read_bts
+    from elasticc_fast.sim.compare import feature_table
+    from elasticc_fast.sim.ztf import simulate_ztf
+
+    real = read_bts(SHARED / "ztf_bts", progress=False)
+    sim = simulate_ztf(per_class, seed, photometry="detections", i_share=0.0)
+    keep = sim.labels >= 0  # TDE has no BTS-tree leaf
+    sim = sim.take(keep.nonzero()[0])
+    return (feature_table(real, real.static.column("class_name").to_pylist(), n_jobs=2),
+            feature_table(sim, sim.static.column("class_name").to_pylist(), n_jobs=2))
+
+
+def last_alert_per_object(batch):
+    """The longest light curve of each SNID (an object's last alert carries its whole history)."""
+    import numpy as np
+
+    snid = np.asarray(batch.static.column("SNID").to_pylist())
+    order = np.lexsort((-batch.lengths, snid))
+    first = np.r_[True, snid[order][1:] != snid[order][:-1]]
+    return batch.take(order[first])
+
+
+def elasticc_batches(per_class: int, seed: int, work: Path):
+    """(real, simulated) LightCurveBatches with their ORACLE leaf names: the real training sample and
+    the Fink SN Ia alerts (last alert per object) against the simulator's KN, M-dwarf Flare, SNIb/c, SNIa."""
+    import numpy as np
+    import pyarrow as pa
+
+    from elasticc_fast.batch import LightCurveBatch
+    from elasticc_fast.convert import convert
+    from elasticc_fast.evaluate import load_batch, true_leaves
+    from elasticc_fast.sim import simulate
+    from elasticc_fast.taxonomy import ORACLE_TREE
+
+    convert(SHARED / "elasticc2_train_sample", work / "real", overwrite=True)
+    simulate(work / "sim", objects_per_class=per_class, seed=seed, classes=["KN", "Mdwarf-flare", "SNIb-Templates",
+                                                                             "SNIa"])
+    convert(work / "sim", work / "sim_pq", overwrite=True)
+    fink = last_alert_per_object(load_batch(SHARED / "elasticc_alerts/fink/elasticc_parquet/"
+                                            "test_elasticc_earlysnia.parquet"))
+    out = []
+    for parts in ([load_batch(work / "real"), fink], [load_batch(work / "sim_pq")]):
+        names = []
+        for b in parts:
+            leaves, _ = true_leaves(b, ORACLE_TREE)
+            names += [ORACLE_TREE.nodes[i] if i >= 0 else "" for i in leaves]
+        cols = ["mjd", "band", "flux", "flux_err", "flag"]
+        cat = {c: np.concatenate([getattr(b, c) for b in parts]) for c in cols}
+        lengths = np.concatenate([b.lengths for b in parts])
+        ids = [str(i) for b in parts for i in b.ids]
+        out.append((LightCurveBatch.from_arrays(**cat, ids=ids, lengths=lengths, static=pa.table({"id": ids})),
+                    names))
+    return out
+
+
+def elasticc_tables(per_class: int, seed: int):
+    from elasticc_fast.sim.compare import feature_table
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (real, rn), (sim, sn) = elasticc_batches(per_class, seed, Path(tmp))
+    bands = ("g", "r", "i")
+    return feature_table(real, rn, bands, n_jobs=2), feature_table(sim, sn, bands, n_jobs=2)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("which", choices=("ztf", "elasticc"))
+    ap.add_argument("--per-class", type=int, default=None)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    from elasticc_fast.sim import compare
+
+    if args.which == "ztf":
+        real, sim = ztf_tables(args.per_class or 300, args.seed)
+        features = compare.ZTF_FEATURES
+    else:
+        real, sim = elasticc_tables(args.per_class or 150, args.seed)
+        features = compare.ELASTICC_FEATURES
+    table = compare.compare(real, sim, features)
+    out = REPO / "docs" / "img" / f"sim_vs_real_{args.which}.png"
+    compare.plot(real, sim, features, out, title=f"{args.which}: real (filled) vs simulated (line)")
+    out.with_suffix(".json").write_text(json.dumps(table.to_dict(orient="records"), indent=1))
+    print(compare.markdown(table, features))
+    print(f"wrote {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
