@@ -49,20 +49,10 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
-def _list(survey: str) -> None:
-    if survey == "ztf":
-        from ..sim.ztf import ZTF_CLASSES
-        for z in ZTF_CLASSES:
-            print(f"{z.leaf:12s} family {z.family:11s} BTS leaf {z.tree_leaf or '(none: label -1)'}")
-        return
-    from ..sim import CLASSES
-    for c in CLASSES:
-        print(f"{c.leaf:15s} {c.model:22s} GENTYPE {c.gentype:3d}  class id {c.class_id}")
-
-
 def run(args: argparse.Namespace) -> int:
     if args.list_classes:
-        _list(args.survey)
+        from ..sim import class_lines
+        print("\n".join(class_lines(args.survey)))
         return 0
     if args.out_dir is None:
         raise UsageError("OUT_DIR is required (except with --list-classes)")
