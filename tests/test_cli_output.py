@@ -41,3 +41,30 @@ def test_simulate_summary_is_a_table_not_a_dict():
     ztf = {"out_dir": "z", "path": "z/ztf_sim.parquet", "n_objects": 3, "n_obs": 40, "n_alerts": 12,
            "classes": {"SN Ia": 2, "CV": 1}, "seconds": 0.5}
     assert describe(ztf).splitlines()[-1] == "3 objects, 40 observations, 12 alerts of 2 classes in 0.5 s -> z/ztf_sim.parquet"
+
+
+def test_log_lines_go_through_tqdm_while_a_command_runs():
+    """A console log handler is swapped for tqdm's while the verb runs, so a log line never breaks a
+    progress bar; it is back afterwards."""
+    import argparse
+    import logging
+    import sys
+
+    from elasticc_fast.cli import run_verb
+
+    root = logging.getLogger()
+    console = logging.StreamHandler(sys.stderr)
+    root.addHandler(console)
+    seen = {}
+
+    def verb(args):
+        seen["handlers"] = list(root.handlers)
+        return 0
+
+    try:
+        assert run_verb(argparse.Namespace(command="x", _run=verb, verbose=0)) == 0
+        assert console in root.handlers
+    finally:
+        root.removeHandler(console)
+    assert console not in seen["handlers"]
+    assert any(type(h).__module__.startswith("tqdm") for h in seen["handlers"])

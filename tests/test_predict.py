@@ -76,7 +76,7 @@ def test_alerts_to_parquet_probabilities(model_dir, shared_data, tmp_path):
     assert set(df["predicted_leaf"]) <= set(ORACLE_TREE.leaf_names)
 
 
-def test_schemaless_alert_and_converted_parquet_inputs(model_dir, shared_data, tmp_path):
+def test_schemaless_alert_and_converted_parquet_inputs(model_dir, shared_data, tmp_path, capsys):
     d = shared_data / "elasticc_alerts"
     out = tmp_path / "one.csv"
     assert main(["predict", str(model_dir), str(d / "alert_mjd60563.1120_obj104044681_src208089362038.avro.gz"),
@@ -91,8 +91,9 @@ def test_schemaless_alert_and_converted_parquet_inputs(model_dir, shared_data, t
     res = tmp_path / "res.parquet"
     assert main(["predict", str(model_dir), str(conv), "--out", str(res)]) == 0
     assert pq.read_table(res)["SNID"].to_pylist() == [11290844] * 3
-    with pytest.raises(SystemExit, match="needs ELAsTiCC alerts"):
-        main(["predict", str(model_dir), str(conv), "--out", str(tmp_path / "x.avro")])
+    capsys.readouterr()
+    assert main(["predict", str(model_dir), str(conv), "--out", str(tmp_path / "x.avro")]) == 2
+    assert "elasticc-fast predict: error: --out FILE.avro" in capsys.readouterr().err
 
 
 def test_evaluate_cli_on_labelled_alerts(model_dir, shared_data, tmp_path, capsys):

@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..errors import UsageError
+
 NAME = "benchmark"
 ORDER = 80
 log = logging.getLogger(__name__)
@@ -71,17 +73,15 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "benchmark", None) != "ztf-bts":
-        log.error("choose a benchmark: elasticc-fast benchmark ztf-bts --help")
-        return 2
+        raise UsageError("choose a benchmark: elasticc-fast benchmark ztf-bts --help")
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = sorted(set(models) - set(ALL_MODELS))
     if unknown:
-        log.error("unknown models %s (choose from %s)", unknown, ", ".join(ALL_MODELS))
-        return 2
+        raise UsageError(f"unknown models {unknown} (choose from {', '.join(ALL_MODELS)})")
     data = args.data or _default_data()
     if not (data / "ANTARES").is_dir():
-        log.error("%s: not the ztf_bts folder (no ANTARES/ inside); give --data", data)
-        return 2
+        raise UsageError(f"{data}: not the ztf_bts folder (no ANTARES/ inside); give --data or set "
+                         "ELASTICC_FAST_SHARED")
     result = ztf_bts(data, models=models, quick=args.quick, folds=args.folds, seed=args.seed,
                      epochs=args.epochs, max_objects=args.max_objects, jobs=args.jobs,
                      fold_limit=args.fold_limit)

@@ -5,6 +5,8 @@ import argparse
 import logging
 from pathlib import Path
 
+from ..errors import DataError, UsageError
+
 NAME = "predict"
 ORDER = 60
 
@@ -87,10 +89,10 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     suffix = out.suffix.lower()
     if suffix not in (".parquet", ".csv", ".avro"):
-        raise SystemExit(f"predict: --out must end in .parquet, .csv or .avro, not {out.name!r}")
+        raise UsageError(f"--out must end in .parquet, .csv or .avro, not {out.name!r}")
     alerts = is_alert_input(args.input)
     if suffix == ".avro" and not alerts:
-        raise SystemExit("predict: --out FILE.avro (brokerClassification) needs ELAsTiCC alerts as INPUT")
+        raise UsageError("--out FILE.avro (brokerClassification) needs ELAsTiCC alerts as INPUT")
     clf = Classifier.load(args.model_dir)
     if alerts:
         table = read_alerts(args.input, schema=args.alert_schema)
@@ -107,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
                 classifier_name=args.classifier_name or f"elasticc_fast {__version__} {arch}".strip(),
                 classifier_params=f"model={Path(args.model_dir).name}")
         except ValueError as exc:
-            raise SystemExit(f"predict: {exc}") from None
+            raise DataError(str(exc)) from None
         n = write_records(out, records)
         print(f"wrote {n} brokerClassification records to {out}")
         return 0
