@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 from _machine import machine  # noqa: E402 (benchmarks/ is on sys.path when run as a script)
+from elasticc_fast.nn.steps import copy_tree
 
 
 
@@ -31,7 +32,9 @@ def build_ours(n_static: int, seed: int = 0):
 
     from elasticc_fast.nn.loss import TreeArrays
     from elasticc_fast.nn.models import build_model
-    from elasticc_fast.nn.train import make_optimizer, make_steps
+    import jax
+
+    from elasticc_fast.nn.steps import make_infer_step, make_mesh, make_optimizer, make_steps
     from elasticc_fast.nn.config import TrainConfig
     from elasticc_fast.taxonomy import ORACLE_TREE
 
@@ -39,7 +42,9 @@ def build_ours(n_static: int, seed: int = 0):
     graphdef, params, rest = nnx.split(model, nnx.Param, ...)
     ta = TreeArrays.build(ORACLE_TREE)
     tx = make_optimizer(TrainConfig(clip_norm=1e9, lr_decay=1.0))
-    train_step, eval_step = make_steps(graphdef, ta, tx)
+    # the train step training uses (one-device mesh, donates params and optimizer state)
+    train_step = make_steps(graphdef, ta, tx, make_mesh(jax.devices()[:1])).train
+    eval_step = make_infer_step(graphdef, ta)
     return model, params, rest, tx.init(params), train_step, eval_step, ta
 
 
@@ -182,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             sb = rng.normal(size=(args.batch, n_static)).astype(np.float32)
             leaf = rng.choice(np.asarray(leaves), args.batch)
             wb = np.ones(args.batch, np.float32)
-            state = {"p": params, "o": opt_state}
+            state = {"p": copy_tree(params), "o": copy_tree(opt_state)}
 
             def ours_train():
                 for _ in range(args.steps):
@@ -266,7 +271,7 @@ def realistic(args, rng, n_static, params, rest, opt_state, train_step, eval_ste
     """Throughput on windows of mixed lengths, each framework skipping padding its own way."""
     from elasticc_fast.nn.config import TrainConfig
     from elasticc_fast.nn.data import StaticNorm, length_grouped_order, take_batch
-    from elasticc_fast.nn.train import Windows, run_inference
+    from elasticc_fast.predict import infer_windows
 
     n = max(n_infer, args.batch * n_train_batches)
     full = rng.integers(20, T + 1, n)
@@ -278,14 +283,14 @@ def realistic(args, rng, n_static, params, rest, opt_state, train_step, eval_ste
     cfg = TrainConfig(max_length=T, eval_batch_size=args.mixed_infer_batch,
                       **({"buckets": tuple(args.buckets)} if args.buckets else {}))
     ident = StaticNorm(np.zeros(n_static, np.float32), np.ones(n_static, np.float32))
-    w = Windows(x[:n_infer], lengths[:n_infer], static[:n_infer], np.arange(n_infer))
     batches = length_grouped_order(lengths, args.batch, np.random.default_rng(0))[:n_train_batches]
     out = {"T": T}
 
     def ours_infer():
-        run_inference(eval_step, params, rest, w, ident, cfg)
+        infer_windows(eval_step, params, rest, x[:n_infer], lengths[:n_infer], ident(static[:n_infer]),
+                      batch_size=cfg.eval_batch_size, buckets=cfg.buckets)
 
-    state = {"p": params, "o": opt_state}
+    state = {"p": copy_tree(params), "o": copy_tree(opt_state)}
 
     def ours_train():
         for idx in batches:

@@ -49,10 +49,11 @@ def test_tiny_demo_writes_model_and_report(tmp_path, capsys):
     # reproduces the report's numbers
     from elasticc_fast import evaluate as ev_mod
     from elasticc_fast.classifier import Classifier
+    from elasticc_fast.io.tables import load_batch
     from elasticc_fast.taxonomy import ORACLE_TREE
 
     clf = Classifier.load(out / "model")
-    batch = ev_mod.load_batch(out / "parquet")
+    batch = load_batch(out / "parquet")
     leaves, _ = ev_mod.true_leaves(batch, ORACLE_TREE)
     _, test = split_per_class(leaves, 0.3, seed=3)
     again = ev_mod.evaluate(clf, batch.take(test), days=(8, 64), leaves=leaves[test])

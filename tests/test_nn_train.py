@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
-
 import jax
 import numpy as np
 import pytest
 from flax import nnx
 
+from elasticc_fast import AugmentedBatch
 from elasticc_fast.nn import TrainConfig, fit
 from elasticc_fast.taxonomy import Tree
 
@@ -30,8 +29,8 @@ def toy_windows(n_per=40, t=16, seed=0):
         x[i, :k, 1] = (cls[i] - 1.0) + 0.3 * rng.normal(size=k)
         x[i, :k, 2] = 1.0
     static = np.stack([cls + 0.5 * rng.normal(size=n), rng.normal(size=n)], axis=1).astype(np.float32)
-    return SimpleNamespace(x=x, lengths=lengths, static=static, source=np.arange(n), labels=leaf,
-                           feature_names=["t", "flux", "one"], static_names=["s0", "s1"])
+    return AugmentedBatch(x=x, lengths=lengths, source=np.arange(n), t_end=np.zeros(n), static=static, labels=leaf,
+                          feature_names=["t", "flux", "one"], static_names=["s0", "s1"])
 
 
 CFG = TrainConfig(epochs=6, batch_size=32, learning_rate=1e-2, buckets=(16,), eval_batch_size=64,

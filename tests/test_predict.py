@@ -115,7 +115,7 @@ def test_classify_alert_dicts_from_a_stream(model_dir, shared_data):
     """Alert dicts as a Kafka consumer decodes them -> brokerClassification dicts, valid."""
     from elasticc_fast import Classifier
     from elasticc_fast.io.alerts import parse_avsc, records_to_table
-    from elasticc_fast.io.broker import classify_alerts
+    from elasticc_fast.predict import classify_alerts
 
     with open(shared_data / "elasticc_alerts/11290844.avro", "rb") as fh:
         stream = list(fastavro.reader(fh))

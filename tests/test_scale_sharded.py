@@ -1,4 +1,5 @@
-"""Data-parallel training (jax.sharding) on 2 host CPU devices equals training on 1 device.
+"""Data-parallel training (jax.sharding) on 2 host CPU devices equals training on 1 device, and
+the streamed path (fit_stream) equals the in-memory one (fit) on the same windows.
 
 XLA_FLAGS=--xla_force_host_platform_device_count=2 must be set before JAX starts, so the
 comparison runs in a fresh Python process."""
@@ -167,3 +168,48 @@ def test_fit_stream_result_becomes_a_classifier(tmp_path):
     clf.save(tmp_path / "model")
     again = Classifier.load(tmp_path / "model").predict_proba(win)
     np.testing.assert_allclose(again.to_numpy(), p.to_numpy(), rtol=1e-6)
+
+
+def test_fit_and_fit_stream_train_the_same_model(tmp_path):
+    """The in-memory and the streamed path share one loop and one train step: on the same windows
+    (one batch per epoch, so batch order cannot differ) they give the same history and weights."""
+    import jax
+    from flax import nnx
+
+    from elasticc_fast import AugmentedBatch
+    from elasticc_fast.nn import TrainConfig, fit
+    from elasticc_fast.scale import fit_stream, make_mesh, open_shards, write_manifest, write_shard
+    from elasticc_fast.taxonomy import ORACLE_TREE
+
+    rng = np.random.default_rng(11)
+    leaves = np.asarray(ORACLE_TREE.leaves)[[0, 3, 7]]
+
+    def windows(n, t=8):
+        lengths = rng.integers(1, t + 1, n).astype(np.int32)
+        label = rng.choice(leaves, n)
+        x = rng.normal(size=(n, t, 5)).astype(np.float32) * (np.arange(t)[None, :, None] < lengths[:, None, None])
+        x[:, :, 1] += (label[:, None] == leaves[0])
+        static = rng.normal(size=(n, 3)).astype(np.float32)
+        return AugmentedBatch(x=x, lengths=lengths, source=np.arange(n), t_end=np.zeros(n), static=static,
+                              labels=label, feature_names=["a", "b", "c", "d", "e"], static_names=["s0", "s1", "s2"])
+
+    def shards(w, root):
+        meta = write_shard(root / "shards" / "s0", x=w.x, lengths=w.lengths, static=w.static, label=w.labels,
+                           source=w.source, t_end=w.t_end)
+        write_manifest(root, {"s0": meta}, {"tree": ORACLE_TREE.to_dict()})
+        return open_shards(root)
+
+    train, val = windows(40), windows(24)
+    cfg = TrainConfig(epochs=3, batch_size=48, hidden=8, buckets=(8,), max_length=8, val_fraction=0.0,
+                      learning_rate=5e-3, eval_batch_size=32, patience=100, seed=4)
+    a = fit(train, None, ORACLE_TREE, cfg, val=val, show_progress=False)
+    b = fit_stream(shards(train, tmp_path / "train"), ORACLE_TREE, cfg, val=shards(val, tmp_path / "val"),
+                   mesh=make_mesh(jax.devices()[:1]))
+    for key in ("loss", "val_loss", "val_f1", "val_acc"):
+        np.testing.assert_allclose([h[key] for h in a.history], [h[key] for h in b.history], rtol=1e-5, err_msg=key)
+    assert a.best_epoch == b.best_epoch
+    assert a.history[-1]["loss"] < a.history[0]["loss"]
+    pa_, pb = (jax.tree.leaves(nnx.state(r.model, nnx.Param)) for r in (a, b))
+    assert len(pa_) == len(pb) > 0
+    for x, y in zip(pa_, pb, strict=True):
+        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-4, atol=1e-6)

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.cpp
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory):
     from elasticc_fast.convert import convert
-    from elasticc_fast.evaluate import read_table
+    from elasticc_fast.io.tables import read_table
 
     root = tmp_path_factory.mktemp("roundtrip")
     simulate(root / "sim", objects_per_class=6, seed=5, files_per_model=2)
@@ -25,7 +25,7 @@ def converted(tmp_path_factory):
 
 def test_pointers_and_separator_rows_give_the_same_table(converted):
     """The converter assigns rows by PTROBS_MIN/MAX or by the MJD=-777 rows: both must agree."""
-    from elasticc_fast.evaluate import read_table
+    from elasticc_fast.io.tables import read_table
 
     root, table = converted
     assert read_table(root / "parquet_separators").equals(table)

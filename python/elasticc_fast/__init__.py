@@ -33,7 +33,7 @@ _LAZY = {
     "read_astro_objects": "io.alerce:read_astro_objects",
 }
 _SUBMODULES = {"reference", "taxonomy", "sim", "gw", "io", "nn", "baselines", "scale", "units", "plots",
-               "metrics", "evaluate"}
+               "metrics", "evaluate", "predict"}
 
 __all__ = ["__version__", "AugmentedBatch", "LightCurveBatch", "augment", "convert", "iter_augment",
            "preprocess", *_LAZY]

@@ -24,6 +24,7 @@ magnitudes AB) with SNANA sentinels (-9, -99, -999, -9999, 999) and NaN/null map
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import Iterator, Sequence
@@ -70,6 +71,13 @@ class AugmentedBatch:
 
     def __len__(self) -> int:
         return len(self.lengths)
+
+    def take(self, rows: np.ndarray) -> "AugmentedBatch":
+        """The windows ``rows`` (indices or a boolean mask), in that order."""
+        return dataclasses.replace(
+            self, x=self.x[rows], lengths=self.lengths[rows], source=self.source[rows], t_end=self.t_end[rows],
+            static=self.static[rows], labels=None if self.labels is None else self.labels[rows],
+            days=None if self.days is None else self.days[rows])
 
     def __repr__(self) -> str:
         return (f"AugmentedBatch(x={self.x.shape}, static={self.static.shape}, "

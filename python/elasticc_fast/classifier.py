@@ -45,6 +45,7 @@ import pandas as pd
 
 from ._version import __version__
 from .atomic import atomic_path
+from .augment import AugmentedBatch
 from .errors import DataError
 from .taxonomy import ORACLE_TREE, Tree, leaf_for_model
 
@@ -104,7 +105,7 @@ class Classifier:
 
     def _prepared(self, batch: Any, labels: np.ndarray | None = None) -> Any:
         """Raw LightCurveBatch -> preprocessed (with ``labels`` attached); AugmentedBatch as it is."""
-        if hasattr(batch, "x"):
+        if isinstance(batch, AugmentedBatch):
             return batch
         if labels is not None:
             batch = dataclasses.replace(batch, labels=labels)
@@ -133,14 +134,14 @@ class Classifier:
         """
         from .nn import fit
 
-        if hasattr(batch, "x"):
+        if isinstance(batch, AugmentedBatch):
             train, lab = batch, (None if labels is None else self.leaf_labels(batch, labels))
         else:
             train = self._prepared(batch, self.leaf_labels(batch, labels))
             lab = train.labels
         vb = vl = None
         if val is not None:
-            if hasattr(val, "x"):
+            if isinstance(val, AugmentedBatch):
                 vb, vl = val, (None if val_labels is None else self.leaf_labels(val, val_labels))
             else:
                 vb = self._prepared(val, self.leaf_labels(val, val_labels))
@@ -182,24 +183,26 @@ class Classifier:
 
         from .nn.cache import enable_compilation_cache
         from .nn.loss import TreeArrays
-        from .nn.train import Windows, make_optimizer, make_steps, run_inference
+        from .nn.steps import make_infer_step
+        from .predict import infer_windows
 
         self._check_fitted()
         enable_compilation_cache()
-        if hasattr(batch, "x"):
+        if isinstance(batch, AugmentedBatch):
             aug, index = batch, pd.RangeIndex(len(batch.lengths), name="window")
         else:
             aug = self.windows(batch, "full")
             index = pd.Index(self._prepared(batch).ids[aug.source], name="object_id")
-        w = Windows.of(aug)
-        self._check_features(w)
+        self._check_features(aug)
         graphdef, params, rest = nnx.split(self._model, nnx.Param, ...)
         if self._eval_step is None:
-            self._eval_step = make_steps(graphdef, TreeArrays.build(self.tree), make_optimizer(self.config))[1]
-        if len(w) == 0:
+            self._eval_step = make_infer_step(graphdef, TreeArrays.build(self.tree))
+        if len(aug) == 0:
             k = len(self.tree)
             return np.zeros((0, k), np.float32), np.zeros((0, 64), np.float32), index
-        lm, emb = run_inference(self._eval_step, params, rest, w, self._norm, self.config)
+        lm, emb = infer_windows(self._eval_step, params, rest, np.asarray(aug.x, np.float32), aug.lengths,
+                                self._norm(aug.static), batch_size=self.config.eval_batch_size,
+                                buckets=self.config.buckets)
         return lm, emb, index
 
     def _check_features(self, w: Any) -> None:
@@ -219,9 +222,10 @@ class Classifier:
     def predict(self, batch: Any) -> pd.DataFrame:
         """Most probable leaf per row: columns ``leaf`` (name), ``probability`` (its marginal) and
         ``path`` (root to leaf, joined by " > ")."""
+        from .predict import leaf_argmax
+
         lm, _, index = self._infer(batch)
-        leaves = np.asarray(self.tree.leaves)
-        best = leaves[np.argmax(lm[:, leaves], axis=1)] if len(lm) else np.zeros(0, np.int64)
+        best = leaf_argmax(lm, self.tree)
         paths = {i: " > ".join(self.tree.path(int(i))) for i in np.unique(best)}
         return pd.DataFrame({"leaf": [self.tree.nodes[i] for i in best],
                              "probability": np.exp(lm[np.arange(len(best)), best].astype(np.float64)),

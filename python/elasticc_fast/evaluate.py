@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-import pyarrow as pa
 
 from . import metrics
 from .batch import LightCurveBatch
@@ -161,21 +160,6 @@ def _preprocess_options(classifier) -> dict:
     return {"trigger": trig if isinstance(trig, str) else "first_detection"}
 
 
-def predict_in_chunks(classifier, batch: LightCurveBatch, chunk_size: int = 16384) -> np.ndarray:
-    """(n, K) float64 marginal probabilities of every object of ``batch``, in batch order, computed
-    ``chunk_size`` objects at a time (bounded memory); NaN rows for objects the model's
-    preprocessing drops (no detection). Works with repeated ids (rows are matched by position)."""
-    out = np.full((len(batch), len(classifier.tree)), np.nan)
-    for start in range(0, len(batch), chunk_size):
-        part = batch[start:start + chunk_size]
-        tagged = LightCurveBatch(mjd=part.mjd, band=part.band, flux=part.flux, flux_err=part.flux_err,
-                                 flag=part.flag, offsets=part.offsets, ids=np.arange(len(part)),
-                                 static=part.static)
-        probs = classifier.predict_proba(tagged)
-        out[start:start + len(part)] = probs.reindex(np.arange(len(part))).to_numpy(dtype=np.float64)
-    return out
-
-
 def evaluate(classifier, batch: LightCurveBatch, *, days: Sequence[int] = DEFAULT_DAYS,
              leaves: np.ndarray | None = None, chunk_size: int = 16384) -> Evaluation:
     """Score ``classifier`` (an :class:`elasticc_fast.Classifier`) on ``batch`` with ORACLE's protocol.
@@ -184,6 +168,7 @@ def evaluate(classifier, batch: LightCurveBatch, *, days: Sequence[int] = DEFAUL
     objects without a detection are left out (counted in the result). ``chunk_size`` objects are
     classified at a time.
     """
+    from .predict import predict_probabilities
     from .progress import progress
 
     tree = classifier.tree
@@ -213,7 +198,7 @@ def evaluate(classifier, batch: LightCurveBatch, *, days: Sequence[int] = DEFAUL
     scores: dict[Any, dict[str, metrics.Scores]] = {}
     for window in progress([*days, FULL], desc="evaluate", unit="window"):
         view = sub if window == FULL else truncate(sub, trig, float(window))
-        p = predict_in_chunks(classifier, view, chunk_size)
+        p = predict_probabilities(classifier, view, chunk_size)
         if np.isnan(p).any():
             raise RuntimeError(f"evaluate: the classifier returned no probabilities for "
                                f"{int(np.isnan(p).any(axis=1).sum())} objects at window {window}")
@@ -244,35 +229,6 @@ def macro_classes(truth: np.ndarray, tree) -> str:
     log.warning("evaluate: every object is of one class (%s): macro averages run over the classes in the "
                 "truth only, not over the predicted ones", tree.nodes[int(found[0])])
     return "true"
-
-
-# ---------------------------------------------------------------------------------- loading
-def read_table(source: str | os.PathLike) -> pa.Table:
-    """Converted Parquet (a file or a folder of ``<MODEL>.parquet``) or ELAsTiCC alerts -> table."""
-    import pyarrow.parquet as pq
-
-    from .io.alerts import is_alert_input, read_alerts
-
-    path = Path(source)
-    if is_alert_input(path):
-        return read_alerts(path)
-    files = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
-    if not files:
-        raise FileNotFoundError(f"{path}: no .parquet files")
-    tables = []
-    for f in files:
-        try:
-            tables.append(pq.read_table(f))
-        except (OSError, pa.ArrowInvalid) as exc:
-            raise ValueError(f"{f}: cannot read Parquet ({exc})") from exc
-    return pa.concat_tables(tables, promote_options="permissive")
-
-
-def load_batch(source: str | os.PathLike) -> LightCurveBatch:
-    """:func:`read_table` wrapped as a ``LightCurveBatch`` (alerts keyed by ``alertId``)."""
-    table = read_table(source)
-    id_column = "alertId" if "alertId" in table.column_names else "SNID"
-    return LightCurveBatch.from_arrow(table, id_column=id_column)
 
 
 # ----------------------------------------------------------------------------------- report
@@ -346,17 +302,3 @@ def write_report(ev: Evaluation, out_dir: str | os.PathLike, *, title: str = "Ev
                                             title=f"{level}, {label}")
                 plots.save(ax, tmp / _cm_name(level, w), dpi=90)
     return out_dir
-
-
-def evaluate_dir(model_dir: str | os.PathLike, data: str | os.PathLike, out_dir: str | os.PathLike | None = None,
-                 *, days: Sequence[int] = DEFAULT_DAYS, overwrite: bool = False) -> Evaluation:
-    """Load a saved classifier and a labelled set, evaluate, and write the report when ``out_dir``."""
-    from .classifier import Classifier
-
-    clf = Classifier.load(model_dir)
-    ev = evaluate(clf, load_batch(data), days=days)
-    ev.meta.update({"model": str(model_dir), "data": str(data)})
-    if out_dir is not None:
-        write_report(ev, out_dir, title=f"Evaluation of {Path(model_dir).name} on {Path(data).name}",
-                     overwrite=overwrite)
-    return ev

@@ -104,6 +104,7 @@ def _run_in(args: argparse.Namespace, work: Path) -> int:
     from ..batch import LightCurveBatch
     from ..classifier import Classifier
     from ..convert import convert
+    from ..io.tables import read_table
     from ..sim import simulate
     from ..taxonomy import ORACLE_TREE
     from .evaluate import format_headline
@@ -123,7 +124,7 @@ def _run_in(args: argparse.Namespace, work: Path) -> int:
     _step(f"converting to Parquet -> {out / 'parquet'}", t0)
     t = time.perf_counter()
     convert(work / "sim", work / "parquet", overwrite=True)
-    table = ev_mod.read_table(work / "parquet")
+    table = read_table(work / "parquet")
     timings["convert"] = time.perf_counter() - t
 
     batch = LightCurveBatch.from_arrow(table)

@@ -52,11 +52,12 @@ def run(args: argparse.Namespace) -> int:
     from ..atomic import check_output_dir
     from ..classifier import Classifier
     from ..errors import DataError
+    from ..io.tables import load_batch
 
     check_output_dir(args.out, NAME, args.overwrite)   # before the work, not after
     days = args.days or ev_mod.DEFAULT_DAYS
     clf = Classifier.load(args.model_dir)
-    batch = ev_mod.load_batch(args.data)
+    batch = load_batch(args.data)
     try:
         ev = ev_mod.evaluate(clf, batch, days=days)
     except DataError as e:

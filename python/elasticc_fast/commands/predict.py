@@ -42,28 +42,6 @@ def register(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def predict_table(clf, batch):
-    """(n, K) marginal probabilities of every object of ``batch`` in batch order (NaN rows for
-    objects the model's preprocessing drops: no detection) as a DataFrame with a RangeIndex."""
-    import pandas as pd
-
-    from ..evaluate import predict_in_chunks
-
-    return pd.DataFrame(predict_in_chunks(clf, batch), columns=list(clf.tree.nodes))
-
-
-def _leaf_columns(probs, tree):
-    import numpy as np
-
-    leaves = list(tree.leaf_names)
-    p = probs[leaves].to_numpy(dtype=np.float64)
-    ok = ~np.isnan(p).any(axis=1)
-    best = np.where(ok, np.argmax(np.nan_to_num(p, nan=-1.0), axis=1), 0)
-    leaf = np.array(leaves, dtype=object)[best]
-    leaf[~ok] = None
-    return leaf, np.where(ok, p[np.arange(len(p)), best], np.nan)
-
-
 def _write_table(path: Path, table) -> None:
     import pyarrow.parquet as pq
 
@@ -83,8 +61,9 @@ def run(args: argparse.Namespace) -> int:
     from .._version import __version__
     from ..batch import LightCurveBatch
     from ..classifier import Classifier
-    from ..evaluate import read_table
     from ..io.alerts import is_alert_input, read_alerts
+    from ..io.tables import read_table
+    from ..predict import predict_table, predicted_leaves
 
     out = Path(args.out)
     suffix = out.suffix.lower()
@@ -100,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
         tables = [read_table(p) for p in args.input]
         table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
     if suffix == ".avro":
-        from ..io.broker import classify_alerts, write_records
+        from ..io.broker import write_records
+        from ..predict import classify_alerts
 
         arch = getattr(getattr(clf, "config", None), "arch", "")
         try:
@@ -122,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         log.warning("predict: %d of %d inputs have no detection the model can use; they get no probabilities",
                     int(missing.sum()), len(batch))
     tree = clf.tree
-    leaf, leaf_p = _leaf_columns(probs, tree)
+    leaf, leaf_p = predicted_leaves(probs.to_numpy(dtype=np.float64), tree)
     columns = {c: table[c] for c in id_cols}
     columns.update({node: pa.array(probs[node].to_numpy(dtype=np.float32)) for node in tree.nodes})
     columns["predicted_leaf"] = pa.array(leaf.tolist(), pa.string())

@@ -393,14 +393,6 @@ def alerts_table(raw: pa.Table, *, source_name: str = "<table>") -> pa.Table:
     return pa.table(columns)
 
 
-def alerts_to_batch(table_or_source: pa.Table | PathLike | Sequence[PathLike], *, schema: Any = None):
-    """Alerts (a table from :func:`read_alerts` or files/folders) -> ``LightCurveBatch``, one per alert."""
-    from ..batch import LightCurveBatch
-
-    table = table_or_source if isinstance(table_or_source, pa.Table) else read_alerts(table_or_source, schema=schema)
-    return LightCurveBatch.from_arrow(table)
-
-
 def now_millis() -> int:
     """Unix time in milliseconds (for ``brokerIngestTimestamp``)."""
     return int(time.time() * 1000)

@@ -115,32 +115,6 @@ def broker_records(alerts: pa.Table, leaf_probs: np.ndarray, class_ids: Sequence
         }
 
 
-def classify_alerts(classifier, alerts: pa.Table, **names: Any) -> tuple[np.ndarray, list[dict]]:
-    """Classify alerts with a trained :class:`elasticc_fast.Classifier`: returns the (n,) mask of
-    alerts that got a classification and their ``brokerClassification`` dicts.
-
-    ``alerts`` is a table from :func:`elasticc_fast.io.alerts.read_alerts` or
-    :func:`~elasticc_fast.io.alerts.records_to_table` (e.g. alerts decoded from Kafka); ``names``
-    are the keyword arguments of :func:`broker_records` (``broker_name``, ``classifier_name``, ...).
-    Alerts the model cannot use (no detection) are left out and logged.
-    """
-    from ..batch import LightCurveBatch
-    from ..evaluate import predict_in_chunks
-
-    leaf_ids, leaf_cols = leaf_class_ids(classifier.tree)
-    batch = LightCurveBatch.from_arrow(alerts, id_column="alertId")
-    probs = predict_in_chunks(classifier, batch)[:, leaf_cols]
-    ok = ~np.isnan(probs).any(axis=1)
-    if not ok.all():
-        log.warning("%d of %d alerts have no detection the model can use: no classification for them",
-                    int((~ok).sum()), len(ok))
-    keep = np.flatnonzero(ok)
-    names.setdefault("broker_name", "elasticc_fast")
-    names.setdefault("classifier_name", "elasticc_fast")
-    names.setdefault("broker_version", _version())
-    return ok, list(broker_records(alerts.take(pa.array(keep)), probs[keep], leaf_ids, **names))
-
-
 def leaf_class_ids(tree) -> tuple[list[int], np.ndarray]:
     """Official ELAsTiCC class ids of the leaves of ``tree`` and the leaves' node indices."""
     from ..taxonomy import CLASS_ID_FOR_LEAF

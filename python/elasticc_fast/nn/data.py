@@ -12,6 +12,26 @@ from typing import Iterator
 import numpy as np
 
 
+@dataclass
+class Batch:
+    """One fixed-shape model batch: ``x`` (B, T, F) float32, ``lengths`` (B,) int32 (>= 1),
+    ``static`` (B, S) float32 (normalised), ``label`` (B,) int64 leaf node index (0 on padding
+    rows), ``weight`` (B,) float32 (1 for real rows, 0 for padding)."""
+
+    x: np.ndarray
+    lengths: np.ndarray
+    static: np.ndarray
+    label: np.ndarray
+    weight: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in self.arrays())
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return self.x, self.lengths, self.static, self.label, self.weight
+
+
 @dataclass(frozen=True)
 class StaticNorm:
     """Per-column standardisation of static features: ``(s - mean) / scale``, NaN -> 0, clipped to
@@ -93,10 +113,24 @@ def take_batch(x: np.ndarray, lengths: np.ndarray, static: np.ndarray, idx: np.n
     return xb, lb, sb, w
 
 
+def labelled_batch(x: np.ndarray, lengths: np.ndarray, static: np.ndarray, label: np.ndarray,
+                   idx: np.ndarray, rows: int, buckets: tuple[int, ...]) -> Batch:
+    """:func:`take_batch` of rows ``idx`` with their labels (``static`` already normalised)."""
+    xb, lb, sb, wb = take_batch(x, lengths, static, idx, rows, buckets)
+    leaf = np.zeros(rows, np.int64)
+    leaf[:len(idx)] = label[idx]
+    return Batch(xb, lb, sb, leaf, wb)
+
+
+def inference_order(lengths: np.ndarray, batch_size: int) -> Iterator[tuple[np.ndarray, int]]:
+    """``(idx, rows)`` over all windows, grouped by length; ``rows`` is a power of two >= 32 (at
+    most ``batch_size``) so small inputs pad little."""
+    for idx in sorted_order(np.asarray(lengths), batch_size):
+        yield idx, min(batch_size, max(32, 1 << int(np.ceil(np.log2(max(len(idx), 1))))))
+
+
 def inference_batches(x: np.ndarray, lengths: np.ndarray, static: np.ndarray, batch_size: int,
                       buckets: tuple[int, ...]) -> Iterator[tuple[np.ndarray, tuple]]:
-    """Yield ``(idx, (x, lengths, static, weight))`` over all windows, grouped by length; the row
-    count is a power of two >= 32 (at most ``batch_size``) so small inputs pad little."""
-    for idx in sorted_order(np.asarray(lengths), batch_size):
-        rows = min(batch_size, max(32, 1 << int(np.ceil(np.log2(max(len(idx), 1))))))
+    """Yield ``(idx, (x, lengths, static, weight))`` over all windows (:func:`inference_order`)."""
+    for idx, rows in inference_order(lengths, batch_size):
         yield idx, take_batch(x, lengths, static, idx, rows, buckets)

@@ -23,7 +23,7 @@ _LAZY = {
     "augment_dataset": "dask_augment",
     "ShardDataset": "shards", "open_shards": "shards", "write_shard": "shards", "write_manifest": "shards",
     "ShardStream": "stream", "StreamBatch": "stream",
-    "fit_stream": "sharded", "make_mesh": "sharded", "make_sharded_steps": "sharded",
+    "fit_stream": "sharded", "make_mesh": "sharded",
     "global_batch": "sharded",
 }
 

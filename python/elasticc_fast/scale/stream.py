@@ -25,11 +25,11 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from ..nn.data import Batch
 from .shards import ShardDataset
 
 __all__ = ["ShardStream", "StreamBatch"]
@@ -37,24 +37,8 @@ __all__ = ["ShardStream", "StreamBatch"]
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class StreamBatch:
-    """One batch: ``x`` (B, T, F) float32, ``lengths`` (B,) int32 (>= 1), ``static`` (B, S)
-    float32 (normalised when the stream has a ``static_norm``), ``label`` (B,) int64 (0 on
-    padding rows), ``weight`` (B,) float32 (1 for real rows, 0 for padding)."""
-
-    x: np.ndarray
-    lengths: np.ndarray
-    static: np.ndarray
-    label: np.ndarray
-    weight: np.ndarray
-
-    @property
-    def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.x, self.lengths, self.static, self.label, self.weight))
-
-    def arrays(self) -> tuple[np.ndarray, ...]:
-        return self.x, self.lengths, self.static, self.label, self.weight
+#: one batch of the stream (the training loop's :class:`elasticc_fast.nn.data.Batch`)
+StreamBatch = Batch
 
 
 class _Failed:

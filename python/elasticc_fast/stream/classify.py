@@ -2,7 +2,7 @@
 
 :class:`AlertClassifier` is the one place the stream service touches the model: it loads a model
 folder, compiles the shapes of a micro-batch once at start-up (:meth:`AlertClassifier.warm_up`)
-and classifies a list of checked alert dicts with :func:`elasticc_fast.io.broker.classify_alerts`,
+and classifies a list of checked alert dicts with :func:`elasticc_fast.predict.classify_alerts`,
 the function behind ``predict --out FILE.avro``.
 """
 from __future__ import annotations
@@ -39,7 +39,7 @@ class AlertClassifier:
         :class:`elasticc_fast.io.alerts.AlertError` when the batch as a whole cannot be read.
         """
         from ..io.alerts import records_to_table
-        from ..io.broker import classify_alerts
+        from ..predict import classify_alerts
 
         return classify_alerts(self.model, self._with_static(records_to_table(alerts)), **self.names)
 

@@ -1,0 +1,68 @@
+"""Reading converted Parquet (a file or a folder of them) and ELAsTiCC alerts as one table.
+
+    from elasticc_fast.io.tables import read_table, load_batch
+    table = read_table("converted/")        # pyarrow.Table, every *.parquet below the folder
+    batch = load_batch("alerts/")           # LightCurveBatch (alerts keyed by alertId)
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import pyarrow as pa
+
+from ..batch import LightCurveBatch
+from ..errors import DataError
+
+PathLike = str | os.PathLike
+
+
+def parquet_files(path: PathLike, *, recursive: bool = True) -> list[Path]:
+    """``path`` itself when it is a file, else its ``*.parquet`` files (below it when
+    ``recursive``), sorted. ``FileNotFoundError`` when ``path`` does not exist, ``DataError``
+    when a folder holds no Parquet file."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file or folder")
+    if not path.is_dir():
+        return [path]
+    files = sorted(path.rglob("*.parquet") if recursive else path.glob("*.parquet"))
+    if not files:
+        raise DataError(f"{path}: no .parquet files (write them with `elasticc-fast convert`)")
+    return files
+
+
+def read_parquet_folder(path: PathLike, *, recursive: bool = True, required: Sequence[str] = ()) -> pa.Table:
+    """All Parquet files of :func:`parquet_files` as one table (schemas unified: a column missing
+    from a file is null there). A file that cannot be read, or lacks a ``required`` column,
+    raises :class:`~elasticc_fast.errors.DataError` naming it."""
+    import pyarrow.parquet as pq
+
+    tables = []
+    for f in parquet_files(path, recursive=recursive):
+        try:
+            t = pq.read_table(f)
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise DataError(f"{f}: cannot read Parquet ({exc})") from None
+        missing = [c for c in required if c not in t.column_names]
+        if missing:
+            raise DataError(f"{f}: no {missing[0]!r} column (was it written by `elasticc-fast convert`?)")
+        tables.append(t)
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+def read_table(source: PathLike) -> pa.Table:
+    """Converted Parquet (a file or a folder of ``<MODEL>.parquet``) or ELAsTiCC alerts -> table."""
+    from .alerts import is_alert_input, read_alerts
+
+    if is_alert_input(Path(source)):
+        return read_alerts(Path(source))
+    return read_parquet_folder(source)
+
+
+def load_batch(source: PathLike) -> LightCurveBatch:
+    """:func:`read_table` wrapped as a ``LightCurveBatch`` (alerts keyed by ``alertId``)."""
+    table = read_table(source)
+    id_column = "alertId" if "alertId" in table.column_names else "SNID"
+    return LightCurveBatch.from_arrow(table, id_column=id_column)

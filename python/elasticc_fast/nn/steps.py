@@ -1,0 +1,126 @@
+"""The jitted steps of training and inference, and the device mesh they run on.
+
+Training always runs on a 1-D :class:`jax.sharding.Mesh` (axis ``"data"``): every batch array is
+sharded on its first axis across the mesh's devices, parameters and optimizer state are
+replicated, and XLA inserts the all-reduce of the gradients. Single-device training is the
+one-device mesh, so :func:`elasticc_fast.nn.fit` and :func:`elasticc_fast.scale.fit_stream` run
+the same compiled step.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from .config import TrainConfig
+from .data import Batch
+from .loss import TreeArrays, hierarchical_loss, log_marginals
+
+AXIS = "data"
+
+
+# ------------------------------------------------------------------------------- mesh
+def make_mesh(devices: Sequence[Any] | None = None, axis: str = AXIS) -> Mesh:
+    """A 1-D mesh over ``devices`` (default all of ``jax.devices()``, every host's)."""
+    devs = list(jax.devices() if devices is None else devices)
+    if not devs:
+        raise ValueError("make_mesh: no devices")
+    return Mesh(np.array(devs), (axis,))
+
+
+def data_sharding(mesh: Mesh) -> NamedSharding:
+    """First axis split over the mesh's data axis, other axes whole."""
+    return NamedSharding(mesh, PartitionSpec(mesh.axis_names[0]))
+
+
+def replicated(mesh: Mesh) -> NamedSharding:
+    """A full copy on every device of the mesh."""
+    return NamedSharding(mesh, PartitionSpec())
+
+
+def replicate(tree: Any, mesh: Mesh) -> Any:
+    """Every array leaf of ``tree`` copied to all devices of ``mesh``. Built from the host value
+    with ``make_array_from_callback``, which also works when the mesh spans several processes
+    (each process then fills its own devices; all must hold the same values)."""
+    sh = replicated(mesh)
+
+    def put(a: Any) -> Any:
+        if not hasattr(a, "shape"):
+            return a
+        host = np.asarray(jax.device_get(a))
+        return jax.make_array_from_callback(host.shape, sh, lambda idx: host[idx])
+
+    return jax.tree.map(put, tree)
+
+
+def to_host(a: Any) -> Any:
+    """This process's copy of a replicated array as NumPy (also when the mesh spans processes)."""
+    return np.asarray(a.addressable_data(0)) if isinstance(a, jax.Array) else a
+
+
+def global_batch(batch: Batch, mesh: Mesh) -> tuple[jax.Array, ...]:
+    """This process's rows of a batch -> global arrays sharded over the mesh's data axis."""
+    sh = data_sharding(mesh)
+    return tuple(jax.make_array_from_process_local_data(sh, a) for a in batch.arrays())
+
+
+# ------------------------------------------------------------------------------- steps
+class Steps(NamedTuple):
+    """``train(params, rest, opt_state, x, lengths, static, label, weight)`` ->
+    ``(params, opt_state, loss)`` (donates ``params`` and ``opt_state``);
+    ``evaluate(params, rest, x, lengths, static, label, weight)`` -> ``(log_marginals, label,
+    weight)``, all replicated so every process sees the whole global batch."""
+
+    train: Callable
+    evaluate: Callable
+
+
+def make_optimizer(config: TrainConfig) -> optax.GradientTransformation:
+    """Adam with exponential learning-rate decay after global-norm gradient clipping."""
+    schedule = optax.exponential_decay(config.learning_rate, config.decay_steps, config.lr_decay)
+    return optax.chain(optax.clip_by_global_norm(config.clip_norm), optax.adam(schedule))
+
+
+def make_steps(graphdef: nnx.GraphDef, ta: TreeArrays, tx: optax.GradientTransformation, mesh: Mesh) -> Steps:
+    """The train and validation steps, with the batch sharded over ``mesh``."""
+    rep, dat = replicated(mesh), data_sharding(mesh)
+
+    def loss_fn(params, rest, x, lengths, static, label, weight):
+        logits, _ = nnx.merge(graphdef, params, rest)(x, lengths, static)
+        return hierarchical_loss(logits, label, ta, weight)
+
+    def train_step(params, rest, opt_state, x, lengths, static, label, weight):
+        loss, grads = jax.value_and_grad(loss_fn)(params, rest, x, lengths, static, label, weight)
+        updates, opt_state = tx.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, loss
+
+    def eval_step(params, rest, x, lengths, static, label, weight):
+        logits, _ = nnx.merge(graphdef, params, rest)(x, lengths, static)
+        return log_marginals(logits, ta), label, weight
+
+    train = jax.jit(train_step, in_shardings=(rep, rep, rep, dat, dat, dat, dat, dat),
+                    out_shardings=(rep, rep, rep), donate_argnums=(0, 2))
+    evaluate = jax.jit(eval_step, in_shardings=(rep, rep, dat, dat, dat, dat, dat), out_shardings=(rep, rep, rep))
+    return Steps(train, evaluate)
+
+
+def make_infer_step(graphdef: nnx.GraphDef, ta: TreeArrays) -> Callable:
+    """Jitted ``infer(params, rest, x, lengths, static)`` -> ``(log_marginals (N, K), embedding
+    (N, E))`` on the default device (inference, :mod:`elasticc_fast.predict`)."""
+
+    @jax.jit
+    def infer(params, rest, x, lengths, static):
+        logits, emb = nnx.merge(graphdef, params, rest)(x, lengths, static)
+        return log_marginals(logits, ta), emb
+
+    return infer
+
+
+def copy_tree(tree: Any) -> Any:
+    """A copy of every array (the train step donates, i.e. frees, the buffers it is given)."""
+    return jax.tree.map(jnp.copy, tree)

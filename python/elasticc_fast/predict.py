@@ -1,0 +1,122 @@
+"""Prediction with a trained :class:`~elasticc_fast.Classifier`, in one place.
+
+    from elasticc_fast.predict import predict_probabilities, classify_alerts
+    probs = predict_probabilities(clf, batch)          # (n, K) float64, NaN rows: no detection
+    ok, records = classify_alerts(clf, alerts_table)   # ELAsTiCC brokerClassification dicts
+
+- :func:`infer_windows`: log marginals and embeddings of windows, batched by length (the
+  compiled inference step of :mod:`elasticc_fast.nn.steps`);
+- :func:`predict_probabilities` / :func:`predict_table`: objects of a ``LightCurveBatch``,
+  ``chunk_size`` objects at a time (bounded memory), rows matched by position;
+- :func:`leaf_argmax`, :func:`predicted_leaves`: the most probable leaf of each row;
+- :func:`alert_probabilities`, :func:`classify_alerts`: alert tables
+  (:func:`elasticc_fast.io.alerts.read_alerts` or ``records_to_table``) -> leaf probabilities
+  -> ``brokerClassification`` records (:mod:`elasticc_fast.io.broker`).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from .batch import LightCurveBatch
+
+log = logging.getLogger(__name__)
+
+#: objects classified at a time by :func:`predict_probabilities`
+CHUNK_OBJECTS = 16384
+
+
+def leaf_argmax(scores: np.ndarray, tree: Any) -> np.ndarray:
+    """(N,) node index of the highest-scoring leaf of every row of ``scores`` (N, K) (marginal
+    probabilities or their logs, one column per node of ``tree``); -1 for rows with a NaN leaf."""
+    leaves = np.asarray(tree.leaves, dtype=np.int64)
+    s = np.asarray(scores)[:, leaves]
+    ok = ~np.isnan(s).any(axis=1)
+    best = leaves[np.argmax(np.where(ok[:, None], s, 0.0), axis=1)] if len(s) else np.zeros(0, np.int64)
+    return np.where(ok, best, -1)
+
+
+def predicted_leaves(probs: np.ndarray, tree: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(leaf names as an object array, None for NaN rows; their probabilities, NaN for those)."""
+    best = leaf_argmax(probs, tree)
+    ok = best >= 0
+    names = np.array([tree.nodes[i] if i >= 0 else None for i in best], dtype=object)
+    p = np.where(ok, np.asarray(probs, dtype=np.float64)[np.arange(len(best)), np.maximum(best, 0)], np.nan)
+    return names, p
+
+
+def infer_windows(infer: Callable, params: Any, rest: Any, x: np.ndarray, lengths: np.ndarray,
+                  static: np.ndarray, *, batch_size: int, buckets: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(N, K) log marginals and (N, E) embeddings of every window, in window order.
+
+    ``infer`` is :func:`elasticc_fast.nn.steps.make_infer_step`'s step; ``static`` is already
+    normalised; windows are batched by length (``batch_size`` rows at most, ``buckets`` lengths)."""
+    from .nn.data import inference_batches
+
+    out_lm = out_e = None
+    for idx, (xb, lb, sb, _) in inference_batches(x, lengths, static, batch_size, buckets):
+        lm, e = infer(params, rest, xb, lb, sb)
+        lm, e = np.asarray(lm)[:len(idx)], np.asarray(e)[:len(idx)]
+        if out_lm is None:
+            out_lm = np.empty((len(lengths), lm.shape[1]), np.float32)
+            out_e = np.empty((len(lengths), e.shape[1]), np.float32)
+        out_lm[idx], out_e[idx] = lm, e
+    if out_lm is None:
+        raise ValueError("no windows to classify")
+    return out_lm, out_e
+
+
+def predict_probabilities(classifier: Any, batch: LightCurveBatch, chunk_size: int = CHUNK_OBJECTS) -> np.ndarray:
+    """(n, K) float64 marginal probabilities of every object of ``batch``, in batch order, computed
+    ``chunk_size`` objects at a time (bounded memory); NaN rows for objects the model's
+    preprocessing drops (no detection). Works with repeated ids (rows are matched by position)."""
+    out = np.full((len(batch), len(classifier.tree)), np.nan)
+    for start in range(0, len(batch), chunk_size):
+        part = batch[start:start + chunk_size]
+        tagged = LightCurveBatch(mjd=part.mjd, band=part.band, flux=part.flux, flux_err=part.flux_err,
+                                 flag=part.flag, offsets=part.offsets, ids=np.arange(len(part)),
+                                 static=part.static)
+        probs = classifier.predict_proba(tagged)
+        out[start:start + len(part)] = probs.reindex(np.arange(len(part))).to_numpy(dtype=np.float64)
+    return out
+
+
+def predict_table(classifier: Any, batch: LightCurveBatch, chunk_size: int = CHUNK_OBJECTS) -> pd.DataFrame:
+    """:func:`predict_probabilities` as a DataFrame, one column per tree node, a RangeIndex."""
+    return pd.DataFrame(predict_probabilities(classifier, batch, chunk_size), columns=list(classifier.tree.nodes))
+
+
+def alert_probabilities(classifier: Any, alerts: pa.Table) -> np.ndarray:
+    """(n, L) leaf probabilities of every alert (columns: ``tree.leaves``), NaN rows for alerts
+    the model cannot use (no detection)."""
+    batch = LightCurveBatch.from_arrow(alerts, id_column="alertId")
+    return predict_probabilities(classifier, batch)[:, np.asarray(classifier.tree.leaves, dtype=np.int64)]
+
+
+def classify_alerts(classifier: Any, alerts: pa.Table, **names: Any) -> tuple[np.ndarray, list[dict]]:
+    """Classify alerts: returns the (n,) mask of alerts that got a classification and their
+    ``brokerClassification`` dicts.
+
+    ``alerts`` is a table from :func:`elasticc_fast.io.alerts.read_alerts` or
+    :func:`~elasticc_fast.io.alerts.records_to_table` (e.g. alerts decoded from Kafka); ``names``
+    are the keyword arguments of :func:`elasticc_fast.io.broker.broker_records` (``broker_name``,
+    ``classifier_name``, ...). Alerts the model cannot use (no detection) are left out and logged.
+    """
+    from ._version import __version__
+    from .io.broker import broker_records, leaf_class_ids
+
+    leaf_ids, _ = leaf_class_ids(classifier.tree)
+    probs = alert_probabilities(classifier, alerts)
+    ok = ~np.isnan(probs).any(axis=1)
+    if not ok.all():
+        log.warning("%d of %d alerts have no detection the model can use: no classification for them",
+                    int((~ok).sum()), len(ok))
+    keep = np.flatnonzero(ok)
+    names.setdefault("broker_name", "elasticc_fast")
+    names.setdefault("classifier_name", "elasticc_fast")
+    names.setdefault("broker_version", __version__)
+    return ok, list(broker_records(alerts.take(pa.array(keep)), probs[keep], leaf_ids, **names))
