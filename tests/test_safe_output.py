@@ -8,7 +8,6 @@ import json
 import pytest
 
 from elasticc_fast import cli
-from elasticc_fast import evaluate as ev_mod
 from elasticc_fast.atomic import MARKER, output_dir, resumable_output_dir
 from elasticc_fast.errors import OutputExistsError
 from cli_helpers import one_error_line
@@ -36,7 +35,9 @@ def stand_in(monkeypatch):
     from elasticc_fast.classifier import Classifier
 
     monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path: CountingClassifier()))
-    monkeypatch.setattr(ev_mod, "load_batch", lambda source: _batch())
+    from elasticc_fast.io import tables
+
+    monkeypatch.setattr(tables, "load_batch", lambda source: _batch())
 
 
 def _evaluate(out, *extra):
