@@ -174,3 +174,15 @@ def test_augment_dataset_overwrite_keeps_a_shards_folder_it_did_not_write(tmp_pa
     with pytest.raises(OutputExistsError, match="not deleting what it did not write"):
         augment_dataset(tmp_path / "nowhere", out, overwrite=True)
     assert (out / "shards" / "mine.npz").read_bytes() == b"user data"
+
+
+def test_simulate_does_not_replace_a_model_folder_it_did_not_write(tmp_path, capsys):
+    real = tmp_path / "ELASTICC2_TRAIN_02_KN_K17"          # e.g. the user's real ELAsTiCC2 files
+    real.mkdir()
+    (real / "ELASTICC2_TRAIN_02_NONIaMODEL0-0001_HEAD.FITS.gz").write_bytes(b"real data")
+    assert cli.main(["simulate", str(tmp_path), "--classes", "KN", "--objects-per-class", "2"]) == 2
+    assert "not written by elasticc-fast simulate" in one_error_line(capsys, "simulate")
+    assert (real / "ELASTICC2_TRAIN_02_NONIaMODEL0-0001_HEAD.FITS.gz").read_bytes() == b"real data"
+    # an earlier simulation's folder is replaced (a rerun gives the same files)
+    assert cli.main(["simulate", str(tmp_path / "sim"), "--classes", "KN", "--objects-per-class", "2"]) == 0
+    assert cli.main(["simulate", str(tmp_path / "sim"), "--classes", "KN", "--objects-per-class", "2"]) == 0

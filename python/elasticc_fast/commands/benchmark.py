@@ -98,8 +98,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _default_data() -> Path:
-    env = os.environ.get("ELASTICC_FAST_SHARED")
-    return (Path(env) if env else Path("..") / "shared" / "data") / "ztf_bts"
+    from ..shared_data import shared_path
+
+    return shared_path("ztf_bts")
 
 
 # ---------------------------------------------------------------------- the benchmark

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 
-from ..errors import UsageError
+from ..errors import DataError, UsageError
 
 NAME = "simulate"
 ORDER = 5
@@ -68,9 +67,8 @@ def run(args: argparse.Namespace) -> int:
             summary = simulate(args.out_dir, objects_per_class=args.objects_per_class, seed=args.seed,
                                classes=args.classes, files_per_model=args.files_per_model, prefix=args.prefix,
                                trigger_rule=args.trigger, workers=args.workers)
-    except (ValueError, RuntimeError, OSError) as e:
-        print(f"elasticc-fast simulate: error: {e}", file=sys.stderr)
-        return 1
+    except (ValueError, RuntimeError) as e:    # an unknown class, a bad option value
+        raise DataError(str(e)) from e
     from ..summaries import describe_simulation
 
     print(describe_simulation(summary))

@@ -15,6 +15,7 @@ import numpy as np
 
 from .._version import __version__
 from ..atomic import atomic_path
+from ..errors import OutputExistsError
 from ..units import BANDS
 from . import cadence, hosts, lightcurves, writer
 from .classes import CLASSES, ClassSpec, get_class, sample_params
@@ -226,6 +227,7 @@ def simulate(out_dir: str | Path, objects_per_class: int = 200, seed: int = 0,
     if trigger_rule not in ("pair", "first"):
         raise ValueError(f"trigger_rule must be 'pair' or 'first', not {trigger_rule!r}")
     out = Path(out_dir)
+    _check_replaceable(out, [f"{prefix}_{s.model}" for s in specs])
     out.mkdir(parents=True, exist_ok=True)
     jobs = [(out, prefix, CLASSES.index(s), objects_per_class, seed, trigger_rule, files_per_model, compresslevel)
             for s in dict.fromkeys(specs)]
@@ -254,6 +256,19 @@ def simulate(out_dir: str | Path, objects_per_class: int = 200, seed: int = 0,
     log.info("simulated %d objects (%d observations) of %d classes in %.1f s into %s", summary["n_objects"],
              summary["n_obs"], len(jobs), summary["seconds"], out)
     return summary
+
+
+def _check_replaceable(out: Path, folders: list[str]) -> None:
+    """Refuse (before any work) to replace a model folder that an earlier simulation did not write
+    (its .README names ``elasticc_fast.sim`` as CREATOR): it may be the user's real data."""
+    for name in folders:
+        folder = out / name
+        if not folder.exists() or (folder.is_dir() and not any(folder.iterdir())):
+            continue
+        readme = folder / f"{name}.README"
+        if not (readme.is_file() and "CREATOR: elasticc_fast.sim" in readme.read_text(errors="replace")):
+            raise OutputExistsError(f"{folder}: exists and was not written by elasticc-fast simulate; "
+                                    "give another OUT_DIR or --prefix (nothing was changed)")
 
 
 def _write_model(out: Path, prefix: str, spec: ClassSpec, batch: ClassBatch, snids: np.ndarray, n_files: int,
