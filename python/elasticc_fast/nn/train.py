@@ -63,7 +63,6 @@ class FitResult:
     n_train: int = 0          #: training objects (after the per-class cap)
     n_val_windows: int = 0    #: validation windows
     first_epoch: int = 0      #: first epoch this call ran (> 0 when it resumed from a checkpoint)
-    first_epoch: int = 0      #: first epoch this call ran (> 0 when it resumed from a checkpoint)
 
 
 # ------------------------------------------------------------------------------- windows per epoch
