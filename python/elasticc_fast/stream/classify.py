@@ -17,16 +17,26 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
+#: alerts per inference call (length-sorted groups): measured 2.2x faster than one call per
+#: micro-batch of 256 real ELAsTiCC alerts with the default GRU (padding to the longest alert)
+INFERENCE_GROUP = 32
+
 
 class AlertClassifier:
     """A trained model and the names written into every ``brokerClassification`` record."""
 
     def __init__(self, model_dir: str | Path, *, broker_name: str = "elasticc_fast",
-                 classifier_name: str | None = None):
+                 classifier_name: str | None = None, group: int | None = INFERENCE_GROUP):
+        import dataclasses
+
         from .._version import __version__
         from ..classifier import Classifier
 
         self.model = Classifier.load(model_dir)
+        if group is not None and self.model.config.eval_batch_size > group:
+            # inference runs on length-sorted groups of this many alerts, each padded to its own
+            # longest light curve, not the whole micro-batch to its longest one
+            self.model.config = dataclasses.replace(self.model.config, eval_batch_size=group)
         arch = getattr(getattr(self.model, "config", None), "arch", "")
         self.names = {"broker_name": broker_name, "broker_version": __version__,
                       "classifier_name": classifier_name or f"elasticc_fast {__version__} {arch}".strip(),

@@ -30,6 +30,7 @@ class Metrics:
         self.started = time.monotonic()
         self.consumed = self.classified = self.unclassified = self.committed = self.batches = 0
         self.dead_letters: Counter = Counter()
+        self.seconds: Counter = Counter()   # wall time per stage of the loop (s), since start
         self.lag: int | None = None
         self.last_batch = 0
         self._lat = np.zeros(LATENCY_WINDOW, np.float64)
@@ -67,7 +68,8 @@ class Metrics:
                 "alerts_per_s": self._window_count / window,
                 "alerts_per_s_total": self.consumed / max(now - self.started, 1e-9),
                 "latency_p50_s": p50, "latency_p99_s": p99, "consumer_lag": self.lag,
-                "dead_letters": dict(self.dead_letters), "dead_letters_total": sum(self.dead_letters.values())}
+                "dead_letters": dict(self.dead_letters), "dead_letters_total": sum(self.dead_letters.values()),
+                "seconds": {k: round(v, 4) for k, v in self.seconds.items()}}
 
     def due(self) -> bool:
         """True when the periodic report is due."""

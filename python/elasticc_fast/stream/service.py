@@ -83,28 +83,34 @@ class StreamService:
 
     def run(self) -> dict:
         """Serve until stopped or ``max_messages`` consumed; returns the final metrics snapshot."""
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, self.stop)
-            signal.signal(signal.SIGINT, self.stop)
+        main = threading.current_thread() is threading.main_thread()
+        previous = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGTERM, signal.SIGINT)} if main else {}
         self.consumer.subscribe([self.config.input_topic])
         log.info("stream: consuming %s (group %s) -> %s", self.config.input_topic, self.config.group,
                  self.config.output_topic or "(no output topic)")
         try:
-            while not self._stop.is_set():
-                want = self.config.batch
-                if self.config.max_messages is not None:
-                    want = min(want, self.config.max_messages - self.metrics.consumed)
-                    if want <= 0:
-                        break
-                messages = self.consumer.consume(want, self.config.max_wait_ms / 1000)
-                if messages:
-                    self.process(messages)
-                if self.metrics.due():
-                    self._report()
+            self._serve()
         finally:
             snap = self._report()
             self.consumer.close()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         return snap
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            want = self.config.batch
+            if self.config.max_messages is not None:
+                want = min(want, self.config.max_messages - self.metrics.consumed)
+                if want <= 0:
+                    return
+            t0 = time.monotonic()
+            messages = self.consumer.consume(want, self.config.max_wait_ms / 1000)
+            self.metrics.seconds["consume"] += time.monotonic() - t0
+            if messages:
+                self.process(messages)
+            if self.metrics.due():
+                self._report()
 
     def _report(self) -> dict:
         self.metrics.lag = self._lag()
@@ -120,13 +126,21 @@ class StreamService:
             else:
                 kept.append(msg)
         outputs, bad = self.handler.handle(kept)
+        t1 = time.monotonic()
         if self.config.output_topic is not None:
             for key, value in outputs:
                 self._produce(self.config.output_topic, key, value, t0, latency=True)
         for msg, exc in bad:
             self._dead_letter(msg, exc, t0)
+        t2 = time.monotonic()
         self._flush()
+        t3 = time.monotonic()
         self._commit(kept)
+        self.metrics.seconds.update({"handle": t1 - t0, "produce": t2 - t1, "wait_for_acks": t3 - t2,
+                                     "commit": time.monotonic() - t3})
+        self.metrics.seconds.update(getattr(self.handler, "seconds", {}))
+        if hasattr(self.handler, "seconds"):
+            self.handler.seconds.clear()
         self.metrics.batch_done(len(kept), len(outputs), Counter(exc.kind for _, exc in bad))
 
     def _produce(self, topic: str, key: bytes | None, value: bytes, t0: float, *, latency: bool = False,

@@ -1,0 +1,273 @@
+"""Benchmark: `elasticc-fast stream` end to end on librdkafka's mock Kafka cluster, real alerts replayed.
+
+The real ELAsTiCC alerts of ../shared/data/elasticc_alerts (every Fink parquet alert: SN Ia, KN,
+AGN and random samples) are encoded as the ELAsTiCC stream sent them (schemaless avro v0.9.1)
+and replayed, cycling, into a topic of a mock cluster started here; the service runs as its own
+process (`python -m elasticc_fast stream`, as a user runs it) and reports through --metrics.
+
+Phases (--phases, comma-separated):
+* ``offline``: the baseline, the same alerts through the same code without Kafka (decode ->
+  classify -> encode in micro-batches of --batch, in this process): the ceiling for the service;
+* ``throughput``: --n alerts preloaded, the service drains them; alerts/s from its metrics over
+  the steady part (from the first classified batch to the last), and where the time goes
+  (seconds per stage of the service loop: consume, decode, classify, encode, produce, wait for
+  acks, commit);
+* ``latency``: alerts replayed at --rate alerts/s for --seconds; latency of every alert from its
+  publication (input message timestamp) to its output record's timestamp (p50/p99/max), and the
+  service's own consume -> acknowledged-output p50/p99;
+* ``memory``: alerts replayed at --memory-rate alerts/s for --memory-minutes; peak RSS of the
+  service process up to 1, 5 and 10 minutes (sampled every second).
+
+The model: --model DIR, else a GRU with the package defaults trained for one epoch on these
+alerts (its quality is irrelevant to the timing; its size is that of the default model).
+
+    PYTHONPATH=python python benchmarks/stream.py --json stream.json
+    PYTHONPATH=python nice python benchmarks/stream.py --phases memory --memory-minutes 10
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+from _machine import machine
+
+REPO = Path(__file__).resolve().parents[1]
+ALERTS = "elasticc_alerts"
+SCHEMA = f"{ALERTS}/schema/elasticc.v0_9_1.alert.avsc"
+
+
+def alert_files(data: Path) -> list[Path]:
+    """Every Fink parquet alert file of the shared folder (no duplicate copies)."""
+    files = sorted((data / ALERTS / "fink").rglob("*.parquet")) + sorted((data / ALERTS / "fink_kn_truth").rglob("*.parquet"))
+    seen, out = set(), []
+    for f in files:
+        if f.name not in seen:
+            seen.add(f.name)
+            out.append(f)
+    return out
+
+
+def train_default(data: Path, out: Path, small: bool = False) -> Path:
+    """A default-size GRU (or with ``small`` the tests' GRU: hidden 16, at most 64 points) trained
+    one epoch on the labelled alerts (SN Ia + KN)."""
+    import pyarrow as pa
+    from elasticc_fast import Classifier
+    from elasticc_fast.batch import LightCurveBatch
+    from elasticc_fast.io.alerts import read_alerts
+    from elasticc_fast.taxonomy import ORACLE_TREE, leaf_for_gentype
+
+    table = pa.concat_tables([read_alerts(data / ALERTS / "fink/elasticc_parquet/test_elasticc_earlysnia.parquet"),
+                              read_alerts(data / ALERTS / "fink_kn_truth")], promote_options="permissive")
+    size = {"hidden": 16, "max_length": 64, "buckets": (32, 64)} if small else {}
+    clf = Classifier(tree=ORACLE_TREE, epochs=1, seed=0, **size)
+    clf.fit(LightCurveBatch.from_arrow(table, id_column="alertId"),
+            labels=[leaf_for_gentype(g) for g in table["GENTYPE"].to_pylist()])
+    clf.save(out)
+    return out
+
+
+def offline(model: Path, alerts: list[dict], messages: list, batch: int, schema: Path) -> dict:
+    """The same decode -> classify -> encode without Kafka (the service's ceiling)."""
+    from elasticc_fast.stream.classify import AlertClassifier, RecordEncoder
+    from elasticc_fast.stream.decode import ElasticcDecoder
+
+    clf, dec, enc = AlertClassifier(model), ElasticcDecoder(schema), RecordEncoder()
+    clf.warm_up(batch)
+    values = [v for _, v in messages]
+    secs = {"decode": 0.0, "classify": 0.0, "encode": 0.0}
+    start = time.perf_counter()
+    for i in range(0, len(values), batch):
+        t0 = time.perf_counter()
+        got = [dec.decode(v) | {"elasticcPublishTimestamp": 0} for v in values[i:i + batch]]
+        t1 = time.perf_counter()
+        _, records = clf.classify(got)
+        t2 = time.perf_counter()
+        [enc.encode(r) for r in records]
+        secs["decode"] += t1 - t0
+        secs["classify"] += t2 - t1
+        secs["encode"] += time.perf_counter() - t2
+    total = time.perf_counter() - start
+    return {"alerts": len(values), "seconds": total, "alerts_per_s": len(values) / total,
+            "stage_seconds": {k: round(v, 3) for k, v in secs.items()}}
+
+
+class Service:
+    """`elasticc-fast stream` as a subprocess with a metrics file."""
+
+    def __init__(self, model: Path, bootstrap: str, topic: str, schema: Path, batch: int, max_wait_ms: int,
+                 work: Path):
+        self.metrics = work / f"metrics-{topic}.json"
+        self.output = f"{topic}-out"
+        cmd = [sys.executable, "-m", "elasticc_fast", "stream", str(model), "--bootstrap", bootstrap,
+               "--input-topic", topic, "--output-topic", self.output, "--group", f"bench-{topic}",
+               "--schema", str(schema), "--batch", str(batch), "--max-wait-ms", str(max_wait_ms),
+               "--metrics", str(self.metrics), "--metrics-interval", "1"]
+        env = dict(os.environ, PYTHONPATH=str(REPO / "python"))
+        self.log = open(work / f"service-{topic}.log", "w")  # noqa: SIM115 (closed in stop())
+        self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        while not self.metrics.exists():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"service exited {self.proc.returncode}: see {self.log.name}")
+            time.sleep(0.2)
+
+    def snapshot(self) -> dict:
+        return json.loads(self.metrics.read_text())
+
+    def stop(self) -> dict:
+        import signal
+
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(120)
+        self.log.close()
+        return self.snapshot()
+
+
+def cycle(messages: list, n: int) -> list:
+    return [messages[i % len(messages)] for i in range(n)]
+
+
+def throughput(svc_args: dict, bootstrap: str, messages: list, n: int) -> dict:
+    from elasticc_fast.stream import replay
+
+    topic = f"tp-{uuid.uuid4().hex[:6]}"
+    replay.produce(bootstrap, topic, cycle(messages, n))
+    svc = Service(bootstrap=bootstrap, topic=topic, **svc_args)
+    samples = []
+    while True:
+        snap = svc.snapshot()
+        samples.append((time.monotonic(), snap["consumed"]))
+        if snap["committed"] >= n:
+            break
+        time.sleep(0.5)
+    final = svc.stop()
+    busy = [(t, c) for t, c in samples if c > 0]
+    (t0, c0), (t1, c1) = busy[0], busy[-1]
+    return {"alerts": n, "alerts_per_s": (c1 - c0) / max(t1 - t0, 1e-9), "steady_window_s": t1 - t0,
+            "stage_seconds": final["seconds"], "mean_batch_size": final["mean_batch_size"],
+            "service_latency_p50_s": final["latency_p50_s"], "service_latency_p99_s": final["latency_p99_s"]}
+
+
+def output_latencies(bootstrap: str, topic: str, n: int, schema, timeout: float = 120) -> np.ndarray:
+    """Seconds from each input's publication to its output record (output timestamp - input's)."""
+    import fastavro
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"lat-{uuid.uuid4().hex}"})
+    parts = c.list_topics(topic, timeout=10).topics[topic].partitions
+    c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts])
+    out, end = [], time.monotonic() + timeout
+    while len(out) < n and time.monotonic() < end:
+        for m in c.consume(1000, 0.5):
+            if m.error() is None:
+                rec = fastavro.schemaless_reader(io.BytesIO(m.value()), schema)
+                out.append(m.timestamp()[1] / 1000 - rec["elasticcPublishTimestamp"].timestamp())
+    c.close()
+    return np.asarray(out)
+
+
+def paced(svc_args: dict, bootstrap: str, messages: list, rate: float, seconds: float,
+          sample_rss: bool = False) -> tuple[dict, str, list]:
+    """Replay at ``rate`` for ``seconds`` with the service running: (final metrics, output topic,
+    RSS samples (seconds, bytes) of the service when asked)."""
+    import psutil
+    from elasticc_fast.stream import replay
+
+    topic = f"paced-{uuid.uuid4().hex[:6]}"
+    replay.produce(bootstrap, topic, messages[:1])            # create the topic before the service subscribes
+    svc = Service(bootstrap=bootstrap, topic=topic, **svc_args)
+    n = int(rate * seconds)
+    feeder = threading.Thread(target=replay.produce, args=(bootstrap, topic, cycle(messages, n)),
+                              kwargs={"rate": rate})
+    proc, rss, start = psutil.Process(svc.proc.pid), [], time.monotonic()
+    feeder.start()
+    while feeder.is_alive() or svc.snapshot()["committed"] < n + 1:
+        if sample_rss:
+            rss.append((time.monotonic() - start, proc.memory_info().rss))
+        time.sleep(1.0)
+    return svc.stop(), svc.output, rss
+
+
+def latency(svc_args: dict, bootstrap: str, messages: list, rate: float, seconds: float, schema) -> dict:
+    final, output, _ = paced(svc_args, bootstrap, messages, rate, seconds)
+    lat = output_latencies(bootstrap, output, final["classified"], schema)
+    return {"rate": rate, "seconds": seconds, "alerts": int(lat.size),
+            "publish_to_output_p50_s": float(np.percentile(lat, 50)),
+            "publish_to_output_p99_s": float(np.percentile(lat, 99)), "publish_to_output_max_s": float(lat.max()),
+            "service_latency_p50_s": final["latency_p50_s"], "service_latency_p99_s": final["latency_p99_s"],
+            "mean_batch_size": final["mean_batch_size"], "stage_seconds": final["seconds"]}
+
+
+def memory(svc_args: dict, bootstrap: str, messages: list, rate: float, minutes: float) -> dict:
+    final, _, rss = paced(svc_args, bootstrap, messages, rate, minutes * 60, sample_rss=True)
+    peaks = {f"peak_rss_mib_{m}min": round(max(b for t, b in rss if t <= m * 60) / 2**20, 1)
+             for m in (1, 5, 10) if m <= minutes}
+    return {"rate": rate, "minutes": minutes, "alerts": final["committed"], **peaks,
+            "rss_mib_samples_every_30s": [round(b / 2**20, 1) for t, b in rss[::30]]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    ap.add_argument("--model", type=Path, help="model folder (default: a default GRU trained one epoch here)")
+    ap.add_argument("--small", action="store_true", help="train the tests' small GRU instead of the default one")
+    ap.add_argument("--phases", default="offline,throughput,latency")
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--max-wait-ms", type=int, default=200)
+    ap.add_argument("--n", type=int, default=20_000, help="alerts of the throughput phase")
+    ap.add_argument("--rate", type=float, default=1000.0, help="alerts/s of the latency phase")
+    ap.add_argument("--seconds", type=float, default=30.0, help="length of the latency phase")
+    ap.add_argument("--memory-rate", type=float, default=300.0)
+    ap.add_argument("--memory-minutes", type=float, default=10.0)
+    ap.add_argument("--json", type=Path, help="also write the results here")
+    args = ap.parse_args()
+
+    from elasticc_fast.io.alerts import parse_avsc
+    from elasticc_fast.stream import replay
+    from elasticc_fast.stream.kafka import mock_cluster
+
+    schema = args.data / SCHEMA
+    alerts = replay.alert_dicts(alert_files(args.data))
+    messages = replay.encode_schemaless(alerts, schema)
+    out_schema = parse_avsc(args.data / ALERTS / "schema/elasticc.v0_9_1.brokerClassification.avsc")
+    results: dict = {"machine": machine(), "distinct_alerts": len(alerts),
+                     "mean_points_per_alert": float(np.mean([1 + len(a["prvDiaSources"] or []) + len(a["prvDiaForcedSources"] or [])
+                                                             for a in alerts])),
+                     "batch": args.batch, "max_wait_ms": args.max_wait_ms,
+                     "model": str(args.model) if args.model else ("small GRU" if args.small else "default GRU")}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        model = args.model or train_default(args.data, work / "model", args.small)
+        svc_args = {"model": model, "schema": schema, "batch": args.batch, "max_wait_ms": args.max_wait_ms, "work": work}
+        phases = args.phases.split(",")
+        with mock_cluster() as bootstrap:
+            if "offline" in phases:
+                results["offline"] = offline(model, alerts, cycle(messages, min(args.n, 5000)), args.batch, schema)
+                print("offline", json.dumps(results["offline"]), flush=True)
+            if "throughput" in phases:
+                results["throughput"] = throughput(svc_args, bootstrap, messages, args.n)
+                print("throughput", json.dumps(results["throughput"]), flush=True)
+            if "latency" in phases:
+                results["latency"] = latency(svc_args, bootstrap, messages, args.rate, args.seconds, out_schema)
+                print("latency", json.dumps(results["latency"]), flush=True)
+            if "memory" in phases:
+                results["memory"] = memory(svc_args, bootstrap, messages, args.memory_rate, args.memory_minutes)
+                print("memory", json.dumps(results["memory"]), flush=True)
+    if "offline" in results and "throughput" in results:
+        results["service_over_offline"] = results["throughput"]["alerts_per_s"] / results["offline"]["alerts_per_s"]
+    print(json.dumps(results, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
