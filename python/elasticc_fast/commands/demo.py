@@ -94,6 +94,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.objects_per_class < 2:
         raise UsageError("--objects-per-class must be at least 2 (one for training, one for testing)")
+    # Orbax/absl log every checkpoint step at INFO, and the steps below print what they do (with the
+    # final folder names, not the temporary ones the library logs): keep the demo's output readable
+    for name in ("absl", *(() if args.verbose else ("elasticc_fast.sim", "elasticc_fast.convert",
+                                                    "elasticc_fast.convert_run"))):
+        logging.getLogger(name).setLevel(logging.WARNING)
     with output_dir(args.out, command=NAME, overwrite=args.overwrite) as work:
         return _run_in(args, work)
 
@@ -109,8 +114,6 @@ def _run_in(args: argparse.Namespace, work: Path) -> int:
     from ..taxonomy import ORACLE_TREE
     from .evaluate import format_headline
 
-    # Orbax/absl log every checkpoint step at INFO: keep the demo's output readable
-    logging.getLogger("absl").setLevel(logging.WARNING)
     days = args.days or ev_mod.DEFAULT_DAYS
     out = Path(args.out)
     t0 = time.perf_counter()
