@@ -136,23 +136,36 @@ def cycle(messages: list, n: int) -> list:
     return [messages[i % len(messages)] for i in range(n)]
 
 
+def topic_size(bootstrap: str, topic: str) -> int:
+    """Messages the broker holds in ``topic`` (high - low watermark, all partitions)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"size-{uuid.uuid4().hex}"})
+    parts = c.list_topics(topic, timeout=10).topics[topic].partitions
+    size = 0
+    for p in parts:
+        low, high = c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+        size += high - low
+    c.close()
+    return size
+
+
 def throughput(svc_args: dict, bootstrap: str, messages: list, n: int) -> dict:
     from elasticc_fast.stream import replay
 
     topic = f"tp-{uuid.uuid4().hex[:6]}"
     replay.produce(bootstrap, topic, cycle(messages, n))
+    held = topic_size(bootstrap, topic)          # the mock broker keeps ~5 MB per partition
     svc = Service(bootstrap=bootstrap, topic=topic, **svc_args)
     samples = []
-    while True:
-        snap = svc.snapshot()
-        samples.append((time.monotonic(), snap["consumed"]))
-        if snap["committed"] >= n:
-            break
+    while not samples or samples[-1][1] < held:
+        samples.append((time.monotonic(), svc.snapshot()["committed"]))
         time.sleep(0.5)
     final = svc.stop()
     busy = [(t, c) for t, c in samples if c > 0]
     (t0, c0), (t1, c1) = busy[0], busy[-1]
-    return {"alerts": n, "alerts_per_s": (c1 - c0) / max(t1 - t0, 1e-9), "steady_window_s": t1 - t0,
+    return {"alerts": held, "produced": n, "alerts_per_s": (c1 - c0) / max(t1 - t0, 1e-9), "steady_window_s": t1 - t0,
+            "handler_alerts_per_s": final["consumed"] / final["seconds"]["handle"],
             "stage_seconds": final["seconds"], "mean_batch_size": final["mean_batch_size"],
             "service_latency_p50_s": final["latency_p50_s"], "service_latency_p99_s": final["latency_p99_s"]}
 
@@ -190,17 +203,22 @@ def paced(svc_args: dict, bootstrap: str, messages: list, rate: float, seconds: 
                               kwargs={"rate": rate})
     proc, rss, start = psutil.Process(svc.proc.pid), [], time.monotonic()
     feeder.start()
-    while feeder.is_alive() or svc.snapshot()["committed"] < n + 1:
+    last, still = -1, 0
+    while still < 3:                  # fed, nothing left to consume, and no progress for 3 s
         if sample_rss:
             rss.append((time.monotonic() - start, proc.memory_info().rss))
         time.sleep(1.0)
+        snap = svc.snapshot()
+        done = not feeder.is_alive() and snap["consumer_lag"] == 0
+        still = still + 1 if done and snap["committed"] == last else 0
+        last = snap["committed"]
     return svc.stop(), svc.output, rss
 
 
 def latency(svc_args: dict, bootstrap: str, messages: list, rate: float, seconds: float, schema) -> dict:
     final, output, _ = paced(svc_args, bootstrap, messages, rate, seconds)
     lat = output_latencies(bootstrap, output, final["classified"], schema)
-    return {"rate": rate, "seconds": seconds, "alerts": int(lat.size),
+    return {"rate": rate, "seconds": seconds, "produced": int(rate * seconds) + 1, "alerts": int(lat.size),
             "publish_to_output_p50_s": float(np.percentile(lat, 50)),
             "publish_to_output_p99_s": float(np.percentile(lat, 99)), "publish_to_output_max_s": float(lat.max()),
             "service_latency_p50_s": final["latency_p50_s"], "service_latency_p99_s": final["latency_p99_s"],
@@ -223,8 +241,9 @@ def main() -> None:
     ap.add_argument("--phases", default="offline,throughput,latency")
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--max-wait-ms", type=int, default=200)
-    ap.add_argument("--n", type=int, default=20_000, help="alerts of the throughput phase")
-    ap.add_argument("--rate", type=float, default=1000.0, help="alerts/s of the latency phase")
+    ap.add_argument("--n", type=int, default=8_000,
+                    help="alerts of the throughput phase (the mock broker keeps about 5 MB per partition: ~10,000 alerts)")
+    ap.add_argument("--rate", default="1000", help="alerts/s of the latency phase (comma-separated: one run each)")
     ap.add_argument("--seconds", type=float, default=30.0, help="length of the latency phase")
     ap.add_argument("--memory-rate", type=float, default=300.0)
     ap.add_argument("--memory-minutes", type=float, default=10.0)
@@ -257,7 +276,8 @@ def main() -> None:
                 results["throughput"] = throughput(svc_args, bootstrap, messages, args.n)
                 print("throughput", json.dumps(results["throughput"]), flush=True)
             if "latency" in phases:
-                results["latency"] = latency(svc_args, bootstrap, messages, args.rate, args.seconds, out_schema)
+                results["latency"] = [latency(svc_args, bootstrap, messages, float(r), args.seconds, out_schema)
+                                      for r in args.rate.split(",")]
                 print("latency", json.dumps(results["latency"]), flush=True)
             if "memory" in phases:
                 results["memory"] = memory(svc_args, bootstrap, messages, args.memory_rate, args.memory_minutes)

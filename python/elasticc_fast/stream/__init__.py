@@ -4,9 +4,11 @@
 * :mod:`.decode`: one decoder per input format (ELAsTiCC schemaless avro, Rubin wire format, ZTF
   avro containers), each turning message bytes into an alert dict or a :class:`~.decode.BadMessage`;
 * :mod:`.classify`: alerts -> class probabilities with the same code as ``elasticc-fast predict``;
-* :mod:`.service`: the consume -> classify -> produce -> commit loop (at-least-once);
+* :mod:`.alert_handler`: one micro-batch of alert messages -> ``brokerClassification`` outputs;
+* :mod:`.service`: the consume -> handle -> produce -> wait for acks -> commit loop (at-least-once);
 * :mod:`.metrics`: throughput, latency percentiles, lag and dead-letter counts;
-* :mod:`.gw_listen`: IGWN alert JSON -> ``p_astro.json`` (folder and/or topic).
+* :mod:`.gw_listen`: IGWN alert JSON -> ``p_astro.json`` (folder and/or topic);
+* :mod:`.replay`: alert files -> Kafka messages, as the ELAsTiCC stream sent them.
 
 ``confluent-kafka`` (the ``stream`` extra) is imported only by these modules.
 """
