@@ -123,8 +123,8 @@ def child_train(shards: str, n_shards: int, batch: int, prefetch: int, hidden: i
     ds = open_shards(shards)
     ds = ShardDataset(ds.path, ds.shards[:n_shards], ds.manifest)
     # one padded length (T) for every batch: one compiled shape, so the runs differ only by data
-    cfg = TrainConfig(epochs=2, patience=10, batch_size=batch, hidden=hidden, val_fraction=0.0, max_length=ds.T,
-                      buckets=(ds.T,))
+    cfg = TrainConfig(epochs=2, patience=10, batch_size=batch, hidden=hidden, val_fraction=0.0,
+                      buckets=(ds.T,)).replace(max_length=ds.T)
     t0 = time.perf_counter()
     res = fit_stream(ds, ORACLE_TREE, cfg, prefetch=prefetch)
     dt = time.perf_counter() - t0

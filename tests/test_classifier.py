@@ -99,7 +99,7 @@ def test_windows_give_one_row_per_window(fitted, batch):
 def test_save_load_round_trip(fitted, batch, tmp_path):
     fitted.save(tmp_path / "m")
     meta = json.loads((tmp_path / "m" / "model.json").read_text())
-    assert meta["tree"]["nodes"] == list(T.nodes) and meta["config"]["max_length"] == 32
+    assert meta["tree"]["nodes"] == list(T.nodes) and meta["config"]["windows"]["max_length"] == 32
     loaded = Classifier.load(tmp_path / "m")
     assert loaded.tree == T and loaded.config == fitted.config
     a, b = fitted.predict_proba(batch), loaded.predict_proba(batch)

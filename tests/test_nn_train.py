@@ -9,6 +9,7 @@ from flax import nnx
 
 from elasticc_fast import AugmentedBatch
 from elasticc_fast.nn import TrainConfig, fit
+from elasticc_fast.options import PreprocessOptions, WindowOptions
 from elasticc_fast.taxonomy import Tree
 
 TOY = Tree.from_nested("toy", {"r": {"a": ["a1", "a2"], "b": []}})
@@ -81,14 +82,23 @@ def test_class_caps_and_label_checks():
 
 
 def test_config_json_round_trip_and_checks():
-    cfg = TrainConfig(arch="transformer", buckets=(64, 16), augment={"band_encoding": "onehot"})
+    cfg = TrainConfig(arch="transformer", buckets=(64, 16)).replace(band_encoding="onehot", trigger="photflag")
     assert cfg.buckets == (16, 64)
     assert TrainConfig.from_json(cfg.to_json()) == cfg
-    assert cfg.augment_options() == {"max_length": 256, "flux_scale": "asinh", "band_encoding": "onehot"}
-    legacy = json.loads(cfg.to_json())
-    del legacy["flux_scale"]
-    assert TrainConfig.from_dict(legacy).flux_scale == "linear"
+    assert cfg.windows == WindowOptions(max_length=256, flux_scale="asinh", band_encoding="onehot")
+    assert cfg.preprocess == PreprocessOptions(trigger="photflag")
+    # a config.json / model.json written before the options were typed
+    legacy = {k: v for k, v in json.loads(cfg.to_json()).items() if k not in ("windows", "preprocess")}
+    legacy.update(max_length=64, augment={"band_encoding": "onehot"}, preprocess={"trigger": "photflag"})
+    old = TrainConfig.from_dict(legacy)
+    assert old.windows == WindowOptions(max_length=64, flux_scale="linear", band_encoding="onehot")
+    assert old.preprocess.trigger == "photflag"
     with pytest.raises(ValueError, match="unknown"):
         TrainConfig.from_dict({"epochz": 3})
     with pytest.raises(ValueError, match="arch"):
         TrainConfig(arch="lstm")
+    # options are checked where they are built, not deep inside augment
+    with pytest.raises(ValueError, match="flux_scale must be one of"):
+        TrainConfig().replace(flux_scale="log")
+    with pytest.raises(ValueError, match="trigger must be one of"):
+        TrainConfig(preprocess={"trigger": "first"})

@@ -46,8 +46,8 @@ SCRIPT = textwrap.dedent('''
     xg = global_batch(b, mesh2)[0]
     shard_rows = sorted(s.data.shape[0] for s in xg.addressable_shards)
 
-    cfg = TrainConfig(epochs=3, batch_size=16, hidden=8, max_length=12, buckets=(12,), val_fraction=0.0,
-                      learning_rate=5e-3, seed=1)
+    cfg = TrainConfig(epochs=3, batch_size=16, hidden=8, buckets=(12,), val_fraction=0.0,
+                      learning_rate=5e-3, seed=1).replace(max_length=12)
     out = {"shard_rows": shard_rows, "devices": [len(mesh2.devices.ravel()), len(mesh1.devices.ravel())]}
     for name, mesh in (("two", mesh2), ("one", mesh1)):
         res = fit_stream(ds, ORACLE_TREE, cfg, mesh=mesh)
@@ -200,8 +200,8 @@ def test_fit_and_fit_stream_train_the_same_model(tmp_path):
         return open_shards(root)
 
     train, val = windows(40), windows(24)
-    cfg = TrainConfig(epochs=3, batch_size=48, hidden=8, buckets=(8,), max_length=8, val_fraction=0.0,
-                      learning_rate=5e-3, eval_batch_size=32, patience=100, seed=4)
+    cfg = TrainConfig(epochs=3, batch_size=48, hidden=8, buckets=(8,), val_fraction=0.0,
+                      learning_rate=5e-3, eval_batch_size=32, patience=100, seed=4).replace(max_length=8)
     a = fit(train, None, ORACLE_TREE, cfg, val=val, show_progress=False)
     b = fit_stream(shards(train, tmp_path / "train"), ORACLE_TREE, cfg, val=shards(val, tmp_path / "val"),
                    mesh=make_mesh(jax.devices()[:1]))

@@ -27,19 +27,18 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 from .batch import LightCurveBatch
+from .options import DEFAULT_DAYS, WindowOptions  # noqa: F401 (DEFAULT_DAYS re-exported)
 from .static_features import MISSING, ORACLE_STATIC_COLUMNS, static_matrix, static_names
 from .units import BANDS
 
 log = logging.getLogger(__name__)
 
 WINDOWS = ("prefix", "fraction", "days", "full")
-#: ORACLE's evaluation days: 1, 2, 4, ..., 1024 days after the trigger
-DEFAULT_DAYS = tuple(2.0 ** k for k in range(11))
 
 
 @dataclass(eq=False)
@@ -96,12 +95,9 @@ def object_static_features(batch: LightCurveBatch, columns: Sequence[str] = ORAC
     return static_matrix(batch.static, columns, flags, missing)
 
 
-def augment(batch: LightCurveBatch, windows: str = "full", *, days: Sequence[float] = DEFAULT_DAYS,
-            min_length: int = 1, max_length: int | None = None, keep: str = "last", seed: int = 0,
-            time_scale: float = 100.0, flux_scale: str = "linear", flux_divisor: float = 1000.0,
-            band_encoding: str = "wavelength", static_columns: Sequence[str] = ORACLE_STATIC_COLUMNS,
-            static_flags: bool = True, missing: float = MISSING, pad_to: int | None = None,
-            threads: int = 0, out: np.ndarray | None = None, _index_base: int = 0) -> AugmentedBatch:
+def augment(batch: LightCurveBatch, windows: str = "full", options: WindowOptions | None = None, *,
+            seed: int = 0, pad_to: int | None = None, threads: int = 0, out: np.ndarray | None = None,
+            _index_base: int = 0, **changes: Any) -> AugmentedBatch:
     """Cut each object's light curve into windows and pad them into one (N, T, F) array.
 
     A batch that was not preprocessed (``batch.trigger_mjd is None``) is first run through
@@ -109,6 +105,9 @@ def augment(batch: LightCurveBatch, windows: str = "full", *, days: Sequence[flo
 
     Args:
         batch: a preprocessed ``LightCurveBatch``.
+        options: a :class:`~elasticc_fast.options.WindowOptions` (default its defaults); keyword
+            arguments named like its fields (``max_length=64``, ``flux_scale="asinh"`` ...)
+            override it. The options are validated when built.
         windows: ``"prefix"``: one window per prefix length ``min_length..n`` (ORACLE's
             ``get_augmented_sources``); ``"fraction"``: one random prefix per object of length
             ``max(1, int(f * n))``, ``f ~ U(0, 1)`` from a per-object stream of ``seed``
@@ -137,30 +136,31 @@ def augment(batch: LightCurveBatch, windows: str = "full", *, days: Sequence[flo
     """
     from . import _core
 
+    o = WindowOptions.build(options, **changes)
+    if windows not in WINDOWS:
+        raise ValueError(f"augment: windows must be one of {WINDOWS}, not {windows!r}")
     batch = _ensure_preprocessed(batch)
-    _check_args(windows, keep, min_length, max_length)
-    if not (np.isfinite(flux_divisor) and flux_divisor > 0):
-        raise ValueError(f"augment: flux_divisor must be a positive number, not {flux_divisor}")
-    static_obj = (object_static_features(batch, static_columns, static_flags, missing)
-                  if (static_columns or static_flags) else np.zeros((len(batch), 0), np.float32))
-    if pad_to is None and max_length is not None:
-        pad_to = max_length
+    static_obj = (object_static_features(batch, o.static_columns, o.static_flags, o.missing)
+                  if (o.static_columns or o.static_flags) else np.zeros((len(batch), 0), np.float32))
+    if pad_to is None and o.max_length is not None:
+        pad_to = o.max_length
     out = _core.augment(
         batch.mjd, batch.band, batch.flux, batch.flux_err, batch.flag, batch.offsets,
-        batch.trigger_mjd, static_obj, windows, np.asarray(days, dtype=np.float64),
-        int(min_length), -1 if max_length is None else int(max_length), keep == "last",
-        int(seed) & 0xFFFFFFFFFFFFFFFF, int(_index_base), float(time_scale), flux_scale,
-        float(flux_divisor), band_encoding, -1 if pad_to is None else int(pad_to), int(threads), out)
+        batch.trigger_mjd, static_obj, windows, np.asarray(o.days, dtype=np.float64),
+        int(o.min_length), -1 if o.max_length is None else int(o.max_length), o.keep == "last",
+        int(seed) & 0xFFFFFFFFFFFFFFFF, int(_index_base), float(o.time_scale), o.flux_scale,
+        float(o.flux_divisor), o.band_encoding, -1 if pad_to is None else int(pad_to), int(threads), out)
     source = out["source"]
     return AugmentedBatch(
         x=out["x"], lengths=out["lengths"], source=source, t_end=out["t_end"], static=out["static"],
         labels=None if batch.labels is None else batch.labels[source],
-        feature_names=feature_names(band_encoding), static_names=static_names(static_columns, static_flags),
+        feature_names=feature_names(o.band_encoding), static_names=static_names(o.static_columns, o.static_flags),
         days=out["days"] if windows == "days" else None, n_dropped=batch.n_dropped)
 
 
-def iter_augment(batch: LightCurveBatch, windows: str = "full", *, chunk_objects: int = 8192,
-                 reuse_buffer: bool = False, **kwargs) -> Iterator[AugmentedBatch]:
+def iter_augment(batch: LightCurveBatch, windows: str = "full", options: WindowOptions | None = None, *,
+                 chunk_objects: int = 8192, reuse_buffer: bool = False, pad_to: int | None = None,
+                 seed: int = 0, threads: int = 0, **changes: Any) -> Iterator[AugmentedBatch]:
     """``augment`` over chunks of ``chunk_objects`` objects, so only one chunk's ``x`` is in memory.
 
     Every chunk has the same T (``max_length`` when given, else the longest kept curve of the
@@ -170,30 +170,29 @@ def iter_augment(batch: LightCurveBatch, windows: str = "full", *, chunk_objects
     With ``reuse_buffer=True`` every chunk's ``x`` is written into one buffer allocated once:
     faster, but a chunk's ``x`` is only valid until the next chunk is requested (copy it to keep it).
     """
+    o = WindowOptions.build(options, **changes)
     batch = _ensure_preprocessed(batch)
     if chunk_objects < 1:
         raise ValueError("iter_augment: chunk_objects must be >= 1")
-    if kwargs.get("pad_to") is None:
-        longest = int(batch.lengths.max()) if len(batch) else 0
-        kwargs["pad_to"] = kwargs.get("max_length") or longest
+    if pad_to is None:
+        pad_to = o.max_length or (int(batch.lengths.max()) if len(batch) else 0)
     buffer = None
     if reuse_buffer and len(batch):
-        most = max(int(_max_windows(batch[s:s + chunk_objects], windows, kwargs)) for s in range(0, len(batch), chunk_objects))
-        n_feat = len(feature_names(kwargs.get("band_encoding", "wavelength")))
-        buffer = np.empty(most * kwargs["pad_to"] * n_feat, dtype=np.float32)
+        most = max(int(_max_windows(batch[s:s + chunk_objects], windows, o)) for s in range(0, len(batch), chunk_objects))
+        buffer = np.empty(most * pad_to * len(feature_names(o.band_encoding)), dtype=np.float32)
     for start in range(0, len(batch), chunk_objects):
         part = batch[start:start + chunk_objects]
-        res = augment(part, windows, _index_base=start, out=buffer, **kwargs)
+        res = augment(part, windows, o, seed=seed, pad_to=pad_to, threads=threads, _index_base=start, out=buffer)
         res.source = res.source + start
         yield res
 
 
-def _max_windows(batch: LightCurveBatch, windows: str, kwargs: dict) -> int:
+def _max_windows(batch: LightCurveBatch, windows: str, o: WindowOptions) -> int:
     """An upper bound on the number of windows ``augment`` makes of ``batch``."""
     if windows == "prefix":
-        return int(np.maximum(batch.lengths - kwargs.get("min_length", 1) + 1, 0).sum())
+        return int(np.maximum(batch.lengths - o.min_length + 1, 0).sum())
     if windows == "days":
-        return len(batch) * len(kwargs.get("days", DEFAULT_DAYS))
+        return len(batch) * len(o.days)
     return len(batch)
 
 
@@ -204,15 +203,3 @@ def _ensure_preprocessed(batch: LightCurveBatch) -> LightCurveBatch:
 
     log.info("augment: batch was not preprocessed; running preprocess(batch) with its defaults")
     return preprocess(batch)
-
-
-def _check_args(windows: str, keep: str, min_length: int, max_length: int | None) -> None:
-    if windows not in WINDOWS:
-        raise ValueError(f"augment: windows must be one of {WINDOWS}, not {windows!r}")
-    if keep not in ("first", "last"):
-        raise ValueError(f"augment: keep must be 'first' or 'last', not {keep!r}")
-    if min_length < 1:
-        raise ValueError(f"augment: min_length must be >= 1, not {min_length}")
-    if max_length is not None and max_length < 1:
-        raise ValueError(f"augment: max_length must be >= 1 or None, not {max_length}")
-

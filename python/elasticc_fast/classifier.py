@@ -59,7 +59,8 @@ class Classifier:
     Args:
         tree: the taxonomy (default ORACLE's 26-node tree).
         config: a :class:`~elasticc_fast.nn.TrainConfig`; keyword arguments override its fields
-            (``arch``, ``epochs``, ``max_per_class``, ``seed``, ``augment={...}``, ...).
+            (``arch``, ``epochs``, ``max_per_class``, ``seed``, window options such as
+            ``max_length`` or ``flux_scale``, ...; see :meth:`TrainConfig.replace`).
     """
 
     def __init__(self, tree: Tree | None = None, config: Any = None, **overrides: Any):
@@ -112,7 +113,7 @@ class Classifier:
         if batch.trigger_mjd is None:
             from .preprocess import preprocess
 
-            batch = preprocess(batch, **self.config.preprocess)
+            batch = preprocess(batch, **self.config.preprocess.to_dict())
         return batch
 
     def windows(self, batch: Any, windows: str = "full", **kwargs: Any) -> Any:
@@ -120,8 +121,7 @@ class Classifier:
         ``windows`` and ``kwargs`` (e.g. ``days=(1, 2, 4)``, ``seed``) choose the windows."""
         from .augment import augment
 
-        opts = {**self.config.augment_options(), **kwargs}
-        return augment(self._prepared(batch), windows=windows, **opts)
+        return augment(self._prepared(batch), windows, self.config.windows, **kwargs)
 
     # ------------------------------------------------------------------ training
     def fit(self, batch: Any, labels: Sequence | np.ndarray | None = None, *, val: Any = None,

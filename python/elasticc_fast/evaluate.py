@@ -153,11 +153,12 @@ def _level_nodes(tree) -> dict[str, np.ndarray]:
 
 
 def _preprocess_options(classifier) -> dict:
-    """The model's preprocessing trigger option, so evaluation windows match what it was trained on."""
-    config = getattr(classifier, "config", None)
-    options = getattr(config, "preprocess", None)
-    trig = options.get("trigger") if isinstance(options, dict) else None
-    return {"trigger": trig if isinstance(trig, str) else "first_detection"}
+    """The model's preprocessing trigger option, so evaluation windows match what it was trained on
+    (a stand-in classifier without a TrainConfig gets the default trigger)."""
+    from .options import PreprocessOptions
+
+    options = getattr(getattr(classifier, "config", None), "preprocess", None)
+    return {"trigger": (options if isinstance(options, PreprocessOptions) else PreprocessOptions()).trigger}
 
 
 def evaluate(classifier, batch: LightCurveBatch, *, days: Sequence[int] = DEFAULT_DAYS,

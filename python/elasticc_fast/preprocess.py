@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import logging
 
-
 from .batch import LightCurveBatch
+from .options import HISTORIES, TRIGGERS, PreprocessOptions  # noqa: F401 (names re-exported)
 
 log = logging.getLogger(__name__)
 
-TRIGGERS = ("first_detection", "photflag")
-HISTORIES = ("window", "all")
 
 
 def preprocess(batch: LightCurveBatch, trigger: str = "first_detection", history: str = "window",
@@ -42,10 +40,7 @@ def preprocess(batch: LightCurveBatch, trigger: str = "first_detection", history
     """
     from . import _core
 
-    if trigger not in TRIGGERS:
-        raise ValueError(f"preprocess: trigger must be one of {TRIGGERS}, not {trigger!r}")
-    if history not in HISTORIES:
-        raise ValueError(f"preprocess: history must be one of {HISTORIES}, not {history!r}")
+    PreprocessOptions(trigger, history)  # validates
     mjd, band, flux, flux_err, flag, offsets, kept, trig = _core.preprocess(
         batch.mjd, batch.band, batch.flux, batch.flux_err, batch.flag, batch.offsets,
         trigger, history, threads)

@@ -252,8 +252,7 @@ def _flax_fold(arch, batch, tr, te, tree, quick, epochs, seed) -> dict:
     # fluxes are microjansky: asinh keeps 25 to 25,000 uJy in a range the networks like; long
     # curves (years of host detections) keep their first points after the cut, not the last
     clf = Classifier(tree=tree, arch=arch, epochs=epochs, seed=seed, batch_size=32, class_weighted=False, patience=12,
-                     augment={"static_columns": (), "static_flags": False, "flux_scale": "asinh",
-                              "keep": "first"})
+                     static_columns=(), static_flags=False, flux_scale="asinh", keep="first")
     train = clf.windows(batch.take(tr), windows="days", days=(*CUTS, WHOLE_CURVE_DAYS))
     clf.fit(train, show_progress=False)
     test = batch.take(te)

@@ -6,6 +6,10 @@ import logging
 from pathlib import Path
 
 from ..errors import DataError
+from ..nn.config import ARCHS, TrainConfig
+from ..options import FLUX_SCALES, TRIGGERS
+
+D = TrainConfig()  # the defaults shown in --help and used for options not given
 
 NAME = "train"
 ORDER = 40
@@ -23,17 +27,19 @@ def register(subparsers) -> argparse.ArgumentParser:
                     "new or empty, or an earlier `train` output with --resume or --overwrite.")
     p.add_argument("parquet_dir", type=Path, metavar="PARQUET_DIR", help="folder of converted *.parquet files")
     p.add_argument("--out", type=Path, required=True, metavar="MODEL_DIR", help="output model folder")
-    p.add_argument("--arch", choices=("gru", "transformer"), default="gru",
-                   help="gru: ORACLE's recurrent model (default); transformer: ATAT-style time-modulated attention")
-    p.add_argument("--epochs", type=int, default=None, help="maximum epochs (default 40)")
-    p.add_argument("--batch-size", type=int, default=None, help="windows per step (default 128)")
-    p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 2e-3)")
+    p.add_argument("--arch", choices=ARCHS, default=D.arch,
+                   help=f"gru: ORACLE's recurrent model (default {D.arch}); transformer: ATAT-style time-modulated attention")
+    p.add_argument("--epochs", type=int, default=None, help=f"maximum epochs (default {D.epochs})")
+    p.add_argument("--batch-size", type=int, default=None, help=f"windows per step (default {D.batch_size})")
+    p.add_argument("--lr", type=float, default=None, help=f"Adam learning rate (default {D.learning_rate:g})")
     p.add_argument("--max-per-class", type=int, default=None, help="cap on training objects per class")
-    p.add_argument("--val-fraction", type=float, default=None, help="objects per class held out (default 0.2)")
-    p.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs (default 8)")
-    p.add_argument("--max-length", type=int, default=None, help="points per window at most (default 256)")
-    p.add_argument("--flux-scale", choices=("asinh", "linear"), default=None,
-                   help="flux feature: asinh(FLUXCAL) (default) or ORACLE's FLUXCAL / 1000")
+    p.add_argument("--val-fraction", type=float, default=None,
+                   help=f"objects per class held out (default {D.val_fraction})")
+    p.add_argument("--patience", type=int, default=None, help=f"early-stopping patience in epochs (default {D.patience})")
+    p.add_argument("--max-length", type=int, default=None,
+                   help=f"points per window at most (default {D.windows.max_length})")
+    p.add_argument("--flux-scale", choices=FLUX_SCALES, default=None,
+                   help=f"flux feature: asinh(FLUXCAL) or ORACLE's FLUXCAL / 1000 (linear) (default {D.windows.flux_scale})")
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                    help="stop after the epoch that passes this wall time (not reproducible across machines)")
     p.add_argument("--seed", type=int, default=None, help="seed of initialisation, split, windows (default 0)")
@@ -41,26 +47,9 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true",
                    help="replace an earlier model in MODEL_DIR (the new one is built beside it and swapped in "
                         "when complete)")
-    p.add_argument("--trigger", choices=("first_detection", "photflag"), default="first_detection",
-                   help="trigger used by preprocessing (default first_detection)")
+    p.add_argument("--trigger", choices=TRIGGERS, default=D.preprocess.trigger,
+                   help=f"trigger used by preprocessing (default {D.preprocess.trigger})")
     return p
-
-
-def read_parquet_dir(folder: Path):
-    """All ``*.parquet`` files of ``folder`` as one table (schemas unified; missing columns null)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    files = sorted(folder.glob("*.parquet"))
-    if not files:
-        raise FileNotFoundError(f"{folder}: no *.parquet files (write them with `elasticc-fast convert`)")
-    tables = []
-    for f in files:
-        t = pq.read_table(f)
-        if "model" not in t.column_names:
-            raise DataError(f"{f}: no 'model' column (was it written by `elasticc-fast convert`?)")
-        tables.append(t)
-    return pa.concat_tables(tables, promote_options="permissive")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,19 +58,20 @@ def run(args: argparse.Namespace) -> int:
     from ..atomic import check_output_dir, resumable_output_dir
     from ..batch import LightCurveBatch
     from ..classifier import Classifier
-    from ..nn import TrainConfig
+    from ..io.tables import read_parquet_folder
     from ..taxonomy import leaf_for_model
 
     logging.getLogger("absl").setLevel(logging.WARNING)  # Orbax logs every file it writes
     overrides = {k: v for k, v in {
         "arch": args.arch, "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr,
         "max_per_class": args.max_per_class, "val_fraction": args.val_fraction, "patience": args.patience,
-        "max_length": args.max_length, "seed": args.seed, "flux_scale": args.flux_scale, "time_limit_s": args.time_limit}.items() if v is not None}
-    config = TrainConfig(preprocess={"trigger": args.trigger}).replace(**overrides)
+        "max_length": args.max_length, "seed": args.seed, "flux_scale": args.flux_scale,
+        "time_limit_s": args.time_limit, "trigger": args.trigger}.items() if v is not None}
+    config = D.replace(**overrides)
     if not args.resume:   # before reading the data
         check_output_dir(args.out, NAME, args.overwrite, hint="--resume continues it, --overwrite replaces it")
     t0 = time.perf_counter()
-    table = read_parquet_dir(args.parquet_dir)
+    table = read_parquet_folder(args.parquet_dir, recursive=False, required=("model",))
     for m in set(table.column("model").to_pylist()):
         try:
             leaf_for_model(m)

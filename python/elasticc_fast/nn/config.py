@@ -3,8 +3,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from ..options import PreprocessOptions, WindowOptions
+
+#: TrainConfig's default windows (augment's defaults, but at most 256 points and asinh flux)
+DEFAULT_WINDOWS = WindowOptions(max_length=256, flux_scale="asinh")
+ARCHS = ("gru", "transformer")
+_WINDOW_FIELDS = {f.name for f in dataclasses.fields(WindowOptions)}
+_PREPROCESS_FIELDS = {f.name for f in dataclasses.fields(PreprocessOptions)}
 
 
 @dataclass(frozen=True)
@@ -12,7 +20,8 @@ class TrainConfig:
     """Everything that defines a training run (defaults: a useful model in a few CPU minutes).
 
     Windows: every epoch each training object gets one fresh random prefix window
-    (``augment(windows="fraction")``); validation uses fixed windows of the same kind.
+    (``augment(windows="fraction")`` with the options ``windows``); validation uses fixed windows
+    of the same kind. Keyword names of the option fields work in :meth:`replace`.
     """
 
     arch: str = "gru"                 #: "gru" (ORACLE's shape) or "transformer" (ATAT's idea)
@@ -30,9 +39,6 @@ class TrainConfig:
     time_limit_s: float | None = None  #: stop after the epoch that passes this wall time (seconds);
     #: makes the number of epochs depend on the machine, so results are then not reproducible
     seed: int = 0                     #: initialisation, split, shuffling and windows
-    max_length: int = 256             #: points per window at most (augment's ``max_length``)
-    flux_scale: str = "asinh"         #: augment's flux feature: "asinh" (asinh(FLUXCAL); learns faster
-    #: than ORACLE's FLUXCAL / 1000 in our tests) or "linear"
     buckets: tuple[int, ...] = (16, 32, 64, 128, 256)  #: padded lengths compiled (shapes reused)
     eval_batch_size: int = 1024       #: windows per inference call
     # GRU
@@ -43,24 +49,22 @@ class TrainConfig:
     layers: int = 2
     harmonics: int = 16
     period: float = 15.0              #: Fourier period in the time feature's units (1500 d / 100)
-    # options passed to elasticc_fast.preprocess / augment (feature choices, trigger, ...)
-    preprocess: dict = field(default_factory=dict)
-    augment: dict = field(default_factory=dict)
+    #: preprocessing of raw light curves (trigger, history)
+    preprocess: PreprocessOptions = PreprocessOptions()
+    #: windows and features: at most 256 points; asinh(FLUXCAL) learns faster than ORACLE's
+    #: FLUXCAL / 1000 in our tests
+    windows: WindowOptions = DEFAULT_WINDOWS
 
     def __post_init__(self) -> None:
-        if self.arch not in ("gru", "transformer"):
+        if self.arch not in ARCHS:
             raise ValueError(f"arch must be 'gru' or 'transformer', not {self.arch!r}")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be >= 1")
         if not 0.0 <= self.val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in [0, 1), not {self.val_fraction}")
-        if self.flux_scale not in ("asinh", "linear"):
-            raise ValueError(f"flux_scale must be 'asinh' or 'linear', not {self.flux_scale!r}")
         object.__setattr__(self, "buckets", tuple(sorted(int(b) for b in self.buckets)))
-
-    def augment_options(self) -> dict[str, Any]:
-        """Keyword arguments for ``elasticc_fast.augment`` (``augment`` entries override)."""
-        return {"max_length": self.max_length, "flux_scale": self.flux_scale, **self.augment}
+        object.__setattr__(self, "preprocess", PreprocessOptions.build(self.preprocess))
+        object.__setattr__(self, "windows", WindowOptions.build(self.windows))
 
     def model_kwargs(self) -> dict[str, Any]:
         if self.arch == "gru":
@@ -69,19 +73,38 @@ class TrainConfig:
                 "harmonics": self.harmonics, "period": self.period}
 
     def replace(self, **kw: Any) -> "TrainConfig":
+        """A copy with fields changed; names of :class:`WindowOptions` (``max_length``,
+        ``flux_scale`` ...) and :class:`PreprocessOptions` (``trigger``, ``history``) fields
+        change ``windows`` / ``preprocess``."""
+        win = {k: kw.pop(k) for k in list(kw) if k in _WINDOW_FIELDS}
+        pre = {k: kw.pop(k) for k in list(kw) if k in _PREPROCESS_FIELDS}
+        if win:
+            kw["windows"] = WindowOptions.build(kw.get("windows", self.windows), **win)
+        if pre:
+            kw["preprocess"] = PreprocessOptions.build(kw.get("preprocess", self.preprocess), **pre)
         return dataclasses.replace(self, **kw)
 
+    def to_dict(self) -> dict[str, Any]:
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {**d, "buckets": list(self.buckets), "preprocess": self.preprocess.to_dict(),
+                "windows": self.windows.to_dict()}
+
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - names
+        """From :meth:`to_dict` output; also reads configs saved before the options were typed
+        (``augment`` dict, ``max_length`` and ``flux_scale`` fields; no ``flux_scale``: linear)."""
+        d = dict(d)
+        if "windows" not in d:
+            d["windows"] = {"flux_scale": d.pop("flux_scale", "linear"), "max_length": d.pop("max_length", 256),
+                            **d.pop("augment", {})}
+        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise ValueError(f"unknown TrainConfig fields {sorted(unknown)}")
-        d = dict(d)
-        d.setdefault("flux_scale", "linear")  # models saved before the field existed used augment's default
+        d["windows"] = WindowOptions.from_dict(d["windows"])
+        d["preprocess"] = PreprocessOptions.from_dict(d.get("preprocess"))
         if "buckets" in d:
             d["buckets"] = tuple(d["buckets"])
         return cls(**d)

@@ -80,8 +80,7 @@ def window_source(data: Any, config: TrainConfig) -> Callable[[int], AugmentedBa
 def _(data: LightCurveBatch, config: TrainConfig) -> Callable[[int], AugmentedBatch]:
     from ..augment import augment
 
-    opts = config.augment_options()
-    return lambda seed: augment(data, windows="fraction", seed=int(seed), **opts)
+    return lambda seed: augment(data, "fraction", config.windows, seed=int(seed))
 
 
 @window_source.register

@@ -28,7 +28,9 @@ import pyarrow.parquet as pq
 
 from ..atomic import atomic_path
 from ..errors import OutputExistsError
+from ..options import PreprocessOptions, WindowOptions
 from ..progress import progress
+from ..taxonomy import Tree
 from .shards import ShardDataset, label_objects, shard_seed, write_manifest, write_shard
 
 __all__ = ["augment_dataset", "augment_row_group"]
@@ -43,15 +45,14 @@ class _Options:
     windows: str
     copies: int
     seed: int
-    max_length: int
     shard_objects: int
     shard_windows: int
     label_column: str | None
     label_map: Callable[[str], str] | None
     tree: Any
     id_column: str
-    preprocess: dict
-    augment: dict
+    preprocess: PreprocessOptions
+    augment: WindowOptions   # max_length set: every window is padded to it (the shards' T)
     threads: int
 
 
@@ -60,7 +61,7 @@ def _windows_per_object(lengths: np.ndarray, opts: _Options) -> np.ndarray:
     if opts.windows == "prefix":
         return np.maximum(lengths, 1) * opts.copies
     if opts.windows == "days":
-        return np.full(len(lengths), len(opts.augment.get("days", range(11))) * opts.copies)
+        return np.full(len(lengths), len(opts.augment.days) * opts.copies)
     return np.full(len(lengths), opts.copies)
 
 
@@ -82,8 +83,8 @@ def _windows_of(batch: Any, name: str, opts: _Options) -> dict[str, np.ndarray] 
 
     parts = []
     for copy in range(opts.copies):
-        aug = augment(batch, opts.windows, max_length=opts.max_length, pad_to=opts.max_length,
-                      seed=shard_seed(opts.seed, name, copy), threads=opts.threads, **opts.augment)
+        aug = augment(batch, opts.windows, opts.augment, pad_to=opts.augment.max_length,
+                      seed=shard_seed(opts.seed, name, copy), threads=opts.threads)
         if len(aug):
             parts.append(aug)
     if not parts:
@@ -124,7 +125,7 @@ def augment_row_group(path: str | os.PathLike, row_group: int, out_dir: str | os
                         path, int(np.sum(labels < 0)), opts.label_column, ", ".join(map(str, bad[:5])))
             keep = np.flatnonzero(labels >= 0)
             batch, labels = batch.take(keep), labels[keep]
-        batch = preprocess(dataclasses.replace(batch, labels=labels), threads=opts.threads, **opts.preprocess)
+        batch = preprocess(dataclasses.replace(batch, labels=labels), threads=opts.threads, **opts.preprocess.to_dict())
         for k, (a, b) in enumerate(_sub_chunks(batch.lengths, opts)):
             name = f"{stem}.rg{row_group:05d}.{c:04d}.{k:03d}"
             w = _windows_of(batch[a:b], name, opts)
@@ -154,11 +155,10 @@ def _task(path: str, row_group: int, out_dir: str, opts: _Options) -> tuple[dict
 
 def _tasks(parquet_dir: Path) -> tuple[list[tuple[str, int]], list[str]]:
     """(file, row group) of every readable ``*.parquet`` file, and the files that are not."""
-    files = sorted(parquet_dir.glob("*.parquet")) if parquet_dir.is_dir() else [parquet_dir]
-    if not files:
-        raise FileNotFoundError(f"no *.parquet files in {parquet_dir}")
+    from ..io.tables import parquet_files
+
     out, bad = [], []
-    for f in files:
+    for f in parquet_files(parquet_dir, recursive=False):
         try:
             n = pq.ParquetFile(f).metadata.num_row_groups
         except (OSError, pa.ArrowInvalid) as e:
@@ -176,20 +176,24 @@ def _check_ours(out: Path) -> None:
 
 
 def augment_dataset(parquet_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
-                    windows: str = "fraction", copies: int = 1, seed: int = 0, max_length: int = 256,
+                    windows: str = "fraction", copies: int = 1, seed: int = 0,
+                    options: WindowOptions | None = None, preprocess: PreprocessOptions | None = None,
                     tree: Any = None, label_column: str | None = "model",
                     label_map: Callable[[str], str] | None = None, id_column: str = "SNID",
-                    preprocess_options: dict | None = None, augment_options: dict | None = None,
                     shard_objects: int = 4096, shard_windows: int = 16384, client: Any = None,
                     threads: int | None = None, overwrite: bool = False, on_error: str = "stop",
-                    show_progress: bool | None = None) -> ShardDataset:
+                    show_progress: bool | None = None, **window_changes: Any) -> ShardDataset:
     """Windows of every object of ``parquet_dir/*.parquet`` (the converter's output) as shards.
 
     Args:
         parquet_dir: folder of converted Parquet files (or one file).
         out_dir: the shard dataset folder (see :mod:`.shards`); ``manifest.json`` is written last.
-        windows, max_length: ``elasticc_fast.augment`` options; every window is padded to
+        windows: the window kind of ``elasticc_fast.augment``.
+        options, window_changes: a :class:`~elasticc_fast.options.WindowOptions` (default:
+            augment's defaults with ``max_length=256``) and keyword changes to it
+            (``max_length=64``, ``flux_scale="asinh"`` ...). Every window is padded to
             ``max_length`` points (T), so all batches have the same shape.
+        preprocess: :class:`~elasticc_fast.options.PreprocessOptions` (default: defaults).
         copies: windows drawn per object with different seeds (``windows="fraction"``: several
             random prefixes per object, i.e. several epochs' worth of augmentation).
         seed: base seed; each shard's seed derives from it and the shard's name.
@@ -197,7 +201,6 @@ def augment_dataset(parquet_dir: str | os.PathLike, out_dir: str | os.PathLike, 
             the default is ORACLE's tree through ``leaf_for_model`` of the ``model`` column.
             Objects whose value has no leaf are left out (logged). ``label_column=None``: no
             labels (stored as -1).
-        preprocess_options, augment_options: more keywords for ``preprocess`` / ``augment``.
         shard_objects: objects read per chunk; shard_windows: windows per shard at most
             (about ``shard_windows * T * F * 4`` bytes: 80 MB for 16384 x 256 x 5).
         client: a ``dask.distributed.Client``: one task per (file, row group) on its workers.
@@ -215,22 +218,43 @@ def augment_dataset(parquet_dir: str | os.PathLike, out_dir: str | os.PathLike, 
 
     if on_error not in ("stop", "skip"):
         raise ValueError(f"on_error must be 'stop' or 'skip', not {on_error!r}")
-    if copies < 1 or shard_objects < 1 or shard_windows < 1 or max_length < 1:
+    win = WindowOptions.build(options if options is not None else {"max_length": 256}, **window_changes)
+    if copies < 1 or shard_objects < 1 or shard_windows < 1 or win.max_length is None:
         raise ValueError("copies, shard_objects, shard_windows and max_length must be >= 1")
     if tree is None:
-        tree = ORACLE_TREE
-        label_map = label_map or leaf_for_model
-    out = Path(out_dir)
+        tree, label_map = ORACLE_TREE, label_map or leaf_for_model
+    out = _prepare_out(Path(out_dir), overwrite)
+    opts = _Options(windows, int(copies), int(seed), int(shard_objects), int(shard_windows), label_column,
+                    label_map, tree, id_column, PreprocessOptions.build(preprocess), win,
+                    int(threads if threads is not None else (1 if client else 0)))
+    metas, failures = _run_all(Path(parquet_dir), out, opts, client, on_error, show_progress)
+    names = next(iter(metas.values()), {})
+    info = {"feature_names": names.get("feature_names", []), "static_names": names.get("static_names", []),
+            "tree": tree.to_dict() if isinstance(tree, Tree) else None, "failures": failures,
+            "options": {"windows": windows, "copies": copies, "seed": seed, "max_length": win.max_length,
+                        "label_column": label_column, "preprocess": opts.preprocess.to_dict(),
+                        "augment": win.to_dict()}}
+    write_manifest(out, metas, info)
+    ds = ShardDataset(out)
+    log.info("augment_dataset: %d windows in %d shards -> %s", len(ds), len(ds.shards), out)
+    return ds
+
+
+def _prepare_out(out: Path, overwrite: bool) -> Path:
+    """``out/shards`` ready; with ``overwrite`` an earlier dataset of ours removed first."""
     if overwrite:
         _check_ours(out)
         for sub in ("shards", "tasks"):
             shutil.rmtree(out / sub, ignore_errors=True)
         (out / "manifest.json").unlink(missing_ok=True)
     (out / "shards").mkdir(parents=True, exist_ok=True)
-    opts = _Options(windows, int(copies), int(seed), int(max_length), int(shard_objects), int(shard_windows),
-                    label_column, label_map, tree, id_column, dict(preprocess_options or {}),
-                    dict(augment_options or {}), int(threads if threads is not None else (1 if client else 0)))
-    tasks, failures = _tasks(Path(parquet_dir))
+    return out
+
+
+def _run_all(parquet_dir: Path, out: Path, opts: _Options, client: Any, on_error: str,
+             show_progress: bool | None) -> tuple[dict[str, dict], list[str]]:
+    """Run every task; (shard metas, failures). ``on_error="stop"`` raises on the first failure."""
+    tasks, failures = _tasks(parquet_dir)
     if failures and on_error == "stop":
         raise ValueError(f"augment_dataset: {failures[0]}")
     for f in failures:
@@ -245,15 +269,7 @@ def augment_dataset(parquet_dir: str | os.PathLike, out_dir: str | os.PathLike, 
                 log.warning("augment_dataset: skipped %s", failure)
                 failures.append(failure)
             metas.update(got)
-    names = next(iter(metas.values()), {})
-    info = {"feature_names": names.get("feature_names", []), "static_names": names.get("static_names", []),
-            "tree": tree.to_dict() if hasattr(tree, "to_dict") else None, "failures": failures,
-            "options": {"windows": windows, "copies": copies, "seed": seed, "max_length": max_length,
-                        "label_column": label_column, "preprocess": opts.preprocess, "augment": opts.augment}}
-    write_manifest(out, metas, info)
-    ds = ShardDataset(out)
-    log.info("augment_dataset: %d windows in %d shards -> %s", len(ds), len(ds.shards), out)
-    return ds
+    return metas, failures
 
 
 def _run(tasks: Sequence[tuple[str, int]], out: str, opts: _Options, client: Any):
