@@ -20,13 +20,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from .batch import LightCurveBatch
+from .options import DEFAULT_DAYS
 from .static_features import (DDF_CENTRES_DEG, DDF_RADIUS_DEG, MISSING, MW_PLANE_B_DEG, NGP_ICRS,
                               ORACLE_STATIC_COLUMNS, head_matrix, is_sentinel, sky_position,
                               static_names)
 from .units import (BAND_WAVELENGTH_UM, BANDS, PHOTFLAG_DETECTION, PHOTFLAG_SATURATED,
                     PHOTFLAG_TRIGGER)
 
-DEFAULT_DAYS = tuple(2.0 ** k for k in range(11))  # 1, 2, 4, ..., 1024 days
 #: fixed colours per band for plots (ORACLE's choice)
 BAND_COLOURS = {"u": "blue", "g": "green", "r": "red", "i": "teal", "z": "orange", "Y": "purple"}
 _MASK64 = (1 << 64) - 1
