@@ -280,7 +280,7 @@ def realistic(args, rng, n_static, params, rest, opt_state, train_step, eval_ste
     x[np.arange(T)[None, :] >= lengths[:, None]] = 0.0
     static = rng.normal(size=(n, n_static)).astype(np.float32)
     leaf = rng.choice(np.asarray(leaves), n)
-    cfg = TrainConfig(max_length=T, eval_batch_size=args.mixed_infer_batch,
+    cfg = TrainConfig(eval_batch_size=args.mixed_infer_batch,
                       **({"buckets": tuple(args.buckets)} if args.buckets else {}))
     ident = StaticNorm(np.zeros(n_static, np.float32), np.ones(n_static, np.float32))
     batches = length_grouped_order(lengths, args.batch, np.random.default_rng(0))[:n_train_batches]
