@@ -7,7 +7,8 @@ import warnings
 import pytest
 
 from elasticc_fast.cli import main
-from elasticc_fast.commands.benchmark import CUTS, markdown
+from elasticc_fast.benchmarks.bts import CUTS
+from elasticc_fast.benchmarks.bts_report import markdown
 
 
 def test_help_lists_the_benchmark(capsys):

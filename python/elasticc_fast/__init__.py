@@ -9,8 +9,7 @@ The public API is re-exported here lazily (heavy modules such as JAX load only w
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+import lazy_loader
 
 from ._version import __version__
 
@@ -22,29 +21,20 @@ from .batch import LightCurveBatch
 from .convert import convert
 from .preprocess import preprocess
 
-# public name -> "module:attribute" (module relative to this package)
-_LAZY = {
-    "read_snana": "io.snana:read_snana",
-    "read_parquet": "io.nested:read_parquet",
-    "Classifier": "classifier:Classifier",
-    "simulate": "sim:simulate",
-    "read_bts": "io.bts:read_bts",
-    "read_ztf_alerts": "io.ztf:read_ztf_alerts",
-    "read_astro_objects": "io.alerce:read_astro_objects",
-}
-_SUBMODULES = {"reference", "taxonomy", "sim", "gw", "io", "nn", "baselines", "scale", "units", "plots",
-               "metrics", "evaluate", "predict"}
+# the rest loads on first use (scientific-python SPEC 1)
+__getattr__, _lazy_dir, _ = lazy_loader.attach(
+    __name__,
+    submodules=["reference", "taxonomy", "sim", "gw", "io", "nn", "baselines", "scale", "units", "plots",
+                "metrics", "evaluate", "predict", "options"],
+    submod_attrs={"io.snana": ["read_snana"], "io.nested": ["read_parquet"], "classifier": ["Classifier"],
+                  "sim": ["simulate"], "io.bts": ["read_bts"], "io.ztf": ["read_ztf_alerts"],
+                  "io.alerce": ["read_astro_objects"]},
+)
 
 __all__ = ["__version__", "AugmentedBatch", "LightCurveBatch", "augment", "convert", "iter_augment",
-           "preprocess", *_LAZY]
+           "preprocess", "read_snana", "read_parquet", "Classifier", "simulate", "read_bts", "read_ztf_alerts",
+           "read_astro_objects"]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        module, attr = _LAZY[name].split(":")
-        value = getattr(importlib.import_module(f".{module}", __name__), attr)
-        globals()[name] = value
-        return value
-    if name in _SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module 'elasticc_fast' has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted(set(_lazy_dir()) | set(__all__))

@@ -39,9 +39,10 @@ def validation_split(train: np.ndarray, labels: np.ndarray, fraction: float = 0.
 
 def argmax_levels(tree, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(n, K) marginals -> (leaf prediction, top-level prediction), each the argmax at its level."""
-    leaves = np.asarray(tree.leaves)
+    from .predict import leaf_argmax
+
     top = np.asarray(tree.levels()[1])
-    return leaves[np.argmax(probs[:, leaves], axis=1)], top[np.argmax(probs[:, top], axis=1)]
+    return leaf_argmax(probs, tree), top[np.argmax(probs[:, top], axis=1)]
 
 
 @dataclass

@@ -10,29 +10,15 @@
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+import lazy_loader
 
-_LAZY = {
-    "source_probabilities": "mass_contour:source_probabilities",
-    "fit_distance_model": "mass_contour:fit_distance_model",
-    "MassLimits": "mass_contour:MassLimits",
-    "redshift_from_distance": "cosmology:redshift_from_distance",
-    "CountsPosterior": "fgmc:CountsPosterior",
-    "fit_counts": "fgmc:fit_counts",
-    "snr_far_bayes_factor": "fgmc:snr_far_bayes_factor",
-    "p_astro_from_counts": "fgmc:p_astro_from_counts",
-    "read_ligolw": "ligolw:read_ligolw",
-    "classify": "pastro:classify",
-}
-
-__all__ = list(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        module, attr = _LAZY[name].split(":")
-        value = getattr(importlib.import_module(f".{module}", __name__), attr)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'elasticc_fast.gw' has no attribute {name!r}")
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "mass_contour": ["source_probabilities", "fit_distance_model", "MassLimits"],
+        "cosmology": ["redshift_from_distance"],
+        "fgmc": ["CountsPosterior", "fit_counts", "snr_far_bayes_factor", "p_astro_from_counts"],
+        "ligolw": ["read_ligolw"],
+        "pastro": ["classify"],
+    },
+)

@@ -50,7 +50,7 @@ def replicate(tree: Any, mesh: Mesh) -> Any:
     sh = replicated(mesh)
 
     def put(a: Any) -> Any:
-        if not hasattr(a, "shape"):
+        if not isinstance(a, (np.ndarray, jax.Array)):
             return a
         host = np.asarray(jax.device_get(a))
         return jax.make_array_from_callback(host.shape, sh, lambda idx: host[idx])

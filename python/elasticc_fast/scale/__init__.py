@@ -15,24 +15,15 @@ Names are loaded lazily: ``import elasticc_fast.scale`` imports neither Dask nor
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+import lazy_loader
 
-_LAZY = {
-    "convert_dask": "dask_convert", "dask_client": "dask_convert",
-    "augment_dataset": "dask_augment",
-    "ShardDataset": "shards", "open_shards": "shards", "write_shard": "shards", "write_manifest": "shards",
-    "ShardStream": "stream", "StreamBatch": "stream",
-    "fit_stream": "sharded", "make_mesh": "sharded",
-    "global_batch": "sharded",
-}
-
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'elasticc_fast.scale' has no attribute {name!r}")
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "dask_convert": ["convert_dask", "dask_client"],
+        "dask_augment": ["augment_dataset"],
+        "shards": ["ShardDataset", "open_shards", "write_shard", "write_manifest"],
+        "stream": ["ShardStream", "StreamBatch"],
+        "sharded": ["fit_stream", "make_mesh", "global_batch"],
+    },
+)
