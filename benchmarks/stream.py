@@ -170,8 +170,9 @@ def throughput(svc_args: dict, bootstrap: str, messages: list, n: int) -> dict:
             "service_latency_p50_s": final["latency_p50_s"], "service_latency_p99_s": final["latency_p99_s"]}
 
 
-def output_latencies(bootstrap: str, topic: str, n: int, schema, timeout: float = 120) -> np.ndarray:
-    """Seconds from each input's publication to its output record (output timestamp - input's)."""
+def output_latencies(bootstrap: str, topic: str, n: int, schema, since: float, timeout: float = 120) -> np.ndarray:
+    """Seconds from each input's publication to its output record (output timestamp - input's),
+    for inputs published after ``since`` (Unix s: the topic-creating message before is left out)."""
     import fastavro
     from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
@@ -179,19 +180,22 @@ def output_latencies(bootstrap: str, topic: str, n: int, schema, timeout: float 
     parts = c.list_topics(topic, timeout=10).topics[topic].partitions
     c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts])
     out, end = [], time.monotonic() + timeout
-    while len(out) < n and time.monotonic() < end:
+    seen = 0
+    while seen < n and time.monotonic() < end:
         for m in c.consume(1000, 0.5):
+            seen += 1
             if m.error() is None:
-                rec = fastavro.schemaless_reader(io.BytesIO(m.value()), schema)
-                out.append(m.timestamp()[1] / 1000 - rec["elasticcPublishTimestamp"].timestamp())
+                published = fastavro.schemaless_reader(io.BytesIO(m.value()), schema)["elasticcPublishTimestamp"].timestamp()
+                if published >= since:
+                    out.append(m.timestamp()[1] / 1000 - published)
     c.close()
     return np.asarray(out)
 
 
 def paced(svc_args: dict, bootstrap: str, messages: list, rate: float, seconds: float,
-          sample_rss: bool = False) -> tuple[dict, str, list]:
+          sample_rss: bool = False) -> tuple[dict, str, list, float]:
     """Replay at ``rate`` for ``seconds`` with the service running: (final metrics, output topic,
-    RSS samples (seconds, bytes) of the service when asked)."""
+    RSS samples (seconds, bytes) of the service when asked, Unix time the paced feed started)."""
     import psutil
     from elasticc_fast.stream import replay
 
@@ -201,7 +205,7 @@ def paced(svc_args: dict, bootstrap: str, messages: list, rate: float, seconds: 
     n = int(rate * seconds)
     feeder = threading.Thread(target=replay.produce, args=(bootstrap, topic, cycle(messages, n)),
                               kwargs={"rate": rate})
-    proc, rss, start = psutil.Process(svc.proc.pid), [], time.monotonic()
+    proc, rss, start, fed_from = psutil.Process(svc.proc.pid), [], time.monotonic(), time.time()
     feeder.start()
     last, still = -1, 0
     while still < 3:                  # fed, nothing left to consume, and no progress for 3 s
@@ -212,13 +216,14 @@ def paced(svc_args: dict, bootstrap: str, messages: list, rate: float, seconds: 
         done = not feeder.is_alive() and snap["consumer_lag"] == 0
         still = still + 1 if done and snap["committed"] == last else 0
         last = snap["committed"]
-    return svc.stop(), svc.output, rss
+    return svc.stop(), svc.output, rss, fed_from
 
 
 def latency(svc_args: dict, bootstrap: str, messages: list, rate: float, seconds: float, schema) -> dict:
-    final, output, _ = paced(svc_args, bootstrap, messages, rate, seconds)
-    lat = output_latencies(bootstrap, output, final["classified"], schema)
-    return {"rate": rate, "seconds": seconds, "produced": int(rate * seconds) + 1, "alerts": int(lat.size),
+    final, output, _, fed_from = paced(svc_args, bootstrap, messages, rate, seconds)
+    lat = output_latencies(bootstrap, output, final["classified"], schema, since=fed_from - 0.001)
+    return {"rate": rate, "seconds": seconds, "produced": int(rate * seconds), "alerts": int(lat.size),
+            "handler_alerts_per_s": final["consumed"] / final["seconds"]["handle"],
             "publish_to_output_p50_s": float(np.percentile(lat, 50)),
             "publish_to_output_p99_s": float(np.percentile(lat, 99)), "publish_to_output_max_s": float(lat.max()),
             "service_latency_p50_s": final["latency_p50_s"], "service_latency_p99_s": final["latency_p99_s"],
@@ -226,7 +231,7 @@ def latency(svc_args: dict, bootstrap: str, messages: list, rate: float, seconds
 
 
 def memory(svc_args: dict, bootstrap: str, messages: list, rate: float, minutes: float) -> dict:
-    final, _, rss = paced(svc_args, bootstrap, messages, rate, minutes * 60, sample_rss=True)
+    final, _, rss, _ = paced(svc_args, bootstrap, messages, rate, minutes * 60, sample_rss=True)
     peaks = {f"peak_rss_mib_{m}min": round(max(b for t, b in rss if t <= m * 60) / 2**20, 1)
              for m in (1, 5, 10) if m <= minutes}
     return {"rate": rate, "minutes": minutes, "alerts": final["committed"], **peaks,
