@@ -15,7 +15,8 @@ they are logged and counted). SIGINT/SIGTERM finish the batch, commit and exit 0
 
 Formats: elasticc = ELAsTiCC v0.9.1 schemaless avro alerts (needs --schema, the alert .avsc);
 rubin = Rubin alert packets in the Confluent wire format, schemas of lsst-alert-packet (current
-and previous major version)."""
+and previous major version); ztf = ZTF alert packets (avro containers) for a model trained on ZTF
+light curves, ALeRCE-style output (oid, candid, classifier, class_name/probability/ranking)."""
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -26,7 +27,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--input-topic", required=True, metavar="T", help="topic of alerts")
     p.add_argument("--output-topic", required=True, metavar="T2", help="topic for brokerClassification records")
     p.add_argument("--group", default="elasticc-fast", help="consumer group (default %(default)s)")
-    p.add_argument("--format", default="elasticc", choices=["elasticc", "rubin"], help="input format")
+    p.add_argument("--format", default="elasticc", choices=["elasticc", "rubin", "ztf"], help="input format")
     p.add_argument("--schema", metavar="PATH", help="writer schema of elasticc alerts (.avsc)")
     p.add_argument("--dead-letter-topic", metavar="T3", help="topic for messages that cannot be classified")
     p.add_argument("--batch", type=int, default=256, metavar="N", help="alerts per micro-batch (default %(default)s)")
@@ -46,8 +47,8 @@ def register(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from ..errors import UsageError
     from ..stream.alert_handler import AlertHandler
-    from ..stream.classify import AlertClassifier, RecordEncoder
-    from ..stream.decode import make_decoder
+    from ..stream.classify import RecordEncoder
+    from ..stream.decode import make_classifier, make_decoder
     from ..stream.service import StreamConfig, StreamService
 
     if args.batch < 1 or args.max_wait_ms < 0:
@@ -58,14 +59,14 @@ def run(args: argparse.Namespace) -> int:
         decoder = make_decoder(args.format, args.schema)
     except (ValueError, OSError) as exc:
         raise UsageError(str(exc)) from None
-    clf = AlertClassifier(args.model_dir, broker_name=args.broker_name, classifier_name=args.classifier_name)
+    clf, out_schema = make_classifier(args.format, args.model_dir, args.broker_name, args.classifier_name)
     clf.warm_up(args.batch)
     config = StreamConfig(args.bootstrap, args.input_topic, args.output_topic, group=args.group,
                           dead_letter_topic=args.dead_letter_topic, batch=args.batch, max_wait_ms=args.max_wait_ms,
                           max_messages=args.max_messages, metrics_path=args.metrics,
                           metrics_interval_s=args.metrics_interval,
                           kafka_options=dict(kv.split("=", 1) for kv in args.kafka_option))
-    snap = StreamService(config, AlertHandler(decoder, clf, RecordEncoder())).run()
+    snap = StreamService(config, AlertHandler(decoder, clf, RecordEncoder(out_schema))).run()
     print(f"stream: {snap['consumed']} alerts, {snap['classified']} classified, "
           f"{snap['dead_letters_total']} dead letters")
     return 0

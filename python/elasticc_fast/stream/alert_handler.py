@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 
 
 class AlertHandler:
-    """Decoder (bytes -> alert dict) + classifier (alerts -> records) + encoder (record -> bytes)."""
+    """Decoder (bytes -> alert dict; its ``key(alert)`` gives the output key, default the ELAsTiCC
+    object id) + classifier (alerts -> records) + encoder (record -> bytes)."""
 
     def __init__(self, decoder: Any, classifier: Any, encoder: Any):
         self.decoder, self.classifier, self.encoder = decoder, classifier, encoder
@@ -38,7 +39,8 @@ class AlertHandler:
         t1 = time.perf_counter()
         classified = self._classify(good, bad)
         t2 = time.perf_counter()
-        outputs = [(str(object_id(alert)).encode(), self.encoder.encode(record)) for (_, alert), record in classified]
+        key = getattr(self.decoder, "key", object_id)
+        outputs = [(str(key(alert)).encode(), self.encoder.encode(record)) for (_, alert), record in classified]
         self.seconds.update({"decode": t1 - t0, "classify": t2 - t1, "encode": time.perf_counter() - t2})
         return outputs, bad
 

@@ -27,8 +27,6 @@ class AlertClassifier:
 
     def __init__(self, model_dir: str | Path, *, broker_name: str = "elasticc_fast",
                  classifier_name: str | None = None, group: int | None = INFERENCE_GROUP):
-        import dataclasses
-
         from .._version import __version__
         from ..classifier import Classifier
 
@@ -36,7 +34,7 @@ class AlertClassifier:
         if group is not None and self.model.config.eval_batch_size > group:
             # inference runs on length-sorted groups of this many alerts, each padded to its own
             # longest light curve, not the whole micro-batch to its longest one
-            self.model.config = dataclasses.replace(self.model.config, eval_batch_size=group)
+            self.model.config = self.model.config.replace(eval_batch_size=group)
         arch = getattr(getattr(self.model, "config", None), "arch", "")
         self.names = {"broker_name": broker_name, "broker_version": __version__,
                       "classifier_name": classifier_name or f"elasticc_fast {__version__} {arch}".strip(),
@@ -58,10 +56,7 @@ class AlertClassifier:
         model treats as missing values: Rubin packets carry no host-galaxy fields."""
         import pyarrow as pa
 
-        from ..static_features import ORACLE_STATIC_COLUMNS
-
-        augment = getattr(getattr(self.model, "config", None), "augment", None) or {}
-        for name in augment.get("static_columns", ORACLE_STATIC_COLUMNS):
+        for name in self.model.config.windows.static_columns:
             if name not in table.column_names:
                 table = table.append_column(name, pa.nulls(table.num_rows, pa.float32()))
         return table

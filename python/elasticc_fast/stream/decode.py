@@ -191,4 +191,20 @@ def make_decoder(fmt: str, schema: Any = None):
         return ElasticcDecoder(schema)
     if fmt == "rubin":
         return RubinDecoder()
-    raise ValueError(f"unknown --format {fmt!r}: expected elasticc or rubin")
+    if fmt == "ztf":
+        from .ztf import ZtfDecoder
+
+        return ZtfDecoder()
+    raise ValueError(f"unknown --format {fmt!r}: expected elasticc, rubin or ztf")
+
+
+def make_classifier(fmt: str, model_dir: Any, broker_name: str, classifier_name: str | None) -> tuple[Any, Any]:
+    """(classifier, output schema) for ``--format``: ELAsTiCC brokerClassification records for
+    elasticc/rubin (schema None = v0.9.1), ALeRCE-style probabilities for ztf."""
+    if fmt == "ztf":
+        from .ztf import ALERCE_PROBABILITIES_SCHEMA, ZtfClassifier
+
+        return ZtfClassifier(model_dir, classifier_name=classifier_name), ALERCE_PROBABILITIES_SCHEMA
+    from .classify import AlertClassifier
+
+    return AlertClassifier(model_dir, broker_name=broker_name, classifier_name=classifier_name), None

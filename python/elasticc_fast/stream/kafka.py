@@ -15,10 +15,11 @@ log = logging.getLogger(__name__)
 
 
 def consumer_config(bootstrap: str, group: str, **extra: Any) -> dict:
-    """Consumer settings: manual commits, start at the earliest offset for a new group."""
+    """Consumer settings: manual commits, start at the earliest offset for a new group, fetches
+    answered within 50 ms (librdkafka's 500 ms default would add up to 0.5 s of latency)."""
     conf = {"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
             "enable.auto.offset.store": False, "auto.offset.reset": "earliest",
-            "enable.partition.eof": False, "logger": logging.getLogger("elasticc_fast.stream.librdkafka")}
+            "enable.partition.eof": False, "fetch.wait.max.ms": 50, "logger": logging.getLogger("elasticc_fast.stream.librdkafka")}
     conf.update(extra)
     return conf
 
