@@ -108,6 +108,14 @@ def test_missing_extra_names_it(tmp_path, capsys, monkeypatch):
            'pip install "elasticc_fast[gw]"')
 
 
+def test_missing_scikit_learn_names_the_ztf_extra(tmp_path, capsys, monkeypatch):
+    (tmp_path / "ANTARES").mkdir()
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.setitem(sys.modules, "sklearn.model_selection", None)
+    _fails(capsys, ["benchmark", "ztf-bts", "--data", tmp_path, "--quick"], 2, "benchmark",
+           'pip install "elasticc_fast[ztf]"')
+
+
 def test_every_extra_named_in_messages_exists():
     text = (REPO / "pyproject.toml").read_text()
     section = text[text.index("[project.optional-dependencies]"):]
