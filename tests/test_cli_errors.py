@@ -108,12 +108,26 @@ def test_missing_extra_names_it(tmp_path, capsys, monkeypatch):
            'pip install "elasticc_fast[gw]"')
 
 
-def test_missing_scikit_learn_names_the_ztf_extra(tmp_path, capsys, monkeypatch):
-    (tmp_path / "ANTARES").mkdir()
-    monkeypatch.setitem(sys.modules, "sklearn", None)
-    monkeypatch.setitem(sys.modules, "sklearn.model_selection", None)
-    _fails(capsys, ["benchmark", "ztf-bts", "--data", tmp_path, "--quick"], 2, "benchmark",
-           'pip install "elasticc_fast[ztf]"')
+@pytest.mark.parametrize("module, extra", [("sklearn.model_selection", "ztf"), ("confluent_kafka", "stream"),
+                                           ("dask.distributed", "scale"), ("nested_pandas", "nested")])
+def test_cli_maps_a_missing_optional_module_to_its_extra(capsys, module, extra):
+    import argparse
+
+    def verb(args):
+        raise ModuleNotFoundError(f"No module named '{module}'")   # as from a worker: no .name
+
+    assert cli.run_verb(argparse.Namespace(command="x", _run=verb, verbose=0)) == 2
+    assert f'pip install "elasticc_fast[{extra}]"' in one_error_line(capsys, "x")
+
+
+def test_a_missing_module_that_is_no_extra_is_a_bug_with_a_traceback():
+    import argparse
+
+    def verb(args):
+        raise ModuleNotFoundError("No module named 'nonexistent_dependency'", name="nonexistent_dependency")
+
+    with pytest.raises(ModuleNotFoundError):
+        cli.run_verb(argparse.Namespace(command="x", _run=verb, verbose=0))
 
 
 def test_every_extra_named_in_messages_exists():
