@@ -21,6 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "python"))
 SHARED = REPO.parent / "shared" / "data"
+HOST_COLUMNS = ("HOSTGAL_MAG_r", "HOSTGAL_PHOTOZ_ERR", "HOSTGAL_SNSEP")
 
 
 def ztf_tables(per_class: int, seed: int):
@@ -59,8 +60,8 @@ def elasticc_batches(per_class: int, seed: int, work: Path):
     from elasticc_fast.taxonomy import ORACLE_TREE
 
     convert(SHARED / "elasticc2_train_sample", work / "real", overwrite=True)
-    simulate(work / "sim", objects_per_class=per_class, seed=seed, classes=["KN", "Mdwarf-flare", "SNIb-Templates",
-                                                                             "SNIa"])
+    simulate(work / "sim", objects_per_class=per_class, seed=seed, trigger_rule="first",
+             classes=["KN", "Mdwarf-flare", "SNIb-Templates", "SNIa"])
     convert(work / "sim", work / "sim_pq", overwrite=True)
     fink = last_alert_per_object(load_batch(SHARED / "elasticc_alerts/fink/elasticc_parquet/"
                                             "test_elasticc_earlysnia.parquet"))
@@ -74,8 +75,11 @@ def elasticc_batches(per_class: int, seed: int, work: Path):
         cat = {c: np.concatenate([getattr(b, c) for b in parts]) for c in cols}
         lengths = np.concatenate([b.lengths for b in parts])
         ids = [str(i) for b in parts for i in b.ids]
-        out.append((LightCurveBatch.from_arrays(**cat, ids=ids, lengths=lengths, static=pa.table({"id": ids})),
-                    names))
+        static = {"id": ids}
+        for c in HOST_COLUMNS:  # host context the classifier sees, sentinels as NaN
+            v = np.concatenate([np.asarray(b.static.column(c).to_numpy(zero_copy_only=False), float) for b in parts])
+            static[c] = np.where((v <= -9) | (v >= 999), np.nan, v)
+        out.append((LightCurveBatch.from_arrays(**cat, ids=ids, lengths=lengths, static=pa.table(static)), names))
     return out
 
 
@@ -85,7 +89,13 @@ def elasticc_tables(per_class: int, seed: int):
     with tempfile.TemporaryDirectory() as tmp:
         (real, rn), (sim, sn) = elasticc_batches(per_class, seed, Path(tmp))
     bands = ("g", "r", "i")
-    return feature_table(real, rn, bands, n_jobs=2), feature_table(sim, sn, bands, n_jobs=2)
+    tables = []
+    for batch, names in ((real, rn), (sim, sn)):
+        t = feature_table(batch, names, bands, n_jobs=2)
+        for c in HOST_COLUMNS:
+            t[c] = batch.static.column(c).to_numpy()
+        tables.append(t)
+    return tables
 
 
 def main() -> None:
@@ -101,7 +111,7 @@ def main() -> None:
         features = compare.ZTF_FEATURES
     else:
         real, sim = elasticc_tables(args.per_class or 150, args.seed)
-        features = compare.ELASTICC_FEATURES
+        features = compare.ELASTICC_FEATURES + HOST_COLUMNS
     table = compare.compare(real, sim, features)
     out = REPO / "docs" / "img" / f"sim_vs_real_{args.which}.png"
     compare.plot(real, sim, features, out, title=f"{args.which}: real (filled) vs simulated (line)")

@@ -172,10 +172,11 @@ def transient_flux(shape: Shape, p: dict, obj, mjd, band, bands: Passbands = LSS
 
 
 def _sed_scale(g, lam, temp, mw_r):
-    """Flux at rest wavelength ``lam``: a blackbody of temperature ``temp`` relative to the one at
-    peak at 4400 A (cooling dims every band), or, where ``g["shape_at_ref"]`` is set (the ZTF
-    classes), relative to the current one at 4400 A: the shape is then the 4400 A light curve and
-    the blackbody only sets the colour (red bands fade more slowly as it cools)."""
+    """Flux at rest wavelength ``lam``: where ``g["shape_at_ref"]`` is set (every class but KN,
+    :data:`.params.FADE_WITH_COOLING`) a blackbody of temperature ``temp`` relative to the current
+    one at 4400 A: the shape is the 4400 A light curve and the blackbody only sets the colour (red
+    bands fade more slowly as it cools); otherwise relative to the one at peak at 4400 A (cooling
+    dims every band)."""
     ref_temp = np.where(g["shape_at_ref"] > 0, temp, g["T_peak"]) if "shape_at_ref" in g else g["T_peak"]
     sed = planck_fnu(lam, temp) / planck_fnu(_LAMBDA_REF, ref_temp)
     uv = np.where(g["uv_cut"] > 0, 1.0 / (1.0 + (g["uv_cut"] / lam) ** 10), 1.0)

@@ -11,18 +11,18 @@ otherwise (R_V 3.1); Galactic magnitudes are apparent, extinction included):
 class          family          parameters
 =============  ==============  ===========================================================================
 SNIa           ``bazin``       z (0.01, 0.9); stretch s N(1, 0.1); M N(-19.3, 0.15) - 1.5 (s - 1);
-                               tr 3.5 s, tf 22 s; T 13000 -> 6500 K (tau_T 12 s); UV cut 3800 A;
+                               tr 3.5 s, tf 22 s; T 13000 -> 8000 K (tau_T 12 s); UV cut 3800 A;
                                near-IR secondary maximum +28 d (i, z, Y rest > 6500 A); host AV Exp(0.3)
 SNI91bg        ``bazin``       z (0.01, 0.35); M N(-17.8, 0.35); tr U(2, 3.5), tf U(9, 14);
                                T 9000 -> 4500 K (tau_T 8); UV cut 4200 A
 SNIax          ``bazin``       z (0.01, 0.45); M N(-17.3, 0.8); tr U(2.5, 5), tf U(12, 22);
                                T 10000 -> 5000 K (tau_T 10); UV cut 3800 A
 SNIb/c         ``bazin``       z (0.01, 0.6); M N(-17.6, 0.6); tr U(4, 8), tf U(15, 35);
-                               T 9000 -> 5000 K (tau_T 15); UV cut 4000 A; host AV Exp(0.4)
+                               T 9000 -> 6500 K (tau_T 15); UV cut 4000 A; host AV Exp(0.4)
 SNII           ``plateau``     z (0.01, 0.5); M N(-17.0, 0.8); tr U(1.5, 4); plateau U(60, 110) d with
                                slow decline tau U(80, 400); drop to a Co tail (tau 111.3 d, 1-5 % level);
                                T 16000 -> 5500 K (tau_T 20); UV cut 3000 A; host AV Exp(0.4)
-KN             ``bazin``       z (0.01, 0.2); M N(-15.8, 0.6); tr U(0.2, 0.6), tf U(1.5, 4);
+KN             ``bazin``       z (0.01, 0.2); M N(-16.3, 0.6); tr U(0.2, 0.6), tf U(1.5, 4);
                                T 9000 -> 2500 K (tau_T 2): fast and reddening
 SLSN           ``bazin``       z (0.05, 1.8); M N(-21.0, 0.6); tr U(20, 45), tf U(40, 110);
                                T 15000 -> 7000 K (tau_T 60)
@@ -38,8 +38,8 @@ AGN            ``drw``         z (0.05, 2.5); M_4400 N(-22.5, 1.2); damped rando
                                SF_inf logN(0.2 mag, 0.15 dex) and tau_rest logU(50, 800) d, amplitude
                                proportional to lambda_rest^-0.5; SED f_nu ~ nu^-0.5; 50 % changing-look:
                                a sigmoid change of U(-1.5, 1.5) mag over U(50, 300) d
-M-dwarf Flare  ``flare``       quiescent r U(16, 23) with M-dwarf colours; flares with g-band amplitude
-                               logU(0.3, 40) x quiescent, rise U(2, 10) min, decay logU(10, 90) min,
+M-dwarf Flare  ``flare``       quiescent r U(16, 24.5) with M-dwarf colours; flares with g-band amplitude
+                               logU(0.03, 3) x quiescent, rise U(2, 10) min, decay logU(10, 90) min,
                                T U(8000, 14000) K; one flare at an observed epoch + Poisson(300 d x U(0.0005, 0.003)/d)
 Dwarf Novae    ``dwarf_nova``  quiescent r U(19, 24.5); outbursts every logU(15, 250) d (15 % jitter),
                                amplitude U(2, 5) mag in g, duration U(2, 12) d (20 % superoutbursts x2.5),
@@ -59,9 +59,10 @@ EB             ``eclipsing``   P logU(0.25, 20) d; primary depth U(0.1, 1.0) mag
 
 Hosts of extragalactic classes: log stellar mass N(mu, 0.8) with mu from ``hosts.HOST_LOGMASS``
 (8.4 for SLSN, 8.5 PISN, 9.2 KN, 9.5-10.3 for SNe, ILOT, CART and TDE, 10.6 for AGN); absolute
-r magnitude -20.9 - 1.9 (log M - 10); half-light radius 0.77" at z = 0.2 scaled by the
-angular-diameter distance; 35 % with a spectroscopic redshift; photo-z errors 0.08-0.21 (1 + z)
-with 8 % catastrophic outliers.
+r magnitude -19.5 - 1.9 (log M - 10) (matched to the real hosts' magnitudes); half-light radius
+0.77" at z = 0.2 scaled by the angular-diameter distance; ellipticity Beta(1.1, 2.4); 35 % with a
+spectroscopic redshift; photo-z errors (0.16 + 0.05 (r_host - 19)) (1 + z), clipped to 0.08-0.5,
+with 25 % log-normal scatter and 8 % catastrophic outliers.
 
 Pulsator amplitudes scale with band as (u, g, r, i, z, Y) = (1.5, 1.3, 1, 0.8, 0.7, 0.6) x r. Galactic
 sources are difference-imaged against a template taken at a random epoch (pulsators, EB) or in
@@ -78,12 +79,12 @@ if TYPE_CHECKING:
 
 # transient families: (M mean, M sd, tr range, tf range, T peak, T late, tau_T, UV cut A)
 _TRANSIENT = {
-    "SNIa": (-19.3, 0.15, None, None, 13000.0, 6500.0, 12.0, 3800.0),
+    "SNIa": (-19.3, 0.15, None, None, 13000.0, 8000.0, 12.0, 3800.0),
     "SNI91bg": (-17.8, 0.35, (2.0, 3.5), (9.0, 14.0), 9000.0, 4500.0, 8.0, 4200.0),
     "SNIax": (-17.3, 0.8, (2.5, 5.0), (12.0, 22.0), 10000.0, 5000.0, 10.0, 3800.0),
-    "SNIb/c": (-17.6, 0.6, (4.0, 8.0), (15.0, 35.0), 9000.0, 5000.0, 15.0, 4000.0),
+    "SNIb/c": (-17.6, 0.6, (4.0, 8.0), (15.0, 35.0), 9000.0, 6500.0, 15.0, 4000.0),
     "SNII": (-17.0, 0.8, (1.5, 4.0), None, 16000.0, 5500.0, 20.0, 3000.0),
-    "KN": (-15.8, 0.6, (0.2, 0.6), (1.5, 4.0), 9000.0, 2500.0, 2.0, 0.0),
+    "KN": (-16.3, 0.6, (0.2, 0.6), (1.5, 4.0), 9000.0, 2500.0, 2.0, 0.0),
     "SLSN": (-21.0, 0.6, (20.0, 45.0), (40.0, 110.0), 15000.0, 7000.0, 60.0, 0.0),
     "TDE": (-19.6, 0.6, (10.0, 30.0), None, None, None, np.inf, 0.0),
     "ILOT": (-13.0, 1.0, (3.0, 10.0), None, 7000.0, 4000.0, 30.0, 4000.0),
@@ -108,6 +109,10 @@ _TRANSIENT.update({
     "SLSN-II": (-20.7, 0.6, (24.0, 38.0), (30.0, 42.0), 12000.0, 7000.0, 60.0, 0.0),
     "nova": (-7.0, 0.7, (1.5, 2.5), (3.0, 5.5), 9000.0, 6000.0, 5.0, 3800.0),
 })
+#: classes whose every band fades as the photosphere cools (the shape is the 4400 A light curve at
+#: the peak temperature): kilonovae, whose real ELAsTiCC detections last hours, not days; in the
+#: other classes the shape is the 4400 A light curve and the blackbody sets only the colour
+FADE_WITH_COOLING = frozenset({"KN"})
 _PLATEAU_DAYS = {"SNII": (60.0, 110.0), "SN II": (60.0, 110.0), "SN IIP": (80.0, 120.0)}
 _HOST_AV = {"SNIa": 0.3, "SNIb/c": 0.4, "SNII": 0.4, "SNIax": 0.3, "SNI91bg": 0.2,
             **{t: 0.3 for t in ("SN Ia", "SN Ia-91T", "SN IIn")}, "SN Ia-91bg": 0.2,
@@ -143,6 +148,7 @@ def sample_transient(spec: "ClassSpec", rng: np.random.Generator, n: int,
         p["T_late"] = t_late * rng.normal(1.0, 0.05, n)
     if extra is not None:
         extra(spec, rng, n, p)
+    p["shape_at_ref"] = np.full(n, float(spec.leaf not in FADE_WITH_COOLING))
     p["uv_cut"] = np.full(n, uv)
     p["AV"] = rng.exponential(_HOST_AV.get(spec.leaf, 0.1), n)
     return p
@@ -180,8 +186,8 @@ def _loguniform(rng: np.random.Generator, lo: float, hi: float, n: int) -> np.nd
 
 
 def sample_flare(spec: "ClassSpec", rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-    return {"mag_r": rng.uniform(16.0, 23.0, n), "kind": np.zeros(n),
-            "amp": _loguniform(rng, 0.3, 40.0, n), "t_rise": rng.uniform(2.0, 10.0, n) / 1440.0,
+    return {"mag_r": rng.uniform(16.0, 24.5, n), "kind": np.zeros(n),
+            "amp": _loguniform(rng, 0.03, 3.0, n), "t_rise": rng.uniform(2.0, 10.0, n) / 1440.0,
             "t_decay": _loguniform(rng, 10.0, 90.0, n) / 1440.0, "T_flare": rng.uniform(8000.0, 14000.0, n),
             "rate": rng.uniform(0.0005, 0.003, n)}
 

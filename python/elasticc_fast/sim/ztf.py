@@ -103,7 +103,6 @@ def _draw(spec: ZtfClass, rng: np.random.Generator, lib: zs.ZtfLibrary, n: int, 
     ebv, _ = hosts.milky_way_ebv(rng, ra, dec)
     p = family.sample(spec, rng, n)
     p["mwebv"] = ebv
-    p["shape_at_ref"] = np.ones(n)  # the shape is the 4400 A light curve (lightcurves._sed_scale)
     if not spec.galactic:
         _distances(spec, p, rng, n)
     if isinstance(family, Transient):  # drop candidates that cannot reach the selection

@@ -1,0 +1,35 @@
+"""`elasticc-fast benchmark sim-to-real`: a model trained only on the simulator, scored on every
+labelled real ELAsTiCC set (here a tiny model: the numbers' consistency is the point, not quality)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from elasticc_fast.benchmarks import sim_to_real
+
+pytestmark = pytest.mark.shared
+
+SIZES = {"ELAsTiCC2 training sample KN_K17": 47, "ELAsTiCC2 training sample Mdwarf-flare": 27,
+         "ELAsTiCC2 training sample SNIb-Templates": 272, "Fink ELAsTiCC alerts test_elasticc_earlysnia": 556,
+         "Fink ELAsTiCC KN alerts fink_kn_truth": 40}
+
+
+def test_sim_to_real_scores_every_real_set(shared_data, tmp_path, capsys):
+    from elasticc_fast.cli import main
+
+    out = tmp_path / "r.json"
+    assert main(["benchmark", "sim-to-real", "--data", str(shared_data), "--objects-per-class", "4",
+                 "--epochs", "1", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    result = json.loads(out.read_text())
+    assert {k: v["n"] for k, v in result["sets"].items()} == SIZES
+    for name, r in result["sets"].items():
+        assert sum(r["predicted"].values()) == pytest.approx(1.0, abs=0.01)
+        assert r["recall"] == pytest.approx(r["predicted"].get(r["truth"], 0.0), abs=1e-3)
+        assert f"| {name} | {r['truth']} | {r['n']} | {r['recall']:.2f} |" in printed
+    recalls = [r["recall"] for r in result["sets"].values()]
+    assert result["mean_recall"] == pytest.approx(np.mean(recalls), abs=1e-3)
+    assert result["min_recall"] == pytest.approx(min(recalls), abs=1e-3)
+    assert "4 simulated objects per class" in result["model"]
