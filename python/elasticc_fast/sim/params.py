@@ -17,7 +17,7 @@ SNI91bg        ``bazin``       z (0.01, 0.35); M N(-17.8, 0.35); tr U(2, 3.5), t
                                T 9000 -> 4500 K (tau_T 8); UV cut 4200 A
 SNIax          ``bazin``       z (0.01, 0.45); M N(-17.3, 0.8); tr U(2.5, 5), tf U(12, 22);
                                T 10000 -> 5000 K (tau_T 10); UV cut 3800 A
-SNIb/c         ``bazin``       z (0.01, 0.6); M N(-17.6, 0.6); tr U(4, 8), tf U(15, 35);
+SNIb/c         ``bazin``       z (0.01, 0.45); M N(-17.6, 0.6); tr U(4, 8), tf U(15, 35);
                                T 9000 -> 6500 K (tau_T 15); UV cut 4000 A; host AV Exp(0.4)
 SNII           ``plateau``     z (0.01, 0.5); M N(-17.0, 0.8); tr U(1.5, 4); plateau U(60, 110) d with
                                slow decline tau U(80, 400); drop to a Co tail (tau 111.3 d, 1-5 % level);
