@@ -134,7 +134,7 @@ def test_pointers_and_separators(models):
             assert np.all(sep["MJD"] == -777.0) and np.all(sep["FLUXCAL"] == -777.0)
             assert set(np.char.strip(sep["BAND"].astype(str))) == {"-"}
             assert np.sum(p["MJD"] == -777.0) == len(h)
-            for a, b in zip(lo, hi):
+            for a, b in zip(lo, hi, strict=True):
                 assert np.all(np.diff(p["MJD"][a - 1:b]) >= 0), model
             assert set(p["BAND"][p["MJD"] > 0]) <= set("ugrizY")
 
@@ -143,7 +143,7 @@ def test_photflags_and_trigger(models):
     seen = 0
     for model, (heads, objects, _) in models.items():
         h = np.concatenate(heads)
-        for row, obs in zip(h, objects):
+        for row, obs in zip(h, objects, strict=True):
             flag = obs["PHOTFLAG"]
             det = (flag & 4096) > 0
             trig = np.flatnonzero(flag & 2048)

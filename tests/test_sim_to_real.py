@@ -7,8 +7,6 @@ import json
 import numpy as np
 import pytest
 
-from elasticc_fast.benchmarks import sim_to_real
-
 pytestmark = pytest.mark.shared
 
 SIZES = {"ELAsTiCC2 training sample KN_K17": 47, "ELAsTiCC2 training sample Mdwarf-flare": 27,

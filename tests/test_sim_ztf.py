@@ -123,7 +123,7 @@ def test_close_to_the_real_bts_curves(shared_data):
     real = read_bts(shared_data / "ztf_bts", progress=False)
     sim = simulate_ztf(120, seed=3, classes=["SN Ia", "SN II", "SN Ic", "SN IIn"], photometry="detections",
                        i_share=0.0)
-    for b, name in ((real, "real"), (sim, "sim")):
+    for b in (real, sim):
         mag = 23.9 - 2.5 * np.log10(b.flux)
         err = 1.0857 * b.flux_err / b.flux
         b.summary = (np.median(b.lengths), np.mean(b.band == 1), np.median(err[(mag > 18.8) & (mag < 19.2)]))

@@ -49,7 +49,7 @@ GOAL_MEAN_RECALL, GOAL_MIN_RECALL = 0.70, 0.5
 def load_real_set(shared: Path, real: RealSet, work: Path):
     """The set as a LightCurveBatch (SNANA folders are converted to Parquet under ``work`` first)."""
     from ..convert import convert_model
-    from ..evaluate import load_batch
+    from ..io.tables import load_batch
 
     src = shared / real.path
     if not src.exists():
@@ -64,7 +64,8 @@ def load_real_set(shared: Path, real: RealSet, work: Path):
 def simulated_training_set(work: Path, objects_per_class: int, seed: int, trigger_rule: str = "first"):
     """Simulate all 19 classes into ``work``, convert, and return (batch, ORACLE leaf indices)."""
     from ..convert import convert
-    from ..evaluate import load_batch, true_leaves
+    from ..evaluate import true_leaves
+    from ..io.tables import load_batch
     from ..sim import simulate
     from ..taxonomy import ORACLE_TREE
 
@@ -92,15 +93,12 @@ def train_on_simulation(work: Path, objects_per_class: int = 300, seed: int = 0,
 
 
 def score_set(clf, batch, truth: str, top: int = 4) -> dict:
-    """Recall of ``truth`` and the share of each predicted leaf (the confusion row of the set)."""
-    from ..evaluate import predict_in_chunks
+    """Recall of ``truth`` and the share of each predicted leaf (the confusion row of the set);
+    objects the model's preprocessing drops (no detection) count as misses, "(dropped)"."""
+    from ..predict import leaf_argmax, predict_probabilities
 
     tree = clf.tree
-    probs = predict_in_chunks(clf, batch)
-    kept = ~np.isnan(probs).any(axis=1)  # objects preprocessing drops (no detection) count as misses
-    leaves = np.asarray(tree.leaves)
-    pred = np.full(len(batch), -1)
-    pred[kept] = leaves[np.argmax(probs[kept][:, leaves], axis=1)]
+    pred = leaf_argmax(predict_probabilities(clf, batch), tree)
     names, counts = np.unique([tree.nodes[p] if p >= 0 else "(dropped)" for p in pred], return_counts=True)
     order = np.argsort(-counts)
     confusion = {str(names[i]): round(float(counts[i]) / len(batch), 3) for i in order}
@@ -142,3 +140,39 @@ def markdown(result: dict) -> str:
               f"{result['min_recall']:.2f} (goal: none below {result['goal_min_recall']:.2f}); training "
               f"{result['train_seconds']:.0f} s, total {result['total_seconds']:.0f} s."]
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------- command line
+def register_cli(sub) -> None:
+    """The ``sim-to-real`` sub-command of ``elasticc-fast benchmark``."""
+    import argparse
+
+    s = sub.add_parser("sim-to-real", help="train on the built-in simulator only; recall on the real ELAsTiCC sets",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("--data", type=Path, default=None,
+                   help="the reference-data folder (default: $ELASTICC_FAST_SHARED or ../shared/data)")
+    s.add_argument("--objects-per-class", type=int, default=300, help="simulated training objects per class (300)")
+    s.add_argument("--epochs", type=int, default=40, help="maximum epochs (default 40)")
+    s.add_argument("--train-minutes", type=float, default=5.0,
+                   help="training time limit in minutes (default 5; 0: none, only --epochs)")
+    s.add_argument("--seed", type=int, default=0, help="seed of the simulation and the model (default 0)")
+    s.add_argument("--model", type=Path, default=None,
+                   help="score this saved model instead of training one (e.g. the demo's DIR/model)")
+    s.add_argument("--json", type=Path, default=None, help="write the result here")
+
+
+def run_cli(args) -> int:
+    """Run the benchmark for parsed ``args``; prints the table, writes ``--json``."""
+    import json
+
+    from ..atomic import atomic_path
+    from ..shared_data import require_shared
+
+    data = args.data or require_shared(".", "--data")
+    result = run(data, objects_per_class=args.objects_per_class, seed=args.seed, epochs=args.epochs,
+                 train_minutes=args.train_minutes if args.train_minutes > 0 else None, model_dir=args.model)
+    print(markdown(result))
+    if args.json:
+        with atomic_path(args.json) as tmp:
+            tmp.write_text(json.dumps(result, indent=1))
+    return 0

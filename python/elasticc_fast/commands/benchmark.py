@@ -8,10 +8,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ..benchmarks import bts
+from ..benchmarks import bts, sim_to_real
 from ..benchmarks.bts import ALL_MODELS
 from ..benchmarks.bts_report import markdown
 from ..errors import UsageError
+from ..shared_data import shared_path
 
 NAME = "benchmark"
 ORDER = 80
@@ -20,8 +21,7 @@ log = logging.getLogger(__name__)
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        NAME, help="run a named benchmark (ztf-bts: real-data classification benchmark; sim-to-real: "
-             "simulator-trained model on the real ELAsTiCC sets)",
+        NAME, help="run a named benchmark (ztf-bts, sim-to-real)",
         description="Run a named benchmark and print its table.")
     sub = p.add_subparsers(dest="benchmark", metavar="BENCHMARK")
     z = sub.add_parser(
@@ -44,52 +44,20 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     z.add_argument("--max-objects", type=int, default=None,
                    help="stratified random subset of this many objects (smoke tests)")
     z.add_argument("--jobs", type=int, default=2, help="threads for features and tree models (default 2)")
-    _register_sim_to_real(sub)
+    sim_to_real.register_cli(sub)
     return p
-
-
-def _register_sim_to_real(sub: Any) -> None:
-    from ..benchmarks import sim_to_real
-    s = sub.add_parser("sim-to-real", help="train on the built-in simulator only; recall on the real ELAsTiCC sets",
-                       description=sim_to_real.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    s.add_argument("--data", type=Path, default=None,
-                   help="the reference-data folder (default: $ELASTICC_FAST_SHARED or ../shared/data)")
-    s.add_argument("--objects-per-class", type=int, default=300, help="simulated training objects per class (300)")
-    s.add_argument("--epochs", type=int, default=40, help="maximum epochs (default 40)")
-    s.add_argument("--train-minutes", type=float, default=5.0,
-                   help="training time limit in minutes (default 5; 0: none, only --epochs)")
-    s.add_argument("--seed", type=int, default=0, help="seed of the simulation and the model (default 0)")
-    s.add_argument("--model", type=Path, default=None,
-                   help="score this saved model instead of training one (e.g. the demo's DIR/model)")
-    s.add_argument("--json", type=Path, default=None, help="write the result here")
-
-
-def _sim_to_real(args: argparse.Namespace) -> int:
-    from ..atomic import atomic_path
-    from ..benchmarks import sim_to_real
-    from ..shared_data import require_shared
-
-    data = args.data or require_shared(".", "--data")
-    result = sim_to_real.run(data, objects_per_class=args.objects_per_class, seed=args.seed, epochs=args.epochs,
-                             train_minutes=args.train_minutes if args.train_minutes > 0 else None,
-                             model_dir=args.model)
-    print(sim_to_real.markdown(result))
-    if args.json:
-        with atomic_path(args.json) as tmp:
-            tmp.write_text(json.dumps(result, indent=1))
-    return 0
 
 
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "benchmark", None) == "sim-to-real":
-        return _sim_to_real(args)
+        return sim_to_real.run_cli(args)
     if getattr(args, "benchmark", None) != "ztf-bts":
         raise UsageError("choose a benchmark: elasticc-fast benchmark ztf-bts|sim-to-real --help")
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = sorted(set(models) - set(ALL_MODELS))
     if unknown:
         raise UsageError(f"unknown models {unknown} (choose from {', '.join(ALL_MODELS)})")
-    data = args.data or _default_data()
+    data = args.data or shared_path("ztf_bts")
     if not (data / "ANTARES").is_dir():
         raise UsageError(f"{data}: not the ztf_bts folder (no ANTARES/ inside); give --data or set "
                          "ELASTICC_FAST_SHARED")
@@ -106,9 +74,3 @@ def run(args: argparse.Namespace) -> int:
         with atomic_path(args.markdown) as tmp:
             tmp.write_text(text + "\n")
     return 0
-
-
-def _default_data() -> Path:
-    from ..shared_data import shared_path
-
-    return shared_path("ztf_bts")

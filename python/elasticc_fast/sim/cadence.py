@@ -102,7 +102,7 @@ def build_library(rng: np.random.Generator, n_wfd: int = 1024, n_ddf_per_field: 
     order = np.lexsort((dec, ra))  # sort by RA so objects find positions of their own RA
     ra, dec, ddf = ra[order], dec[order], ddf[order]
     mjds, bands = [], []
-    for r, is_ddf in zip(ra, ddf):  # one loop over library positions (about a thousand), not visits
+    for r, is_ddf in zip(ra, ddf, strict=True):  # one loop over library positions (about a thousand), not visits
         m, b = _visits(rng, _season_nights(rng, r, is_ddf), is_ddf)
         mjds.append(m)
         bands.append(b)

@@ -231,7 +231,7 @@ def write_dump(path: Path, values: dict[str, np.ndarray], model: str) -> None:
         fmt = "SN:  " + " ".join(_DUMP_FMT.get(name, "%.5e") for name in DUMP_VARNAMES)
         cols = [np.asarray(values[name]).astype(np.int64 if _DUMP_FMT.get(name) == "%d" else np.float64).tolist()
                 for name in DUMP_VARNAMES]
-        lines += [fmt % row for row in zip(*cols)]  # one format call per object
+        lines += [fmt % row for row in zip(*cols, strict=True)]  # one format call per object
     with atomic_path(path) as tmp:
         tmp.write_text("\n".join(lines) + "\n")
 
