@@ -28,12 +28,12 @@ import numpy as np
 import pyarrow as pa
 
 import numpy_augment as npa  # noqa: E402 (benchmarks/ is on sys.path when run as a script)
+from _machine import machine  # noqa: E402 (benchmarks/ is on sys.path when run as a script)
 from elasticc_fast import reference
 from elasticc_fast.augment import augment, iter_augment
 from elasticc_fast.batch import LightCurveBatch
 from elasticc_fast.io.snana import read_snana
 from elasticc_fast.preprocess import preprocess
-from _machine import machine  # noqa: E402 (benchmarks/ is on sys.path when run as a script)
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "elasticc2_train_sample"
 

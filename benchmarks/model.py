@@ -20,22 +20,20 @@ import statistics
 import time
 
 import numpy as np
+
 from _machine import machine  # noqa: E402 (benchmarks/ is on sys.path when run as a script)
 from elasticc_fast.nn.steps import copy_tree
 
 
-
-
 # ------------------------------------------------------------------------------------------ ours
 def build_ours(n_static: int, seed: int = 0):
+    import jax
     from flax import nnx
 
+    from elasticc_fast.nn.config import TrainConfig
     from elasticc_fast.nn.loss import TreeArrays
     from elasticc_fast.nn.models import build_model
-    import jax
-
     from elasticc_fast.nn.steps import make_infer_step, make_mesh, make_optimizer, make_steps
-    from elasticc_fast.nn.config import TrainConfig
     from elasticc_fast.taxonomy import ORACLE_TREE
 
     model = build_model("gru", 5, n_static, len(ORACLE_TREE), seed)

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
 from _machine import machine  # noqa: E402 (benchmarks/ is on sys.path when run as a script)
 
 CLASSES = ["SNIa", "SNII", "SNIb/c", "AGN", "RR Lyrae", "EB", "KN", "M-dwarf Flare"]

@@ -27,6 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "python"))
 from _machine import machine  # noqa: E402 (benchmarks/ is on sys.path when run as a script)
+
 SAMPLE = REPO.parent / "shared" / "data" / "elasticc2_train_sample"
 
 

@@ -39,6 +39,7 @@ import uuid
 from pathlib import Path
 
 import numpy as np
+
 from _machine import machine
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,6 +62,7 @@ def train_default(data: Path, out: Path, small: bool = False) -> Path:
     """A default-size GRU (or with ``small`` the tests' GRU: hidden 16, at most 64 points) trained
     one epoch on the labelled alerts (SN Ia + KN)."""
     import pyarrow as pa
+
     from elasticc_fast import Classifier
     from elasticc_fast.batch import LightCurveBatch
     from elasticc_fast.io.alerts import read_alerts
@@ -197,6 +199,7 @@ def paced(svc_args: dict, bootstrap: str, messages: list, rate: float, seconds: 
     """Replay at ``rate`` for ``seconds`` with the service running: (final metrics, output topic,
     RSS samples (seconds, bytes) of the service when asked, Unix time the paced feed started)."""
     import psutil
+
     from elasticc_fast.stream import replay
 
     topic = f"paced-{uuid.uuid4().hex[:6]}"

@@ -40,7 +40,7 @@ def read_pair(head_path: Path, model: str) -> pa.Table | None:
                   "FLUXCALERR": _native(np.asarray(phot["FLUXCALERR"])).astype(np.float32),
                   "PHOTFLAG": _native(np.asarray(phot["PHOTFLAG"])).astype(np.int32)}
         picks, offsets = [], [0]
-        for a, b in zip(lo, hi):
+        for a, b in zip(lo, hi, strict=True):
             idx = np.arange(a, b)
             idx = idx[mjd[idx] != -777.0]
             picks.append(idx[np.argsort(mjd[idx], kind="stable")])

@@ -40,4 +40,4 @@ def committed_everything(bootstrap: str, group: str, topic: str) -> bool:
     committed = c.committed(parts, timeout=10)
     ends = [c.get_watermark_offsets(tp, timeout=10)[1] for tp in parts]
     c.close()
-    return all(tp.offset == end or (end == 0 and tp.offset < 0) for tp, end in zip(committed, ends))
+    return all(tp.offset == end or (end == 0 and tp.offset < 0) for tp, end in zip(committed, ends, strict=True))

@@ -30,7 +30,7 @@ def batches(draw, max_objects: int = 6, max_points: int = 25, with_labels: bool 
     objs = draw(objects(max_objects, max_points))
     n = len(objs)
     pts = [p for o in objs for p in o]
-    cols = list(zip(*pts)) if pts else [[]] * 5
+    cols = list(zip(*pts, strict=True)) if pts else [[]] * 5
     static = {c: [draw(STATIC_VALUE) for _ in range(n)] for c in ORACLE_STATIC_COLUMNS}
     static["RA"] = [draw(st.floats(0, 360)) for _ in range(n)]
     static["DEC"] = [draw(st.floats(-90, 90)) for _ in range(n)]

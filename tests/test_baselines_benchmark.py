@@ -6,9 +6,9 @@ import warnings
 
 import pytest
 
-from elasticc_fast.cli import main
 from elasticc_fast.benchmarks.bts import CUTS
 from elasticc_fast.benchmarks.bts_report import markdown
+from elasticc_fast.cli import main
 
 
 def test_help_lists_the_benchmark(capsys):

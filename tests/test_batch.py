@@ -125,7 +125,7 @@ def test_read_snana_table_gives_the_same_batch_as_astropy(elasticc_sample):
         theirs.append(LightCurveBatch.from_arrow(t))
         ours.append(LightCurveBatch.from_arrow(read_snana(h, str(h).replace("_HEAD", "_PHOT"))))
     assert sum(len(b) for b in ours) > 5
-    for a, b in zip(ours, theirs):
+    for a, b in zip(ours, theirs, strict=True):
         for name in ("mjd", "band", "flux", "flux_err", "flag", "offsets", "ids"):
             np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
         assert a.static.column("MWEBV").equals(b.static.column("MWEBV"))

@@ -38,7 +38,7 @@ def test_records_sum_to_one_and_carry_every_leaf(tmp_path):
     back = broker.read_broker_classifications(out)
     assert [r["alertId"] for r in back] == [1, 2]
     assert [r["diaSourceId"] for r in back] == [11, 12]
-    for r, row in zip(back, p):
+    for r, row in zip(back, p, strict=True):
         assert [c["classId"] for c in r["classifications"]] == LEAF_IDS
         probs = np.array([c["probability"] for c in r["classifications"]])
         assert probs.sum() == pytest.approx(1.0, abs=1e-6)

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pytest
-from snana_factory import write_pair
 
 from elasticc_fast.cli import main
+from snana_factory import write_pair
 
 
 @pytest.mark.cpp

@@ -6,12 +6,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from snana_factory import write_pair
 
-from elasticc_fast.cli import main
 from elasticc_fast import convert_run
+from elasticc_fast.cli import main
 from elasticc_fast.convert import convert, convert_model, convert_pair, find_models, model_name, pair_files
 from elasticc_fast.io.snana import SnanaFormatError, read_snana
+from snana_factory import write_pair
 
 pytestmark = pytest.mark.cpp
 

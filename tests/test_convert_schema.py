@@ -6,10 +6,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from snana_factory import write_pair
 
 from elasticc_fast.convert import convert, find_models
 from elasticc_fast.io.snana import read_snana
+from snana_factory import write_pair
 
 pytestmark = pytest.mark.cpp
 

@@ -7,17 +7,23 @@ import numpy as np
 import pytest
 
 from elasticc_fast.cli import main
-from elasticc_fast.commands.demo import split_per_class
+from elasticc_fast.splits import split_per_class
 
 
 def test_split_per_class_is_stratified_and_disjoint():
     labels = np.repeat([3, 5, 9], [10, 4, 2])
-    train, test = split_per_class(labels, 0.3, seed=1)
+    train, test = split_per_class(labels, 0.3, 1, both_sides=True)
     assert np.intersect1d(train, test).size == 0
     assert np.union1d(train, test).tolist() == list(range(16))
     assert [int((labels[test] == c).sum()) for c in (3, 5, 9)] == [3, 1, 1]
-    again = split_per_class(labels, 0.3, seed=1)
+    again = split_per_class(labels, 0.3, 1, both_sides=True)
     assert np.array_equal(again[1], test)
+    # without both_sides: round(0.3 n) held out per class; the cap applies to the rest only;
+    # unlabelled objects (-1) are in neither part
+    rest, held = split_per_class(np.r_[labels, -1], 0.3, 1, max_per_class=2)
+    assert 16 not in rest and 16 not in held
+    assert [int((labels[rest] == c).sum()) for c in (3, 5, 9)] == [2, 2, 1]
+    assert [int((labels[held] == c).sum()) for c in (3, 5, 9)] == [3, 1, 1]
 
 
 @pytest.mark.slow
@@ -55,7 +61,7 @@ def test_tiny_demo_writes_model_and_report(tmp_path, capsys):
     clf = Classifier.load(out / "model")
     batch = load_batch(out / "parquet")
     leaves, _ = ev_mod.true_leaves(batch, ORACLE_TREE)
-    _, test = split_per_class(leaves, 0.3, seed=3)
+    _, test = split_per_class(leaves, 0.3, 3, both_sides=True)
     again = ev_mod.evaluate(clf, batch.take(test), days=(8, 64), leaves=leaves[test])
     for w in ("8", "64", "full"):
         for level in ("leaf", "level 1"):

@@ -24,7 +24,7 @@ class CountingClassifier:
 
     def predict_proba(self, batch: LightCurveBatch) -> pd.DataFrame:
         models = batch.static["model"].to_pylist()
-        leaves = [leaf_for_model(m) if n >= 3 else "SNIa" for m, n in zip(models, batch.lengths)]
+        leaves = [leaf_for_model(m) if n >= 3 else "SNIa" for m, n in zip(models, batch.lengths, strict=True)]
         p = self.tree.ancestry[self.tree.index(leaves)]      # one-hot marginals along the path
         return pd.DataFrame(p, index=batch.ids, columns=list(self.tree.nodes))
 

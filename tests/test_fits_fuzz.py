@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from snana_factory import snana_columns, table_bytes
 
 from elasticc_fast import _core
 from elasticc_fast.io import snana_reference as twin
 from elasticc_fast.io.snana_errors import SnanaFormatError
+from snana_factory import snana_columns, table_bytes
 
 pytestmark = pytest.mark.cpp
 
@@ -87,7 +87,7 @@ def same(a, b) -> bool:
             return False
     if ra[0] != rb[0] or [c[:3] for c in ra[1]] != [c[:3] for c in rb[1]]:
         return False
-    for x, y in zip(ra[1], rb[1]):
+    for x, y in zip(ra[1], rb[1], strict=True):
         if x[1] == "string":
             if not (np.array_equal(x[3][0], y[3][0]) and bytes(x[3][1]) == bytes(y[3][1])):
                 return False

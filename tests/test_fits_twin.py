@@ -12,10 +12,10 @@ import pytest
 from astropy.io import fits
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from snana_factory import patch_card
 
 from elasticc_fast import _core
 from elasticc_fast.io import snana_reference as twin
+from snana_factory import patch_card
 
 pytestmark = pytest.mark.cpp
 
@@ -26,7 +26,7 @@ CHARS = string.ascii_letters + string.digits + " _-.+/"
 
 def assert_same_columns(a: list, b: list) -> None:
     assert [c[:3] for c in a] == [c[:3] for c in b]
-    for (name, kind, _, x), (_, _, _, y) in zip(a, b):
+    for (name, kind, _, x), (_, _, _, y) in zip(a, b, strict=True):
         if kind == "string":
             np.testing.assert_array_equal(x[0], y[0], err_msg=name)
             assert bytes(x[1]) == bytes(y[1]), name
@@ -66,7 +66,7 @@ def tables(draw):
             cols[name] = (code, np.array(values, dtype=NUMERIC[code]))
     # scaling cards for some integer / float columns: unsigned conventions or general TSCAL/TZERO
     scalings = {}
-    for j, (name, (fmt, _)) in enumerate(cols.items(), start=1):
+    for j, (fmt, _) in enumerate(cols.values(), start=1):
         if fmt in ("B", "I", "J", "K", "E", "D") and draw(st.booleans()):
             unsigned = {"B": -128.0, "I": 32768.0, "J": 2147483648.0, "K": 9223372036854775808.0}.get(fmt)
             if unsigned is not None and draw(st.booleans()):
@@ -91,7 +91,7 @@ def _add_cards(raw: bytes, keys: list[str], values: list[float]) -> bytes:
     start = 2880  # the primary header is one block and has no data
     end = raw.index(b"END" + b" " * 77, start)
     data_start = (end // 2880 + 1) * 2880
-    cards = b"".join(f"{k:<8}= {v!r:>20}".ljust(80).encode() for k, v in zip(keys, values))
+    cards = b"".join(f"{k:<8}= {v!r:>20}".ljust(80).encode() for k, v in zip(keys, values, strict=True))
     header = raw[start:end] + cards + b"END".ljust(80)
     header = header.ljust(-(-len(header) // 2880) * 2880, b" ")
     return raw[:start] + header + raw[data_start:]
@@ -108,7 +108,7 @@ def test_random_tables_cpp_equals_twin_and_astropy(spec):
     assert n_cpp == n_py == n
     assert_same_columns(ours, theirs)
     # against the values written (astropy wrote the stored values; we apply TSCAL/TZERO ourselves)
-    for j, ((name, (fmt, stored)), (cname, kind, _, data)) in enumerate(zip(cols.items(), ours), start=1):
+    for j, ((name, (fmt, stored)), (cname, kind, _, data)) in enumerate(zip(cols.items(), ours, strict=True), start=1):
         assert cname == name
         if fmt.endswith("A"):
             assert strings(data) == [s.decode().rstrip(" ") for s in stored]

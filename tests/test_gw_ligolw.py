@@ -78,7 +78,7 @@ def test_spiir_trigger_rows(gw):
     assert row["postcoh_cohsnr"] == pytest.approx(_num(raw["postcoh"]["cohsnr"][0]), rel=1e-7)
     assert row["postcoh_event_id"] == int(raw["postcoh"]["event_id"][0].strip('"').split(":")[-1])
     sngl = raw["sngl_inspiral"]
-    for ifo, deff, snr in zip(sngl["ifo"], sngl["eff_distance"], sngl["snr"]):
+    for ifo, deff, snr in zip(sngl["ifo"], sngl["eff_distance"], sngl["snr"], strict=True):
         ifo = ifo.strip('"')
         assert row[f"eff_distance_{ifo}"] == pytest.approx(_num(deff), rel=1e-7)
         assert row[f"snr_{ifo}"] == pytest.approx(_num(snr), rel=1e-7)

@@ -9,6 +9,7 @@ import uuid
 import pyarrow.parquet as pq
 import pytest
 from confluent_kafka import Producer
+
 from elasticc_fast.cli import main
 from elasticc_fast.stream.gw_listen import BadMessage, event_of, trigger_row
 from elasticc_fast.stream.kafka import mock_cluster

@@ -7,10 +7,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.integrate import quad
 
-from elasticc_fast.gw import cosmology, mass_contour as mcm
+from elasticc_fast.gw import cosmology
+from elasticc_fast.gw import mass_contour as mcm
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from snana_factory import write_pair
 
 import elasticc_fast as ef
 from elasticc_fast.errors import MissingExtraError
+from snana_factory import write_pair
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+
 import jax
 import numpy as np
 import pytest
@@ -52,7 +53,7 @@ def test_loss_falls_and_run_is_deterministic():
     assert r1.history[-1]["val_acc"] > 0.6          # 3 balanced classes: chance is 1/3
     r2 = fit(w, None, TOY, CFG, show_progress=False)
     assert [h["loss"] for h in r2.history] == losses
-    for a, b in zip(_params(r1), _params(r2)):
+    for a, b in zip(_params(r1), _params(r2), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -67,7 +68,7 @@ def test_resume_continues_exactly(tmp_path):
     resumed = fit(w, None, TOY, cfg, out_dir=tmp_path / "b", resume=True, show_progress=False)
     assert [h["loss"] for h in resumed.history] == [h["loss"] for h in straight.history]
     assert resumed.best_epoch == straight.best_epoch
-    for a, b in zip(_params(straight), _params(resumed)):
+    for a, b in zip(_params(straight), _params(resumed), strict=True):
         np.testing.assert_array_equal(a, b)
 
 

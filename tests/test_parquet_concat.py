@@ -32,7 +32,7 @@ def test_concat_reads_as_the_concatenation(tmp_path, opts):
     import polars as pl
 
     parts = [tmp_path / f"p{k}.parquet" for k in range(3)]
-    tables = [_part(p, n, k, **opts) for k, (p, n) in enumerate(zip(parts, (5, 130, 77)))]
+    tables = [_part(p, n, k, **opts) for k, (p, n) in enumerate(zip(parts, (5, 130, 77), strict=True))]
     footer = _template(tmp_path / "empty.parquet")
     for p in parts:  # moved by 0, a part's row groups are its own bytes
         raw = footer_of(p)

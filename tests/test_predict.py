@@ -24,12 +24,12 @@ KN = "elasticc_alerts/fink_kn_truth"
 
 @pytest.fixture(scope="module")
 def model_dir(shared_data, tmp_path_factory):
+    import pyarrow as pa
+
     from elasticc_fast import Classifier
     from elasticc_fast.batch import LightCurveBatch
     from elasticc_fast.io.alerts import read_alerts
     from elasticc_fast.taxonomy import leaf_for_gentype
-
-    import pyarrow as pa
 
     table = pa.concat_tables([read_alerts(shared_data / SNIA), read_alerts(shared_data / KN)],
                              promote_options="permissive")

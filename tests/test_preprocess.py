@@ -40,7 +40,7 @@ def test_cpp_matches_reference_on_random_curves(batch, trigger, history, threads
 
 
 def _one(points, trigger="first_detection", history="window"):
-    mjd, flag = zip(*points)
+    mjd, flag = zip(*points, strict=True)
     b = LightCurveBatch.from_arrays(mjd=mjd, band=[0] * len(mjd), flux=np.arange(len(mjd)), flux_err=[1] * len(mjd),
                                     flag=flag, lengths=[len(mjd)], ids=[1])
     out = preprocess(b, trigger, history)
@@ -100,7 +100,7 @@ def test_real_sample_matches_reference_and_astropy_summary(elasticc_sample):
             assert_same_batch(preprocess(raw, trigger, history, threads=2), reference.preprocess(raw, trigger, history))
     out = preprocess(raw)
     assert out.n_dropped == sum(int(r["ndet"]) == 0 for r in summary.values())
-    lengths = dict(zip(out.ids.tolist(), out.lengths.tolist()))
+    lengths = dict(zip(out.ids.tolist(), out.lengths.tolist(), strict=True))
     for i, snid in enumerate(raw.ids.tolist()):
         r, o = summary[snid], raw.object(i)
         det = (o["flag"] & 4096) != 0

@@ -4,11 +4,11 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
+import astropy.units as u  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from astropy.coordinates import SkyCoord  # noqa: E402
-import astropy.units as u  # noqa: E402
 
 from elasticc_fast import reference  # noqa: E402
 from elasticc_fast.reference import BAND_COLOURS, LSSTSource  # noqa: E402
@@ -70,7 +70,7 @@ def test_static_row_flags_agree_with_astropy():
     c = SkyCoord(ra=ra * u.deg, dec=dec * u.deg)
     b = c.galactic.b.deg
     seps = np.array([c.separation(centres[k]).deg for k in range(4)]).T
-    rows = np.array([reference.static_row([-999.0, 0.5], r, d) for r, d in zip(ra, dec)])
+    rows = np.array([reference.static_row([-999.0, 0.5], r, d) for r, d in zip(ra, dec, strict=True)])
     assert np.all(rows[:, 0] == -9) and np.all(rows[:, 1] == 0.5)
     clear_b = np.abs(np.abs(b) - 15) > 1e-6  # ignore points on the boundary itself
     np.testing.assert_array_equal(rows[clear_b, 2], (np.abs(b) < 15)[clear_b])

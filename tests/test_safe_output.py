@@ -7,10 +7,10 @@ import json
 
 import pytest
 
+from cli_helpers import one_error_line
 from elasticc_fast import cli
 from elasticc_fast.atomic import MARKER, output_dir, resumable_output_dir
 from elasticc_fast.errors import OutputExistsError
-from cli_helpers import one_error_line
 from test_evaluate import CountingClassifier, _batch
 
 

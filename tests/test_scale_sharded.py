@@ -76,7 +76,7 @@ def test_two_devices_train_like_one(tmp_path):
     np.testing.assert_allclose(two["loss"], one["loss"], rtol=1e-5)
     assert two["loss"][-1] < two["loss"][0]  # it did learn something
     assert len(two["params"]) == len(one["params"]) > 0
-    for a, b in zip(two["params"], one["params"]):
+    for a, b in zip(two["params"], one["params"], strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
@@ -138,7 +138,7 @@ def test_fit_stream_resume_equals_uninterrupted(tmp_path):
     from flax import nnx
 
     for a, b in zip(jax.tree.leaves(nnx.state(resumed.model, nnx.Param)),
-                    jax.tree.leaves(nnx.state(straight.model, nnx.Param))):
+                    jax.tree.leaves(nnx.state(straight.model, nnx.Param)), strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7)
     assert (tmp_path / "run" / "config.json").is_file()
 

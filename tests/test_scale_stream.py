@@ -80,7 +80,7 @@ def test_processes_read_disjoint_halves_of_each_batch(tmp_path):
     whole = list(ShardStream(ds, 12, seed=4).epoch(0))
     halves = [list(ShardStream(open_shards(tmp_path), 12, seed=4, process_index=p, process_count=2).epoch(0))
               for p in (0, 1)]
-    for b, h0, h1 in zip(whole, *halves):
+    for b, h0, h1 in zip(whole, *halves, strict=True):
         assert h0.x.shape == h1.x.shape == (6, T, F)
         np.testing.assert_array_equal(np.concatenate([h0.x, h1.x]), b.x)
         np.testing.assert_array_equal(np.concatenate([h0.weight, h1.weight]), b.weight)

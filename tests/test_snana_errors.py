@@ -7,9 +7,9 @@ import gzip
 import numpy as np
 import pyarrow as pa
 import pytest
-from snana_factory import patch_card, snana_columns, table_bytes, write_pair
 
 from elasticc_fast.io.snana import SnanaFormatError, read_snana
+from snana_factory import patch_card, snana_columns, table_bytes, write_pair
 
 pytestmark = pytest.mark.cpp
 ENGINES = ["cpp", "python"]
@@ -35,7 +35,7 @@ def test_good_pair_reads_sorted_without_separators(tmp_path, engine):
     assert t["SNID"].to_pylist() == [1000, 1001, 1002, 1003]
     assert [len(m) for m in t["MJD"].to_pylist()] == [5, 0, 9, 1]
     h, p = snana_columns([5, 0, 9, 1])
-    for i, (lo, hi) in enumerate(zip(h["PTROBS_MIN"], h["PTROBS_MAX"])):
+    for i, (lo, hi) in enumerate(zip(h["PTROBS_MIN"], h["PTROBS_MAX"], strict=True)):
         idx = np.arange(lo - 1, hi)
         idx = idx[np.argsort(p["MJD"][idx], kind="stable")]
         assert t["MJD"][i].as_py() == list(p["MJD"][idx])
@@ -198,8 +198,9 @@ def test_concatenated_gzip_members(tmp_path, engine):
 
 def test_table_bytes_roundtrip():
     """The factory itself: astropy reads back what it wrote."""
-    from astropy.io import fits
     import io
+
+    from astropy.io import fits
     data = table_bytes({"A": np.arange(3, dtype=np.int32)})
     with fits.open(io.BytesIO(data)) as h:
         assert list(h[1].data["A"]) == [0, 1, 2]

@@ -30,7 +30,7 @@ def astropy_expected(head: Path, phot: Path) -> tuple[fits.FITS_rec, fits.FITS_r
         hd = hd if hd is not None else []
         mjd = np.asarray(pd["MJD"], float) if len(pd) else np.zeros(0)
         rows = []
-        for lo, hi in zip(hd["PTROBS_MIN"], hd["PTROBS_MAX"]) if len(hd) else []:
+        for lo, hi in zip(hd["PTROBS_MIN"], hd["PTROBS_MAX"], strict=True) if len(hd) else []:
             idx = np.arange(lo - 1, hi)
             rows.append(idx[np.argsort(mjd[idx], kind="stable")])
         return hd, pd, rows
@@ -82,7 +82,7 @@ def test_counts_match_reference_summary(elasticc_sample):
         t = read_snana(head, phot)
         with fits.open(phot) as p:
             total_rows += p[1].header["NAXIS2"]
-        for snid, mjd, flag in zip(t["SNID"].to_pylist(), t["MJD"].to_pylist(), t["PHOTFLAG"].to_pylist()):
+        for snid, mjd, flag in zip(t["SNID"].to_pylist(), t["MJD"].to_pylist(), t["PHOTFLAG"].to_pylist(), strict=True):
             seen[snid] = (len(mjd), int(np.sum(np.asarray(flag) & 4096 > 0)), head.name, mjd)
             assert np.all(np.diff(mjd) >= 0), "MJD order"
             assert -777.0 not in mjd, "separator rows are left out"
@@ -118,7 +118,7 @@ def test_sncosmo_dialect_flt_decl(shared_data):
     with fits.open(head) as h, fits.open(phot) as p:
         np.testing.assert_array_equal(t["DEC"].to_numpy(), h[1].data["DECL"])
         flt, mjd = p[1].data["FLT"], p[1].data["MJD"]
-        for i, (lo, hi) in enumerate(zip(h[1].data["PTROBS_MIN"], h[1].data["PTROBS_MAX"])):
+        for i, (lo, hi) in enumerate(zip(h[1].data["PTROBS_MIN"], h[1].data["PTROBS_MAX"], strict=True)):
             idx = np.arange(lo - 1, hi)[np.argsort(mjd[lo - 1:hi], kind="stable")]
             assert t["BAND"][i].as_py() == [s.rstrip() for s in flt[idx]]
             np.testing.assert_array_equal(t["MJD"][i].values.to_numpy(), mjd[idx])
@@ -139,7 +139,7 @@ def test_des_dialect_needs_separator_layout(shared_data):
         assert [len(x) for x in t["MJD"].to_pylist()] == list(hd["NOBS"])
         mjd = pd["MJD"]
         seps = np.flatnonzero(mjd == -777.0)
-        bounds = list(zip(np.r_[0, seps + 1], np.r_[seps, len(pd)]))
+        bounds = list(zip(np.r_[0, seps + 1], np.r_[seps, len(pd)], strict=True))
         for i in (0, 4, 99, 199):
             a, b = bounds[i]
             idx = np.arange(a, b)[np.argsort(mjd[a:b], kind="stable")]

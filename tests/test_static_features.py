@@ -8,8 +8,13 @@ import pyarrow as pa
 import pytest
 from astropy.coordinates import SkyCoord
 
-from elasticc_fast.static_features import (MW_PLANE_B_DEG, ORACLE_STATIC_COLUMNS, galactic_latitude, head_matrix,
-                                           static_matrix)
+from elasticc_fast.static_features import (
+    MW_PLANE_B_DEG,
+    ORACLE_STATIC_COLUMNS,
+    galactic_latitude,
+    head_matrix,
+    static_matrix,
+)
 
 
 def _positions(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -21,6 +21,7 @@ from collections import Counter
 
 import fastavro
 import pytest
+
 from elasticc_fast.stream import replay
 from elasticc_fast.stream.alert_handler import AlertHandler
 from elasticc_fast.stream.classify import AlertClassifier, RecordEncoder
@@ -46,6 +47,7 @@ def kafka():
 @pytest.fixture(scope="module")
 def model_dir(shared_data, tmp_path_factory):
     import pyarrow as pa
+
     from elasticc_fast import Classifier
     from elasticc_fast.batch import LightCurveBatch
     from elasticc_fast.io.alerts import read_alerts
@@ -80,8 +82,9 @@ def _topics(prefix: str) -> tuple[str, str, str]:
 
 def read_records(shared_data, values: list[bytes]) -> list[dict]:
     """Decode brokerClassification values with the official schema file, validating each."""
-    from elasticc_fast.io.alerts import parse_avsc
     from fastavro.validation import validate
+
+    from elasticc_fast.io.alerts import parse_avsc
 
     schema = parse_avsc(shared_data / OUT_SCHEMA)
     records = [fastavro.schemaless_reader(io.BytesIO(v), schema) for v in values]
@@ -107,7 +110,7 @@ def test_replayed_alerts_all_classified_valid_and_committed(kafka, classifier, a
     records = read_records(shared_data, [v for _, v, _ in out])
     assert sorted(r["alertId"] for r in records) == sorted(a["alertId"] for a in alerts[:150])
     by_alert = {a["alertId"]: a for a in alerts}
-    for (key, _, _), r in zip(out, records):
+    for (key, _, _), r in zip(out, records, strict=True):
         assert int(key) == by_alert[r["alertId"]]["diaObject"]["diaObjectId"]
         assert r["classifierName"] == "test" and r["diaSourceId"] == by_alert[r["alertId"]]["diaSource"]["diaSourceId"]
     assert committed_everything(kafka, f"g-{topics[0]}", topics[0])

@@ -6,9 +6,19 @@ import csv
 import numpy as np
 import pytest
 
-from elasticc_fast.taxonomy import (CLASS_ID_FOR_LEAF, ELASTICC_CLASS_TREE, LEAF_FOR_GENTYPE,
-                                    LEAF_FOR_MODEL, ORACLE_TREE, Tree, leaf_for_class_id,
-                                    leaf_for_gentype, leaf_for_model, leaf_for_sntype, leaf_indices)
+from elasticc_fast.taxonomy import (
+    CLASS_ID_FOR_LEAF,
+    ELASTICC_CLASS_TREE,
+    LEAF_FOR_GENTYPE,
+    LEAF_FOR_MODEL,
+    ORACLE_TREE,
+    Tree,
+    leaf_for_class_id,
+    leaf_for_gentype,
+    leaf_for_model,
+    leaf_for_sntype,
+    leaf_indices,
+)
 
 T = ORACLE_TREE
 

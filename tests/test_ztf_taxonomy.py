@@ -4,8 +4,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from elasticc_fast.taxonomy.ztf import (ALERCE_TREE, BTS_SET_ASIDE, BTS_TREE, BTS_TYPE_MAP, alerce_leaf, bts_leaf,
-                                        count_bts_types, leaf_indices, top_level)
+from elasticc_fast.taxonomy.ztf import (
+    ALERCE_TREE,
+    BTS_SET_ASIDE,
+    BTS_TREE,
+    BTS_TYPE_MAP,
+    alerce_leaf,
+    bts_leaf,
+    count_bts_types,
+    leaf_indices,
+    top_level,
+)
 
 
 def test_bts_tree_shape():

@@ -105,27 +105,16 @@ def augment(batch: LightCurveBatch, windows: str = "full", options: WindowOption
 
     Args:
         batch: a preprocessed ``LightCurveBatch``.
-        options: a :class:`~elasticc_fast.options.WindowOptions` (default its defaults); keyword
-            arguments named like its fields (``max_length=64``, ``flux_scale="asinh"`` ...)
-            override it. The options are validated when built.
+        options: a :class:`~elasticc_fast.options.WindowOptions` (``days``, ``min_length``,
+            ``max_length``, ``keep``, feature choices; see there); keyword arguments named like
+            its fields (``max_length=64``, ``flux_scale="asinh"`` ...) override it.
         windows: ``"prefix"``: one window per prefix length ``min_length..n`` (ORACLE's
             ``get_augmented_sources``); ``"fraction"``: one random prefix per object of length
             ``max(1, int(f * n))``, ``f ~ U(0, 1)`` from a per-object stream of ``seed``
             (training augmentation; use a new seed each epoch); ``"days"``: for each ``d`` in
             ``days`` the points with ``t - t_trigger <= d`` days (the evaluation protocol);
             ``"full"``: the whole kept curve.
-        days: window ends in days after the trigger, for ``windows="days"``.
-        min_length: windows with fewer points are skipped (>= 1).
-        max_length: longer windows are cut to this many points, keeping the ``keep="last"``
-            (ORACLE/Keras ``pad_sequences``) or ``"first"`` ones. None: no cut.
         seed: seed of ``windows="fraction"``; results do not depend on ``threads``.
-        time_scale: days per unit of the time feature (100: ORACLE).
-        flux_scale: ``"linear"`` (FLUXCAL / ``flux_divisor``) or ``"asinh"`` (asinh(FLUXCAL)).
-        band_encoding: ``"wavelength"`` (microns, 1 column) or ``"onehot"`` (6 columns).
-        static_columns: HEAD columns of ``batch.static`` for the static features (ORACLE's 18
-            by default; ``()`` for none).
-        static_flags: append the MW-plane flag and the four DDF flags (needs RA, DEC).
-        missing: the value that replaces SNANA sentinels and NaN in static features.
         pad_to: T of ``x`` (None: the longest window, or ``max_length`` when given).
         threads: worker threads (0: all cores).
         out: optional 1-D float32 buffer to write ``x`` into (``x`` is then a view of it); lets a

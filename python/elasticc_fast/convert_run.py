@@ -23,8 +23,16 @@ from typing import Any, Callable
 import pyarrow as pa
 
 from ._version import __version__
-from .convert_tasks import (PartResult, PartTask, merge_parts, model_metadata, parse_key, read_headers,
-                            rewrite_output, write_part)
+from .convert_tasks import (
+    PartResult,
+    PartTask,
+    merge_parts,
+    model_metadata,
+    parse_key,
+    read_headers,
+    rewrite_output,
+    write_part,
+)
 from .io.snana import SnanaFormatError, _engine, schema_from_header
 
 __all__ = ["Job", "InlineExecutor", "run_jobs", "union_schema", "BATCH_BYTES", "BATCH_PAIRS"]
@@ -260,7 +268,7 @@ def _finish(merges: list[tuple[Job, Path, Future]]) -> None:
 def _rewrite_kept(kept: dict[str, tuple[Path, pa.Schema, Any]], schema: pa.Schema, run: _Run) -> None:
     """Kept outputs whose schema is not the run's are rewritten with it (status "rewritten")."""
     todo = []
-    for model, (path, old, summary) in sorted(kept.items()):
+    for _model, (path, old, summary) in sorted(kept.items()):
         if old.remove_metadata().equals(schema):
             continue
         tmp = run.temp(path, "widen")

@@ -98,7 +98,7 @@ def true_leaves(batch: LightCurveBatch, tree) -> tuple[np.ndarray, np.ndarray]:
         labels = np.asarray(batch.labels, dtype=np.int64)
         return labels, (labels >= 0) & (labels < len(tree))
     cols = batch.static.column_names
-    for column, mapper in (("model", leaf_for_model), ("SIM_TYPE_INDEX", leaf_for_gentype),
+    for column, mapper in (("model", leaf_for_model), ("SIM_TYPE_INDEX", leaf_for_gentype),  # noqa: B007
                            ("GENTYPE", leaf_for_gentype)):
         if column in cols:
             values = batch.static[column].to_pylist()
@@ -233,6 +233,15 @@ def macro_classes(truth: np.ndarray, tree) -> str:
 
 
 # ----------------------------------------------------------------------------------- report
+def format_headline(ev: Evaluation) -> str:
+    """Two lines of macro-F1 at 8, 64, 1024 days and the full curve (leaf and level 1)."""
+    lines = []
+    for level, values in ev.headline().items():
+        parts = [f"{k} d {v:.3f}" if k != "full" else f"full {v:.3f}" for k, v in values.items()]
+        lines.append(f"macro-F1 {level:8s}: " + ", ".join(parts))
+    return "\n".join(lines)
+
+
 def _fmt(x: float) -> str:
     return "n/a" if x != x else f"{x:.3f}"
 
@@ -264,7 +273,7 @@ def markdown(ev: Evaluation, *, title: str = "Evaluation") -> str:
     lines += ["## Leaves on full light curves", "", "| class | support | precision | recall | F1 |",
               "|---|---|---|---|---|"]
     for name, n, p, r, f in zip(ev.class_names["leaf"], full.support, full.per_class_precision,
-                                full.per_class_recall, full.per_class_f1):
+                                full.per_class_recall, full.per_class_f1, strict=True):
         lines.append(f"| {name} | {int(n)} | {_fmt(p)} | {_fmt(r)} | {_fmt(f)} |")
     lines += ["", "Confusion matrices for every day count and level: `cm_<level>_<days>.png` "
               "(rows: true class, normalised).", ""]

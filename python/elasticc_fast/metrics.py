@@ -67,7 +67,7 @@ class Scores:
             "accuracy": self.accuracy, "n": self.n,
             "per_class": {n: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
                           for n, p, r, f, s in zip(names, self.per_class_precision, self.per_class_recall,
-                                                   self.per_class_f1, self.support)},
+                                                   self.per_class_f1, self.support, strict=True)},
             "confusion": self.confusion.tolist(),
         }
 

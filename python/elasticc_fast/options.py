@@ -72,8 +72,19 @@ class PreprocessOptions(_Options):
 @dataclass(frozen=True)
 class WindowOptions(_Options):
     """How :func:`elasticc_fast.augment` cuts and encodes windows (the window kind, seed and
-    threads are per call). ``days`` in days after the trigger; ``time_scale`` days per unit of
-    the time feature; ``flux_divisor`` FLUXCAL units per unit of the linear flux feature."""
+    threads are per call).
+
+    - ``days``: window ends in days after the trigger, for ``windows="days"``;
+    - ``min_length``: windows with fewer points are skipped (>= 1);
+    - ``max_length``: longer windows are cut to this many points, keeping the ``keep="last"``
+      (ORACLE/Keras ``pad_sequences``) or ``"first"`` ones; None: no cut;
+    - ``time_scale``: days per unit of the time feature (100: ORACLE);
+    - ``flux_scale``: ``"linear"`` (FLUXCAL / ``flux_divisor``) or ``"asinh"`` (asinh(FLUXCAL));
+    - ``band_encoding``: ``"wavelength"`` (microns, 1 column) or ``"onehot"`` (6 columns);
+    - ``static_columns``: HEAD columns for the static features (ORACLE's 18; ``()`` for none);
+    - ``static_flags``: append the MW-plane flag and the four DDF flags (needs RA, DEC);
+    - ``missing``: the value that replaces SNANA sentinels and NaN in static features.
+    """
 
     days: tuple[float, ...] = DEFAULT_DAYS
     min_length: int = 1

@@ -120,3 +120,52 @@ def classify_alerts(classifier: Any, alerts: pa.Table, **names: Any) -> tuple[np
     names.setdefault("classifier_name", "elasticc_fast")
     names.setdefault("broker_version", __version__)
     return ok, list(broker_records(alerts.take(pa.array(keep)), probs[keep], leaf_ids, **names))
+
+
+# ------------------------------------------------------------------------------- files (predict verb)
+def read_inputs(inputs: Any, alert_schema: Any = None) -> tuple[pa.Table, bool]:
+    """(one table of every input, whether they are ELAsTiCC alerts): converted Parquet files or
+    folders, or alert files (avro, Fink Parquet; schemaless avro with ``alert_schema``)."""
+    from .io.alerts import is_alert_input, read_alerts
+    from .io.tables import read_table
+
+    if is_alert_input(inputs):
+        return read_alerts(inputs, schema=alert_schema), True
+    tables = [read_table(p) for p in ([inputs] if isinstance(inputs, (str, bytes)) else inputs)]
+    return (pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]), False
+
+
+def probability_table(classifier: Any, table: pa.Table, alerts: bool) -> pa.Table:
+    """Ids (alertId, diaSourceId, SNID for alerts; SNID and model for objects), the marginal
+    probability of every node (float32, NaN for inputs without a usable detection, logged) and
+    the predicted leaf with its probability."""
+    id_cols = ["alertId", "diaSourceId", "SNID"] if alerts else [c for c in ("SNID", "model")
+                                                                  if c in table.column_names]
+    batch = LightCurveBatch.from_arrow(table, id_column="alertId" if alerts else "SNID")
+    probs = predict_probabilities(classifier, batch)
+    missing = np.isnan(probs).any(axis=1)
+    if missing.any():
+        log.warning("predict: %d of %d inputs have no detection the model can use; they get no probabilities",
+                    int(missing.sum()), len(batch))
+    leaf, leaf_p = predicted_leaves(probs, classifier.tree)
+    columns = {c: table[c] for c in id_cols}
+    columns.update({node: pa.array(probs[:, k].astype(np.float32)) for k, node in enumerate(classifier.tree.nodes)})
+    columns["predicted_leaf"] = pa.array(leaf.tolist(), pa.string())
+    columns["predicted_probability"] = pa.array(leaf_p.astype(np.float32))
+    return pa.table(columns)
+
+
+def write_table(path: Any, table: pa.Table) -> None:
+    """``table`` to ``path`` (.csv, else Parquet), under a temporary name renamed when complete."""
+    from pathlib import Path
+
+    import pyarrow.parquet as pq
+
+    from .atomic import atomic_path
+
+    path = Path(path)
+    with atomic_path(path, suffix=path.suffix) as tmp:
+        if path.suffix.lower() == ".csv":
+            table.to_pandas().to_csv(tmp, index=False)
+        else:
+            pq.write_table(table, tmp)

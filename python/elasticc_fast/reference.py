@@ -21,11 +21,19 @@ import numpy as np
 
 from .batch import LightCurveBatch
 from .options import DEFAULT_DAYS
-from .static_features import (DDF_CENTRES_DEG, DDF_RADIUS_DEG, MISSING, MW_PLANE_B_DEG, NGP_ICRS,
-                              ORACLE_STATIC_COLUMNS, head_matrix, is_sentinel, sky_position,
-                              static_names)
-from .units import (BAND_WAVELENGTH_UM, BANDS, PHOTFLAG_DETECTION, PHOTFLAG_SATURATED,
-                    PHOTFLAG_TRIGGER)
+from .static_features import (
+    DDF_CENTRES_DEG,
+    DDF_RADIUS_DEG,
+    MISSING,
+    MW_PLANE_B_DEG,
+    NGP_ICRS,
+    ORACLE_STATIC_COLUMNS,
+    head_matrix,
+    is_sentinel,
+    sky_position,
+    static_names,
+)
+from .units import BAND_WAVELENGTH_UM, BANDS, PHOTFLAG_DETECTION, PHOTFLAG_SATURATED, PHOTFLAG_TRIGGER
 
 #: fixed colours per band for plots (ORACLE's choice)
 BAND_COLOURS = {"u": "blue", "g": "green", "r": "red", "i": "teal", "z": "orange", "Y": "purple"}
@@ -101,7 +109,7 @@ class LSSTSource:
         trig_pos = next((i for i, f in enumerate(self.PHOTFLAG) if f & PHOTFLAG_TRIGGER), None)
         if trig_pos is not None and self.PHOTFLAG[trig_pos] & PHOTFLAG_SATURATED:
             trig_pos = None
-        self.saturated_mjd = [m for m, f in zip(self.MJD, self.PHOTFLAG) if f & PHOTFLAG_SATURATED]
+        self.saturated_mjd = [m for m, f in zip(self.MJD, self.PHOTFLAG, strict=True) if f & PHOTFLAG_SATURATED]
         unsat = [i for i, f in enumerate(self.PHOTFLAG) if not f & PHOTFLAG_SATURATED]
         if trig_pos is not None:
             trig_pos = unsat.index(trig_pos)
@@ -235,13 +243,13 @@ def preprocess(batch: LightCurveBatch, trigger: str = "first_detection",
         kept.append(i)
         trig.append(src.trigger_mjd)
         lengths.append(len(src))
-        for key, name in zip(cols, LSSTSource.time_series_features):
+        for key, name in zip(cols, LSSTSource.time_series_features, strict=True):
             cols[key] += getattr(src, name)
     kept = np.array(kept, dtype=np.int64)
     out = LightCurveBatch.from_arrays(
         lengths=np.array(lengths, dtype=np.int64), ids=batch.ids[kept],
         static=batch.static.take(kept), labels=None if batch.labels is None else batch.labels[kept],
-        **{k: np.array(v, dtype=d) for (k, v), d in zip(cols.items(), (np.float64, np.uint8, np.float32, np.float32, np.int32))})
+        **{k: np.array(v, dtype=d) for (k, v), d in zip(cols.items(), (np.float64, np.uint8, np.float32, np.float32, np.int32), strict=True)})
     out.trigger_mjd = np.array(trig, dtype=np.float64)
     out.n_dropped = len(batch) - len(kept)
     return out

@@ -99,7 +99,7 @@ def extract_features(batch, *, bands: Sequence[str] = ("g", "r"), max_days: floa
     curves = _object_curves(batch, max_days, detections_only)
     empty = (np.zeros(0), np.zeros(0), np.zeros(0))
     columns: dict[str, np.ndarray] = {}
-    for b, bi in zip(bands, band_idx):
+    for b, bi in zip(bands, band_idx, strict=True):
         flux_lcs, mag_lcs = [], []
         for c in curves:
             if c is None:

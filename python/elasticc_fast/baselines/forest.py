@@ -105,10 +105,10 @@ class HierarchicalClassifier:
         A = self._matrix(X)
         cond = np.zeros((len(A), len(self.tree)), dtype=np.float64)
         cond[:, 0] = 1.0
-        for node, model in self.models_.items():
+        for _node, model in self.models_.items():
             p = model.predict_proba(A)
             cond[:, np.asarray(model.classes_, dtype=np.int64)] = p
-        for node, child in self.constant_.items():
+        for _node, child in self.constant_.items():
             cond[:, child] = 1.0
         return cond
 

@@ -68,14 +68,5 @@ def run(args: argparse.Namespace) -> int:
     out = ev_mod.write_report(ev, args.out, title="Evaluation", confusion_windows=windows,
                                overwrite=args.overwrite)
     print(f"report: {out / 'report.md'}  (metrics: {out / 'metrics.json'})")
-    print(format_headline(ev))
+    print(ev_mod.format_headline(ev))
     return 0
-
-
-def format_headline(ev) -> str:
-    """Two lines of macro-F1 at 8, 64, 1024 days and the full curve (leaf and level 1)."""
-    lines = []
-    for level, values in ev.headline().items():
-        parts = [f"{k} d {v:.3f}" if k != "full" else f"full {v:.3f}" for k, v in values.items()]
-        lines.append(f"macro-F1 {level:8s}: " + ", ".join(parts))
-    return "\n".join(lines)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import time
 from pathlib import Path
 
-from ..errors import DataError
 from ..nn.config import ARCHS, TrainConfig
 from ..options import FLUX_SCALES, TRIGGERS
 
@@ -22,9 +22,9 @@ def register(subparsers) -> argparse.ArgumentParser:
         description="Train a hierarchical classifier (ORACLE's taxonomy) on the Parquet files written by "
                     "`elasticc-fast convert` (one file per model; the `model` column gives the class). "
                     "Every epoch draws fresh random prefix windows of each light curve; a validation split "
-                    "per class drives early stopping. Checkpoints go to MODEL_DIR/training/ (resume with "
-                    "--resume); the final model to MODEL_DIR (load it with elasticc_fast.Classifier.load). MODEL_DIR must be "
-                    "new or empty, or an earlier `train` output with --resume or --overwrite.")
+                    "per class drives early stopping. Checkpoints go to MODEL_DIR/training/ (--resume continues); "
+                    "the model to MODEL_DIR (elasticc_fast.Classifier.load reads it), which must be new or "
+                    "empty, or an earlier `train` output with --resume or --overwrite.")
     p.add_argument("parquet_dir", type=Path, metavar="PARQUET_DIR", help="folder of converted *.parquet files")
     p.add_argument("--out", type=Path, required=True, metavar="MODEL_DIR", help="output model folder")
     p.add_argument("--arch", choices=ARCHS, default=D.arch,
@@ -52,39 +52,28 @@ def register(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def run(args: argparse.Namespace) -> int:
-    import time
+#: TrainConfig field (or option field) -> command-line argument
+_CONFIG_ARGS = {f: f for f in ("arch", "epochs", "batch_size", "max_per_class", "val_fraction", "patience", "max_length",
+                               "seed", "flux_scale", "trigger")} | {"learning_rate": "lr", "time_limit_s": "time_limit"}
 
+
+def run(args: argparse.Namespace) -> int:
     from ..atomic import check_output_dir, resumable_output_dir
-    from ..batch import LightCurveBatch
     from ..classifier import Classifier
-    from ..io.tables import read_parquet_folder
-    from ..taxonomy import leaf_for_model
+    from ..io.tables import load_training_batch
+    from ..summaries import describe_fit
 
     logging.getLogger("absl").setLevel(logging.WARNING)  # Orbax logs every file it writes
-    overrides = {k: v for k, v in {
-        "arch": args.arch, "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr,
-        "max_per_class": args.max_per_class, "val_fraction": args.val_fraction, "patience": args.patience,
-        "max_length": args.max_length, "seed": args.seed, "flux_scale": args.flux_scale,
-        "time_limit_s": args.time_limit, "trigger": args.trigger}.items() if v is not None}
-    config = D.replace(**overrides)
+    config = D.replace(**{f: getattr(args, a) for f, a in _CONFIG_ARGS.items() if getattr(args, a) is not None})
     if not args.resume:   # before reading the data
         check_output_dir(args.out, NAME, args.overwrite, hint="--resume continues it, --overwrite replaces it")
     t0 = time.perf_counter()
-    table = read_parquet_folder(args.parquet_dir, recursive=False, required=("model",))
-    for m in set(table.column("model").to_pylist()):
-        try:
-            leaf_for_model(m)
-        except KeyError as e:
-            raise DataError(f"{args.parquet_dir}: {e.args[0]}") from None
-    batch = LightCurveBatch.from_arrow(table)
+    batch = load_training_batch(args.parquet_dir)
     log.info("read %d objects from %s in %.1f s", len(batch), args.parquet_dir, time.perf_counter() - t0)
     clf = Classifier(config=config)
     with resumable_output_dir(args.out, command=NAME, work_dir="training", resume=args.resume,
                               overwrite=args.overwrite) as work:
         clf.fit(batch, out_dir=work / "training", resume=args.resume)
         clf.save(work)
-    from ..summaries import describe_fit
-
     print(describe_fit(clf, args.out, time.perf_counter() - t0))
     return 0

@@ -57,7 +57,7 @@ def evaluate_catalogue(gwtc_csv: str | os.PathLike, config: ClassifyConfig = Cla
         "top_class_accuracy": float(np.mean(top == truth)),
         "per_class_recall": {c: float(np.mean(top[truth == c] == c)) for c in ("BNS", "NSBH", "BBH")
                              if np.any(truth == c)},
-        "misclassified": [{"event": n, "truth": t, "top": p} for n, t, p in zip(cat.Name, truth, top) if t != p],
+        "misclassified": [{"event": n, "truth": t, "top": p} for n, t, p in zip(cat.Name, truth, top, strict=True) if t != p],
     }
     if config.mean_counts:
         far_hz = cat.far.to_numpy() / YEAR_S

@@ -203,7 +203,7 @@ class CountsPosterior:
         """Posterior mean of each expected count (classes, then ``"Terrestrial"``)."""
         p = np.exp(self.log_weight)
         means = p @ self.nodes
-        return dict(zip([*self.classes, TERRESTRIAL], map(float, means)))
+        return dict(zip([*self.classes, TERRESTRIAL], map(float, means), strict=True))
 
     def p_astro(self, bayes_factor=None, weights: dict[str, np.ndarray] | None = None):
         """Per-trigger class probabilities from the posterior means (what online pipelines report).
@@ -212,7 +212,7 @@ class CountsPosterior:
         """
         if bayes_factor is None:
             bayes_factor = self.f_over_b
-            weights = dict(zip(self.classes, self.weights))
+            weights = dict(zip(self.classes, self.weights, strict=True))
         return p_astro_from_counts(bayes_factor, self.mean_counts, weights)
 
     def p_astro_marginal(self, index=None, chunk: int = 2_000_000):
@@ -235,7 +235,7 @@ class CountsPosterior:
             denom = terr + astro.sum(axis=1)
             out[:-1, sl] = np.einsum("g,gcn->cn", p, astro / denom[:, None, :])
             out[-1, sl] = p @ (terr / denom)
-        return pd.DataFrame(dict(zip([*self.classes, TERRESTRIAL], out)), index=idx)
+        return pd.DataFrame(dict(zip([*self.classes, TERRESTRIAL], out, strict=True)), index=idx)
 
 
 @functools.lru_cache(maxsize=8)
@@ -332,8 +332,8 @@ def _fit_exact(fb: np.ndarray, w: np.ndarray, w_t: np.ndarray, classes: list[str
     t_lo, t_hi = np.arcsin(np.sqrt(lo)), np.arcsin(np.sqrt(hi))
     x, gw = np.polynomial.legendre.leggauss(_EXACT_NODES)
     edges = np.linspace(t_lo, t_hi, 3)
-    theta = np.concatenate([0.5 * (b - a) * x + 0.5 * (b + a) for a, b in zip(edges[:-1], edges[1:])])
-    wq = np.concatenate([0.5 * (b - a) * gw for a, b in zip(edges[:-1], edges[1:])])
+    theta = np.concatenate([0.5 * (b - a) * x + 0.5 * (b + a) for a, b in zip(edges[:-1], edges[1:], strict=True)])
+    wq = np.concatenate([0.5 * (b - a) * gw for a, b in zip(edges[:-1], edges[1:], strict=True)])
     f = np.sin(theta) ** 2
     # df = 2 sin cos dtheta; the Jeffreys factor f**-1/2 (1-f)**-1/2 cancels it up to a constant
     jac = np.zeros_like(theta) if prior == "jeffreys" else np.log(np.sin(2.0 * theta))
@@ -375,6 +375,24 @@ def fit_counts(f_over_b, weights: dict[str, np.ndarray] | None = None, terr_weig
 
     See the module docstring for how the posterior is integrated.
     """
+    fb, w, w_t, classes, fixed, prior = _checked_inputs(f_over_b, weights, terr_weight, fixed, prior)
+    method = method.lower()
+    exact_ok = len(classes) == 1 and not fixed
+    if method not in ("auto", "exact", "p-astro"):
+        raise ValueError(f"method must be 'auto', 'exact' or 'p-astro', got {method!r}")
+    if method == "exact" and not exact_ok:
+        raise ValueError("method='exact' needs one astrophysical class and no fixed counts; use 'p-astro'")
+    if method in ("auto", "exact") and exact_ok:
+        post = _fit_exact(fb, w, w_t, classes, prior)
+        log.info("FGMC fit (exact) on %d triggers: mean counts %s", fb.size,
+                 {k: round(v, 4) for k, v in post.mean_counts.items()})
+        return post
+    return _fit_grid(fb, w, w_t, classes, fixed, prior, n_nodes, chunk)
+
+
+def _checked_inputs(f_over_b, weights, terr_weight, fixed, prior):
+    """(f/b (N,), class weights (C, N), noise weights (N,), class names, fixed counts, prior),
+    checked: finite non-negative f/b, known prior and fixed classes."""
     fb = np.asarray(f_over_b, dtype=np.float64).ravel()
     n = fb.size
     if n == 0:
@@ -393,17 +411,12 @@ def fit_counts(f_over_b, weights: dict[str, np.ndarray] | None = None, terr_weig
     unknown = set(fixed) - {*classes, TERRESTRIAL}
     if unknown:
         raise ValueError(f"fixed counts for unknown classes {sorted(unknown)}")
-    method = method.lower()
-    exact_ok = len(classes) == 1 and not fixed
-    if method not in ("auto", "exact", "p-astro"):
-        raise ValueError(f"method must be 'auto', 'exact' or 'p-astro', got {method!r}")
-    if method == "exact" and not exact_ok:
-        raise ValueError("method='exact' needs one astrophysical class and no fixed counts; use 'p-astro'")
-    if method in ("auto", "exact") and exact_ok:
-        post = _fit_exact(fb, w, np.asarray(w_t, dtype=np.float64), classes, prior)
-        log.info("FGMC fit (exact) on %d triggers: mean counts %s", n,
-                 {k: round(v, 4) for k, v in post.mean_counts.items()})
-        return post
+    return fb, w, np.asarray(w_t, dtype=np.float64), classes, fixed, prior
+
+
+def _fit_grid(fb, w, w_t, classes, fixed, prior, n_nodes, chunk) -> CountsPosterior:
+    """p-astro's method: the posterior on a Gauss-Laguerre/Hermite grid of the free counts."""
+    n = fb.size
     keys = [*classes, TERRESTRIAL]
     free = [k for k in keys if k not in fixed]
     if not free:
@@ -423,8 +436,7 @@ def fit_counts(f_over_b, weights: dict[str, np.ndarray] | None = None, terr_weig
     logp = ll + logw
     logp -= logp.max()
     logp -= np.log(np.exp(logp).sum())
-    post = CountsPosterior(classes, nodes, logp, fb, w, np.asarray(w_t, dtype=np.float64), prior,
-                           {"method": "p-astro"})
+    post = CountsPosterior(classes, nodes, logp, fb, w, w_t, prior, {"method": "p-astro"})
     edge = _outer_node_mass(post, free, n_nodes)
     if edge > 1e-3:
         log.warning("FGMC p-astro quadrature: %.1f%% of the posterior sits on the outermost Laguerre node; "

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+
 from ..errors import DataError
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,7 @@ def read_tables(path: str | os.PathLike, names=TABLES) -> dict[str, pa.Table]:
         if table.Name in out:
             raise LigoLwError(f"{path}: table {table.Name!r} appears twice")
         cols = {}
-        for name, ltype in zip(table.columnnames, table.columntypes):
+        for name, ltype in zip(table.columnnames, table.columntypes, strict=True):
             values = [getattr(row, name) for row in table]
             try:
                 cols[name] = _column(values, ltype)
@@ -164,15 +165,15 @@ def _sim_of_coinc(t: dict[str, pa.Table]) -> dict[int, int]:
     if not {"sim_inspiral", "coinc_event_map", "coinc_event", "coinc_definer"} <= t.keys():
         return {}
     definer = t["coinc_definer"]
-    desc = dict(zip(_np(definer, "coinc_def_id"), definer.column("description").to_pylist()))
+    desc = dict(zip(_np(definer, "coinc_def_id"), definer.column("description").to_pylist(), strict=True))
     sim_defs = {k: ("exact" in d) for k, d in desc.items() if "sim_inspiral" in d and "coinc_event" in d}
     ce = t["coinc_event"]
-    def_of = dict(zip(_np(ce, "coinc_event_id"), _np(ce, "coinc_def_id")))
+    def_of = dict(zip(_np(ce, "coinc_event_id"), _np(ce, "coinc_def_id"), strict=True))
     cmap = t["coinc_event_map"]
     cid, eid = _np(cmap, "coinc_event_id"), _np(cmap, "event_id")
     tname = np.asarray(cmap.column("table_name").to_pylist())
     sim_of, coinc_of = {}, {}
-    for c, e, n in zip(cid, eid, tname):
+    for c, e, n in zip(cid, eid, tname, strict=True):
         if def_of.get(c) not in sim_defs:
             continue
         if n == "sim_inspiral":
@@ -236,7 +237,7 @@ def _per_detector(path: Path, t: dict[str, pa.Table], coinc_id: np.ndarray) -> d
     out = {f"{k}_{d}": np.full(len(coinc_id), np.nan) for d in ifos for k in SNGL_PER_DETECTOR}
     out.update({k: np.full(len(coinc_id), np.nan) for k in TEMPLATE})
     best_snr = np.full(len(coinc_id), -np.inf)
-    for c, e in zip(map_c, map_e):
+    for c, e in zip(map_c, map_e, strict=True):
         if c not in trig_pos:
             continue
         if e not in sn_pos:
@@ -269,10 +270,10 @@ def read_triggers(path: str | os.PathLike) -> pa.Table:
         n = t["coinc_inspiral"].num_rows
         if "postcoh" in t and t["postcoh"].num_rows:
             pc = t["postcoh"]
-            key = list(zip(_np(pc, "end_time", 0), _np(pc, "end_time_ns", 0)))
+            key = list(zip(_np(pc, "end_time", 0), _np(pc, "end_time_ns", 0), strict=True))
             pos = {k: i for i, k in enumerate(key)}
             ci = t["coinc_inspiral"]
-            rows = np.array([pos.get(k, -1) for k in zip(_np(ci, "end_time", 0), _np(ci, "end_time_ns", 0))])
+            rows = np.array([pos.get(k, -1) for k in zip(_np(ci, "end_time", 0), _np(ci, "end_time_ns", 0), strict=True)])
             if np.any(rows < 0):
                 log.warning("%s: %d coincidence(s) without a postcoh row at the same time", path, int((rows < 0).sum()))
             cols.update(_postcoh_columns(pc, rows))

@@ -25,8 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..units import PHOTFLAG_DETECTION
-from .ztf import (JD_TO_MJD, assemble, detection_frame, fid_to_band, isdiffpos_sign,
-                  non_detection_frame)
+from .ztf import JD_TO_MJD, assemble, detection_frame, fid_to_band, isdiffpos_sign, non_detection_frame
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +183,7 @@ def _metadata_static(ao: Mapping[str, Any]) -> dict[str, Any]:
     md = ao.get("metadata")
     out: dict[str, Any] = {}
     if isinstance(md, pd.DataFrame) and {"name", "value"} <= set(md.columns):
-        for n, v in zip(md["name"], md["value"]):
+        for n, v in zip(md["name"], md["value"], strict=True):
             if n in ("aid", "oid"):
                 continue
             try:
@@ -297,8 +296,8 @@ def read_pipeline_object(directory: str | Path) -> tuple[str, pd.DataFrame]:
 
 def _forced_rows(fp: pd.DataFrame, det: pd.DataFrame, where: str) -> pd.DataFrame:
     ok = (fp["mag"] != MAG_SENTINEL) & (fp["e_mag"] != MAG_SENTINEL)
-    det_keys = set(zip(np.round(det["mjd"].to_numpy(np.float64), 5), det["fid"].astype(int)))
-    dup = np.array([(round(m, 5), int(f)) in det_keys for m, f in zip(fp["mjd"], fp["fid"])], dtype=bool)
+    det_keys = set(zip(np.round(det["mjd"].to_numpy(np.float64), 5), det["fid"].astype(int), strict=True))
+    dup = np.array([(round(m, 5), int(f)) in det_keys for m, f in zip(fp["mjd"], fp["fid"], strict=True)], dtype=bool)
     keep = ok.to_numpy() & ~dup
     log.debug("%s: %d forced rows, %d sentinel, %d at detection epochs", where, len(fp),
               int((~ok).sum()), int((ok.to_numpy() & dup).sum()))
@@ -335,7 +334,7 @@ def read_detection_tables(detections: str | Path, non_detections: str | Path | N
     lab = None
     if labels is not None:
         lt = _read_table(labels)
-        name_of = dict(zip(lt.iloc[:, 0].astype(str), lt["classALeRCE"].astype(str)))
+        name_of = dict(zip(lt.iloc[:, 0].astype(str), lt["classALeRCE"].astype(str), strict=True))
         missing = [o for o in curves if o not in name_of]
         if missing:
             raise ValueError(f"{labels}: no label for objects {missing[:5]}")

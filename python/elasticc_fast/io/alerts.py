@@ -46,8 +46,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..units import BAND_INDEX, BANDS, PHOTFLAG_DETECTION, PHOTFLAG_TRIGGER, njy_to_fluxcal
 from ..errors import DataError
+from ..units import BAND_INDEX, BANDS, PHOTFLAG_DETECTION, PHOTFLAG_TRIGGER, njy_to_fluxcal
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +254,7 @@ def _concat(tables: list[pa.Table]) -> pa.Table:
             for f in t.schema:
                 types.setdefault(f.name, set()).add(f.type)
         clash = {n for n, ts in types.items() if len({t for t in ts if not pa.types.is_null(t)}) > 1}
-        fixed = [t.from_arrays([c.cast(pa.string()) if n in clash else c for n, c in zip(t.column_names, t.columns)],
+        fixed = [t.from_arrays([c.cast(pa.string()) if n in clash else c for n, c in zip(t.column_names, t.columns, strict=True)],
                                names=t.column_names) for t in tables]
         return pa.concat_tables(fixed, promote_options="permissive")
 
@@ -299,15 +299,16 @@ def _list_points(col: pa.ChunkedArray, kind: int) -> dict[str, np.ndarray]:
     return _points(pc.list_flatten(arr), pc.list_parent_indices(arr).to_numpy(), kind)
 
 
-def alerts_table(raw: pa.Table, *, source_name: str = "<table>") -> pa.Table:
-    """A table of raw alerts (nested ``diaSource``/``prv*`` columns) -> converted-object table."""
-    n = raw.num_rows
+def _gather_points(raw: pa.Table, source_name: str) -> tuple[dict[str, np.ndarray], np.ndarray, pa.Array]:
+    """Every point of every alert (its diaSource, prvDiaSources, prvDiaForcedSources) as flat
+    arrays (``parent`` alert row, mjd, band, flux, flux_err, ``kind`` 1 detection / 0 forced);
+    also the alert ids and the diaSource struct column. Unknown bands and NaN times are errors."""
     for required in ("alertId", "diaSource"):
         if required not in raw.column_names:
             raise AlertError(f"{source_name}: no {required!r} column: not ELAsTiCC alerts")
     alert_ids = raw["alertId"].to_numpy()
     dia = _as_array(raw["diaSource"])
-    parts = [_points(dia, np.arange(n), 1)]
+    parts = [_points(dia, np.arange(raw.num_rows), 1)]
     if "prvDiaSources" in raw.column_names:
         parts.append(_list_points(raw["prvDiaSources"], 1))
     if "prvDiaForcedSources" in raw.column_names:
@@ -322,10 +323,14 @@ def alerts_table(raw: pa.Table, *, source_name: str = "<table>") -> pa.Table:
     bad = np.flatnonzero(~np.isfinite(pts["mjd"]))
     if bad.size:
         raise AlertError(f"{source_name}: alert {alert_ids[pts['parent'][bad[0]]]}: non-finite midPointTai")
+    return pts, alert_ids, dia
 
-    # one point per (alert, epoch, band): sort so the forced point (kind 0) leads its group
+
+def _merge_epochs(pts: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+    """One point per (alert, epoch, band), the forced one when there is one (a detection at the
+    same epoch only sets the flag); PHOTFLAG with the detection and trigger bits; CSR offsets."""
     key = np.round(pts["mjd"] * _MJD_KEY_SCALE).astype(np.int64)
-    order = np.lexsort((pts["kind"], pts["band"], key, pts["parent"]))
+    order = np.lexsort((pts["kind"], pts["band"], key, pts["parent"]))  # forced point (kind 0) leads
     p, k, b = pts["parent"][order], key[order], pts["band"][order]
     starts = np.flatnonzero(np.r_[True, (p[1:] != p[:-1]) | (k[1:] != k[:-1]) | (b[1:] != b[:-1])])
     detected = np.maximum.reduceat(pts["kind"][order], starts).astype(bool)
@@ -333,53 +338,50 @@ def alerts_table(raw: pa.Table, *, source_name: str = "<table>") -> pa.Table:
     parent = pts["parent"][kept]
     flag = np.where(detected, PHOTFLAG_DETECTION, 0).astype(np.int32)
     det_idx = np.flatnonzero(detected)
-    first_parent, first_pos = np.unique(parent[det_idx], return_index=True)
+    _, first_pos = np.unique(parent[det_idx], return_index=True)
     trigger = det_idx[first_pos]            # every alert has its own diaSource, so one per alert
     flag[trigger] |= PHOTFLAG_TRIGGER
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(parent, minlength=n), out=offsets[1:])
-
     mjd = pts["mjd"][kept]
     last_det = np.full(n, np.nan)
     np.fmax.at(last_det, parent[det_idx], mjd[det_idx])
-    lists = {
-        "MJD": pa.array(mjd, pa.float64()),
-        "BAND": pa.array(np.array(list(BANDS))[pts["band"][kept]], pa.string()),
-        "FLUXCAL": pa.array(njy_to_fluxcal(pts["flux"][kept]).astype(np.float32)),
-        "FLUXCALERR": pa.array(njy_to_fluxcal(pts["flux_err"][kept]).astype(np.float32)),
-        "PHOTFLAG": pa.array(flag),
-    }
-    pa_offsets = pa.array(offsets.astype(np.int32) if offsets[-1] < 2**31 else offsets)
-    list_type = pa.ListArray if pa_offsets.type == pa.int32() else pa.LargeListArray
+    return {"kept": kept, "flag": flag, "trigger": trigger, "offsets": offsets, "mjd": mjd, "last_det": last_det}
 
+
+def _add_dia_object(raw: pa.Table, scalars: dict[str, pa.Array]) -> None:
+    """The diaObject fields as HEAD columns (its id is authoritative for SNID)."""
+    if "diaObject" not in raw.column_names or pa.types.is_null(raw.schema.field("diaObject").type):
+        return
+    obj = _as_array(raw["diaObject"])
+    for i in range(obj.type.num_fields):
+        name, values = head_name(obj.type.field(i).name), obj.field(i)
+        if pa.types.is_null(values.type):
+            continue
+        if pa.types.is_floating(values.type) and name not in ("RA", "DEC"):
+            values = values.cast(pa.float32())  # HEAD stores these as float32 (TFORM E)
+        if name == "SNID":
+            # the diaObject id is authoritative; diaSource.diaObjectId may be null
+            scalars["SNID"] = pc.coalesce(values.cast(pa.int64()), scalars["SNID"])
+            continue
+        scalars[name] = pc.coalesce(values, scalars[name]) if name in scalars else values
+
+
+def _head_columns(raw: pa.Table, dia: pa.Array, alert_ids: np.ndarray, e: dict[str, np.ndarray]) -> dict:
+    """Per-alert columns: ids, times, position, diaObject fields and the truth columns Fink adds."""
+    first = pa.array(e["mjd"][e["trigger"]], pa.float64())
     scalars: dict[str, pa.Array] = {
         "alertId": pa.array(alert_ids, pa.int64()),
         "diaSourceId": _as_array(dia.field("diaSourceId")).cast(pa.int64()),
         "SNID": dia.field("diaObjectId").cast(pa.int64()),
         "MJD_ALERT": dia.field("midPointTai").cast(pa.float64()),
-        "MJD_TRIGGER": pa.array(mjd[trigger], pa.float64()),
-        "MJD_DETECT_FIRST": pa.array(mjd[trigger], pa.float64()),
-        "MJD_DETECT_LAST": pa.array(last_det, pa.float64()),
-        "NOBS": pa.array(np.diff(offsets).astype(np.int32)),
+        "MJD_TRIGGER": first, "MJD_DETECT_FIRST": first,
+        "MJD_DETECT_LAST": pa.array(e["last_det"], pa.float64()),
+        "NOBS": pa.array(np.diff(e["offsets"]).astype(np.int32)),
         "RA": dia.field("ra").cast(pa.float64()),
         "DEC": dia.field("decl").cast(pa.float64()),
     }
-    if "diaObject" in raw.column_names and not pa.types.is_null(raw.schema.field("diaObject").type):
-        obj = _as_array(raw["diaObject"])
-        for i in range(obj.type.num_fields):
-            field = obj.type.field(i)
-            name = head_name(field.name)
-            values = obj.field(i)
-            if pa.types.is_null(values.type):
-                continue
-            if pa.types.is_floating(values.type) and name not in ("RA", "DEC"):
-                values = values.cast(pa.float32())  # HEAD stores these as float32 (TFORM E)
-            if name == "SNID":
-                values = values.cast(pa.int64())
-                # the diaObject id is authoritative; diaSource.diaObjectId may be null
-                scalars["SNID"] = pc.coalesce(values, scalars["SNID"])
-                continue
-            scalars[name] = pc.coalesce(values, scalars[name]) if name in scalars else values
+    _add_dia_object(raw, scalars)
     for name in raw.column_names:            # truth and provenance columns Fink adds
         typ = raw.schema.field(name).type
         if name in _LIGHT_CURVE_COLUMNS or pa.types.is_nested(typ) or pa.types.is_null(typ):
@@ -387,7 +389,24 @@ def alerts_table(raw: pa.Table, *, source_name: str = "<table>") -> pa.Table:
         scalars.setdefault(name if name not in scalars else f"TRUTH_{name}", _as_array(raw[name]))
     if "GENTYPE" in scalars and "SIM_TYPE_INDEX" not in scalars:
         scalars["SIM_TYPE_INDEX"] = scalars["GENTYPE"]
-    columns = dict(scalars)
+    return scalars
+
+
+def alerts_table(raw: pa.Table, *, source_name: str = "<table>") -> pa.Table:
+    """A table of raw alerts (nested ``diaSource``/``prv*`` columns) -> converted-object table."""
+    pts, alert_ids, dia = _gather_points(raw, source_name)
+    e = _merge_epochs(pts, raw.num_rows)
+    kept, offsets = e["kept"], e["offsets"]
+    lists = {
+        "MJD": pa.array(e["mjd"], pa.float64()),
+        "BAND": pa.array(np.array(list(BANDS))[pts["band"][kept]], pa.string()),
+        "FLUXCAL": pa.array(njy_to_fluxcal(pts["flux"][kept]).astype(np.float32)),
+        "FLUXCALERR": pa.array(njy_to_fluxcal(pts["flux_err"][kept]).astype(np.float32)),
+        "PHOTFLAG": pa.array(e["flag"]),
+    }
+    pa_offsets = pa.array(offsets.astype(np.int32) if offsets[-1] < 2**31 else offsets)
+    list_type = pa.ListArray if pa_offsets.type == pa.int32() else pa.LargeListArray
+    columns = _head_columns(raw, dia, alert_ids, e)
     for name, values in lists.items():
         columns[name] = list_type.from_arrays(pa_offsets, values)
     return pa.table(columns)

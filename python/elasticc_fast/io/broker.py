@@ -111,7 +111,7 @@ def broker_records(alerts: pa.Table, leaf_probs: np.ndarray, class_ids: Sequence
             "elasticcPublishTimestamp": int(publish[i]), "brokerIngestTimestamp": ingest,
             "brokerName": broker_name, "brokerVersion": broker_version,
             "classifierName": classifier_name, "classifierParams": classifier_params,
-            "classifications": [{"classId": c, "probability": float(q)} for c, q in zip(id_list, p[i])],
+            "classifications": [{"classId": c, "probability": float(q)} for c, q in zip(id_list, p[i], strict=True)],
         }
 
 

@@ -10,34 +10,16 @@ Needs the ``nested`` extra (``pip install "elasticc_fast[nested]"``).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import DataError, MissingExtraError
+from .tables import read_parquet_folder
 
 #: name of the nested light-curve column
 LC = "lc"
-
-
-def _read_folder(path: Path) -> pa.Table:
-    """A file, or every ``*.parquet`` of a folder, as one table (columns unified; absent ones null)."""
-    import pyarrow.parquet as pq
-
-    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file or folder")
-    if not files:
-        raise DataError(f"{path}: no .parquet files (write them with `elasticc-fast convert`)")
-    tables = []
-    for f in files:
-        try:
-            tables.append(pq.read_table(f))
-        except (OSError, pa.ArrowInvalid) as exc:
-            raise DataError(f"{f}: cannot read Parquet ({exc})") from None
-    return pa.concat_tables(tables, promote_options="permissive")
 
 
 def _filled(column: pa.Array, like: pa.ListArray) -> pa.Array:
@@ -71,7 +53,7 @@ def read_parquet(path: str | os.PathLike, columns: list[str] | None = None) -> A
         import nested_pandas as npd
     except ModuleNotFoundError as exc:
         raise MissingExtraError("elasticc_fast.read_parquet", "nested", "nested-pandas") from exc
-    table = _read_folder(Path(path))
+    table = read_parquet_folder(path, recursive=False)
     if columns is not None:
         missing = sorted(set(columns) - set(table.column_names))
         if missing:

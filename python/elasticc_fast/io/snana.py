@@ -158,11 +158,11 @@ def build_table(n: int, hcols: list, pcols: list, offsets: np.ndarray, head: str
         raise SnanaFormatError(f"{phot}: more than 2**31 observations in one file pair")
     list_offsets = pa.array(offsets.astype(np.int32))
     arrays, names = [], []
-    for name, (_, kind, _, data) in zip(hnames, hcols):
+    for name, (_, kind, _, data) in zip(hnames, hcols, strict=True):
         arr = _arrow_values(kind, data)
         arrays.append(_snid(arr, kind, head, snid) if name == "SNID" else arr)
         names.append(name)
-    for name, (_, kind, _, data) in zip(pnames, pcols):
+    for name, (_, kind, _, data) in zip(pnames, pcols, strict=True):
         arrays.append(pa.ListArray.from_arrays(list_offsets, _arrow_values(kind, data)))
         names.append(name)
     return pa.Table.from_arrays(arrays, names=names)
@@ -174,8 +174,8 @@ def schema_from_header(hcols: list, pcols: list, head: str = "HEAD", phot: str =
     hnames, pnames = _names(hcols), _names(pcols)
     _check_names(hnames, pnames, head, phot)
     snid_type = pa.int64() if snid == "int64" else pa.string()
-    fields = [pa.field(n, snid_type if n == "SNID" else _ARROW[c[1]]) for n, c in zip(hnames, hcols)]
-    fields += [pa.field(n, pa.list_(_ARROW[c[1]])) for n, c in zip(pnames, pcols)]
+    fields = [pa.field(n, snid_type if n == "SNID" else _ARROW[c[1]]) for n, c in zip(hnames, hcols, strict=True)]
+    fields += [pa.field(n, pa.list_(_ARROW[c[1]])) for n, c in zip(pnames, pcols, strict=True)]
     return pa.schema(fields)
 
 

@@ -1,5 +1,6 @@
 """The error raised for malformed SNANA / FITS input, by the C++ reader and its Python twin alike."""
 from __future__ import annotations
+
 from ..errors import DataError
 
 

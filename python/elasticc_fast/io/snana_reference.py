@@ -6,7 +6,11 @@ Functions return what the matching ``elasticc_fast._core`` function returns:
 
 - ``read_fits_table(source, name=None) -> (n_rows, [(name, kind, tform, data), ...])``
 - ``read_fits_header(source, name=None) -> (n_rows, [(name, kind, tform), ...])``
-- ``read_snana_pair(head, phot, layout="pointers") -> (n_objects, head_cols, phot_cols, offsets)``
+- ``read_fits_headers(sources) -> [("ok", n_rows, signature) or ("error", message), ...]``
+- ``read_snana_pair(head, phot, layout="pointers", head_name=None, phot_name=None)
+  -> (n_objects, head_cols, phot_cols, offsets)``: ``layout`` "pointers" (PTROBS_MIN/MAX) or
+  "separators" (rows of MJD -777 between objects)
+- ``read_snana_pairs(heads, phots, layout="pointers")``: several pairs, objects back to back
 
 ``data`` is a NumPy array for numbers (kind ``bool``: int8 1/0/-1 for null) or
 ``(offsets int32 (n+1), bytes uint8)`` for strings.
@@ -401,7 +405,7 @@ def _separator_rows(head: dict, phot: dict, mjd: np.ndarray, where) -> list[np.n
     nobs = (_column_values(head, nobs_col, None)
             if nobs_col is not None and nobs_col["code"] not in "AL" else None)
     out = []
-    for obj, (a, b) in enumerate(zip(starts, ends)):
+    for obj, (a, b) in enumerate(zip(starts, ends, strict=True)):
         if obj >= head["n_rows"]:
             raise SnanaFormatError(f"{phot['file']}: more objects (MJD = -777 separated blocks) than the "
                                    f"{head['n_rows']} rows of {head['file']}")
@@ -446,10 +450,10 @@ def read_snana_pairs(heads: list, phots: list, layout: str = "pointers") -> tupl
     """Twin of ``_core.read_snana_pairs``: pairs with the same columns, objects back to back."""
     if not heads or len(heads) != len(phots):
         raise ValueError("heads and phots must be non-empty lists of the same length")
-    parts = [read_snana_pair(h, p, layout) for h, p in zip(heads, phots)]
+    parts = [read_snana_pair(h, p, layout) for h, p in zip(heads, phots, strict=True)]
     first = parts[0]
     key = [(c[0], c[1]) for c in first[1]], [(c[0], c[1]) for c in first[2]]
-    for (h, _), part in zip(zip(heads, phots), parts):
+    for (h, _), part in zip(zip(heads, phots, strict=True), parts, strict=True):
         if ([(c[0], c[1]) for c in part[1]], [(c[0], c[1]) for c in part[2]]) != key:
             raise SnanaFormatError(f"{os.fspath(h)}: its columns differ from those of {os.fspath(heads[0])} "
                                    "(read such pairs separately)")

@@ -66,3 +66,17 @@ def load_batch(source: PathLike) -> LightCurveBatch:
     table = read_table(source)
     id_column = "alertId" if "alertId" in table.column_names else "SNID"
     return LightCurveBatch.from_arrow(table, id_column=id_column)
+
+
+def load_training_batch(folder: PathLike) -> LightCurveBatch:
+    """The ``*.parquet`` files of ``folder`` (from ``elasticc-fast convert``) as one batch, after
+    checking that every value of their ``model`` column names an ORACLE leaf."""
+    from ..taxonomy import leaf_for_model
+
+    table = read_parquet_folder(folder, recursive=False, required=("model",))
+    for m in set(table.column("model").to_pylist()):
+        try:
+            leaf_for_model(m)
+        except KeyError as e:
+            raise DataError(f"{folder}: {e.args[0]}") from None
+    return LightCurveBatch.from_arrow(table)

@@ -32,6 +32,7 @@ from jax.sharding import Mesh
 
 from ..augment import AugmentedBatch
 from ..batch import LightCurveBatch
+from ..splits import split_per_class
 from ..taxonomy import Tree
 from .cache import enable_compilation_cache
 from .config import TrainConfig
@@ -43,7 +44,7 @@ from .steps import make_mesh
 log = logging.getLogger(__name__)
 _VAL_SEED_OFFSET = 7919  # validation windows use seed + this, fixed across epochs
 _EPOCH_SEED_STRIDE = 100_003  # window seed of epoch e: seed * stride + e
-__all__ = ["FitResult", "fit", "window_source", "labelled", "split_per_class", "window_batches", "describe_epoch"]
+__all__ = ["FitResult", "fit", "window_source", "labelled", "window_batches", "describe_epoch"]
 
 
 @dataclass
@@ -97,20 +98,6 @@ def labelled(aug: AugmentedBatch, object_labels: np.ndarray | None) -> Augmented
     return dataclasses.replace(aug, labels=np.asarray(aug.labels, np.int64))
 
 
-def split_per_class(leaf: np.ndarray, fraction: float, rng: np.random.Generator,
-                    max_per_class: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Per-class random split of indices into (rest, held out): ``round(fraction * n)`` of each
-    class's ``n`` indices are held out (none of a class with one member), the rest is capped at
-    ``max_per_class``. Entries < 0 (unlabelled) are in neither. Both sorted."""
-    keep, held = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    for c in np.unique(leaf[leaf >= 0]):
-        idx = rng.permutation(np.flatnonzero(leaf == c))
-        n_held = int(round(fraction * len(idx))) if len(idx) > 1 else 0
-        held.append(idx[:n_held])
-        keep.append(idx[n_held:][:max_per_class] if max_per_class else idx[n_held:])
-    return np.sort(np.concatenate(keep)), np.sort(np.concatenate(held))
-
-
 @dataclass
 class _Windows:
     """The windows of one run: how to make them, which objects train, the validation windows."""
@@ -149,11 +136,11 @@ def _prepare(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainCon
     rng = np.random.default_rng(config.seed)
     val_seed = config.seed * _EPOCH_SEED_STRIDE + _VAL_SEED_OFFSET
     if val is None:
-        tr_obj, va_obj = split_per_class(obj_leaf, config.val_fraction, rng, config.max_per_class)
+        tr_obj, va_obj = split_per_class(obj_leaf, config.val_fraction, rng, max_per_class=config.max_per_class)
         val_w = labelled(make(val_seed), labels) if len(va_obj) else None
         val_w = val_w.take(np.isin(val_w.source, va_obj)) if val_w is not None else None
     else:
-        tr_obj, _ = split_per_class(obj_leaf, 0.0, rng, config.max_per_class)
+        tr_obj, _ = split_per_class(obj_leaf, 0.0, rng, max_per_class=config.max_per_class)
         vl = None if val_labels is None else np.asarray(val_labels, np.int64)
         val_w = labelled(window_source(val, config)(val_seed), vl)
     in_train = np.zeros(len(obj_leaf), bool)

@@ -228,16 +228,20 @@ def augment_dataset(parquet_dir: str | os.PathLike, out_dir: str | os.PathLike, 
                     label_map, tree, id_column, PreprocessOptions.build(preprocess), win,
                     int(threads if threads is not None else (1 if client else 0)))
     metas, failures = _run_all(Path(parquet_dir), out, opts, client, on_error, show_progress)
-    names = next(iter(metas.values()), {})
-    info = {"feature_names": names.get("feature_names", []), "static_names": names.get("static_names", []),
-            "tree": tree.to_dict() if isinstance(tree, Tree) else None, "failures": failures,
-            "options": {"windows": windows, "copies": copies, "seed": seed, "max_length": win.max_length,
-                        "label_column": label_column, "preprocess": opts.preprocess.to_dict(),
-                        "augment": win.to_dict()}}
-    write_manifest(out, metas, info)
+    write_manifest(out, metas, _manifest_info(metas, failures, opts))
     ds = ShardDataset(out)
     log.info("augment_dataset: %d windows in %d shards -> %s", len(ds), len(ds.shards), out)
     return ds
+
+
+def _manifest_info(metas: dict[str, dict], failures: list[str], opts: _Options) -> dict:
+    """The dataset-wide part of ``manifest.json``: names, tree, failures and the options used."""
+    names = next(iter(metas.values()), {})
+    return {"feature_names": names.get("feature_names", []), "static_names": names.get("static_names", []),
+            "tree": opts.tree.to_dict() if isinstance(opts.tree, Tree) else None, "failures": failures,
+            "options": {"windows": opts.windows, "copies": opts.copies, "seed": opts.seed,
+                        "max_length": opts.augment.max_length, "label_column": opts.label_column,
+                        "preprocess": opts.preprocess.to_dict(), "augment": opts.augment.to_dict()}}
 
 
 def _prepare_out(out: Path, overwrite: bool) -> Path:

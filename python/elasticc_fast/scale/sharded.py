@@ -42,6 +42,20 @@ def _stream(ds: ShardDataset, config: Any, norm: Any, shuffle: bool, seed: int, 
                        process_index=jax.process_index(), process_count=jax.process_count())
 
 
+def _sources(train: ShardDataset, val: ShardDataset | None, config: Any, norm: Any, block_rows: int,
+             prefetch: int) -> tuple[Any, Any]:
+    """The loop's training batch source ``(epoch, seed) -> batches`` (shuffled) and validation
+    source ``() -> batches`` (in order; None without validation shards)."""
+
+    def train_batches(epoch: int, seed: int):
+        return _stream(train, config, norm, True, seed, block_rows, prefetch).epoch(epoch)
+
+    def val_batches():
+        return _stream(val, config, norm, False, config.seed, block_rows, prefetch).epoch(0)
+
+    return train_batches, (val_batches if val is not None else None)
+
+
 def _datasets(train: ShardDataset | str, val: ShardDataset | str | None, config: Any
               ) -> tuple[ShardDataset, ShardDataset | None]:
     """Open the shard folders; without ``val`` split ``config.val_fraction`` of the shards off."""
@@ -115,14 +129,7 @@ def fit_stream(train: ShardDataset | str, tree: Any, config: Any = None, *, val:
              config.batch_size)
     if ckpt is not None:
         ckpt.extra["static_norm"] = norm.to_dict()
-
-    def train_batches(epoch: int, seed: int):
-        return _stream(train, config, norm, True, seed, block_rows, prefetch).epoch(epoch)
-
-    def val_batches():
-        return _stream(val, config, norm, False, config.seed, block_rows, prefetch).epoch(0)
-
-    loop = Loop(steps, mesh, config, tree, ta, train_batches, val_batches if val is not None else None,
+    loop = Loop(steps, mesh, config, tree, ta, *_sources(train, val, config, norm, block_rows, prefetch),
                 checkpointer=ckpt, max_steps=max_steps)
     res = run(loop, state, show_progress)
     return FitResult(nnx.merge(graphdef, res.params, res.rest), norm, config, tree, train.feature_names,

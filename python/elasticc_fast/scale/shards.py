@@ -96,7 +96,7 @@ def write_shard(path: str | os.PathLike, *, x: np.ndarray, lengths: np.ndarray, 
         objects = _object_counts(np.asarray(label), np.asarray(source))
     lab, cnt = np.unique(np.asarray(label), return_counts=True)
     meta = {"n": int(n), "T": int(x.shape[1]), "F": int(x.shape[2]), "S": int(static.shape[1]),
-            "windows_per_label": {str(int(k)): int(c) for k, c in zip(lab, cnt)},
+            "windows_per_label": {str(int(k)): int(c) for k, c in zip(lab, cnt, strict=True)},
             "objects_per_label": objects, "static_moments": static_moments(static), **(extra or {})}
     with atomic_path(path) as tmp:
         tmp.mkdir()
@@ -111,7 +111,7 @@ def _object_counts(label: np.ndarray, source: np.ndarray) -> dict[str, int]:
         return {}
     pairs = np.unique(np.stack([label, source]), axis=1)
     lab, cnt = np.unique(pairs[0], return_counts=True)
-    return {str(int(k)): int(c) for k, c in zip(lab, cnt)}
+    return {str(int(k)): int(c) for k, c in zip(lab, cnt, strict=True)}
 
 
 def write_manifest(out_dir: str | os.PathLike, shard_metas: dict[str, dict], info: dict) -> Path:

@@ -103,10 +103,10 @@ class ShardStream:
         b = self.block_rows
         sizes = [s.n for s in self.dataset.shards]
         shifts = [int(rng.integers(b)) if self.shuffle and b > 1 else 0 for _ in sizes]
-        counts = [(-(-(n - sh) // b) + (sh > 0)) if n > sh else (1 if n else 0) for n, sh in zip(sizes, shifts)]
+        counts = [(-(-(n - sh) // b) + (sh > 0)) if n > sh else (1 if n else 0) for n, sh in zip(sizes, shifts, strict=True)]
         plan = np.empty((sum(counts), 3), np.int32)
         pos = 0
-        for si, (n, sh, k) in enumerate(zip(sizes, shifts, counts)):
+        for si, (n, sh, k) in enumerate(zip(sizes, shifts, counts, strict=True)):
             if k == 0:
                 continue
             starts = np.concatenate([[0], np.arange(sh, n, b)]) if sh > 0 else np.arange(0, n, b)

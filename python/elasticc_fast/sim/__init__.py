@@ -14,7 +14,6 @@ from .classes import CLASS_NAMES, CLASSES, MODEL_TO_CLASS, ClassSpec, get_class
 from .core import simulate
 
 
-
 def class_lines(survey: str = "lsst") -> list[str]:
     """One line per simulated class of ``survey`` ("lsst": leaf, model, GENTYPE, class id; "ztf":
     BTS type, family, BTS-tree leaf): what ``simulate --list-classes`` prints."""

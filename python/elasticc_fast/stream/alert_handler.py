@@ -59,8 +59,8 @@ class AlertHandler:
             # isolate the alert(s) that broke the batch: classify each alone
             return [pair for one in good for pair in self._classify([one], bad)]
         bad += [(msg, BadMessage("empty-light-curve", f"alert {a['alertId']}: no detection the model can use"))
-                for (msg, a), usable in zip(good, ok) if not usable]
-        return list(zip([pair for pair, usable in zip(good, ok) if usable], records))
+                for (msg, a), usable in zip(good, ok, strict=True) if not usable]
+        return list(zip([pair for pair, usable in zip(good, ok, strict=True) if usable], records, strict=True))
 
 
 def message_ms(msg: Any) -> int:

@@ -118,7 +118,7 @@ class PAstroHandler:
         classes = product_classes(probs.columns)
         return [(row["file"], p_astro_text({c: float(p[c]) for c in classes}, f"{row['file']}.p_astro.json",
                                            self.schema_dir))
-                for row, p in zip(rows, probs.to_dict("records"))]
+                for row, p in zip(rows, probs.to_dict("records"), strict=True)]
 
     def _publish(self, name: str, text: str) -> tuple[bytes, bytes]:
         if self.out_dir is not None:

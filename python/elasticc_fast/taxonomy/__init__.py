@@ -11,10 +11,22 @@ re-exported here as ``BTS_TREE`` and ``ALERCE_TREE``.
 """
 from __future__ import annotations
 
-from .elasticc import (CLASS_ID_FOR_LEAF, ELASTICC_CLASS_TREE, LEAF_FOR_CLASS_ID, LEAF_FOR_GENTYPE,
-                       LEAF_FOR_MODEL, LEAF_FOR_TEST_MODEL, ORACLE_TREE, UNMAPPED_GENTYPES,
-                       UNMAPPED_MODELS, leaf_for_class_id, leaf_for_gentype, leaf_for_model,
-                       leaf_for_sntype, leaf_indices)
+from .elasticc import (
+                       CLASS_ID_FOR_LEAF,
+                       ELASTICC_CLASS_TREE,
+                       LEAF_FOR_CLASS_ID,
+                       LEAF_FOR_GENTYPE,
+                       LEAF_FOR_MODEL,
+                       LEAF_FOR_TEST_MODEL,
+                       ORACLE_TREE,
+                       UNMAPPED_GENTYPES,
+                       UNMAPPED_MODELS,
+                       leaf_for_class_id,
+                       leaf_for_gentype,
+                       leaf_for_model,
+                       leaf_for_sntype,
+                       leaf_indices,
+)
 from .tree import Tree
 from .ztf import ALERCE_TREE, BTS_TREE, alerce_leaf, bts_leaf
 
