@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from _machine import machine  # noqa: E402 (benchmarks/ is on sys.path when run as a script)
+from _machine import machine, write_json  # noqa: E402 (benchmarks/ is on sys.path when run as a script)
 from elasticc_fast.nn.steps import copy_tree
 
 
@@ -136,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="our padded lengths for mixed lengths (default: TrainConfig's)")
     ap.add_argument("--no-torch", action="store_true", help="time ours only")
     ap.add_argument("--torch-threads", type=int, default=None, help="PyTorch intra-op threads (default: all cores)")
+    ap.add_argument("--json", default=None, help="write every number here (with the machine)")
     args = ap.parse_args(argv)
 
     import jax
@@ -238,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
 
     mixed = realistic(args, rng, n_static, params, rest, opt_state, train_step, eval_step, leaves, tm, ttrain,
                       torch, tdev) if args.device == "cpu" else None
+    if args.json:
+        write_json(args.json, {"args": vars(args), "fixed_length": rows, "mixed_lengths": mixed,
+                               "units": "train: steps/s (fixed) or windows/s (mixed); infer: light curves/s"})
 
     print()
     if args.device == "cpu":

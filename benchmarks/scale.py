@@ -31,7 +31,7 @@ import sys
 import time
 from pathlib import Path
 
-from _machine import machine  # noqa: E402 (benchmarks/ is on sys.path when run as a script)
+from _machine import machine, write_json  # noqa: E402 (benchmarks/ is on sys.path when run as a script)
 
 CLASSES = ["SNIa", "SNII", "SNIb/c", "AGN", "RR Lyrae", "EB", "KN", "M-dwarf Flare"]
 
@@ -178,6 +178,7 @@ def main() -> None:
     ap.add_argument("--hidden", type=int, default=32)
     ap.add_argument("--parts", default="convert,augment,stream",
                     help="comma-separated subset (stream reuses the shards of an earlier augment run)")
+    ap.add_argument("--json", default=None, help="write every number here (with the machine)")
     ap.add_argument("--child-train", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child_train:
@@ -198,15 +199,18 @@ def main() -> None:
     n_pairs = sum(1 for _ in raw.glob("*/*_HEAD.FITS*"))
     print(machine())
     print(f"load average (1, 5, 15 min) at start: {os.getloadavg()}  (other jobs share these cores)")
-    parts = set(args.parts.split(","))
+    parts, results = set(args.parts.split(",")), {"args": vars(args)}
     if "convert" in parts:
-        bench_convert(raw, work, n_pairs)
+        results["convert"] = bench_convert(raw, work, n_pairs)
     shards = work / "shards_here"
     if "augment" in parts:
         # small shards (half a batch buffer) so that the training subsets hit 1x, 10x, 40x closely
-        _, shards = bench_augment(work / "conv_pool1", work, args.copies, args.batch * args.prefetch // 2)
+        results["augment"], shards = bench_augment(work / "conv_pool1", work, args.copies,
+                                                   args.batch * args.prefetch // 2)
     if "stream" in parts:
-        bench_stream(shards, args.batch, args.prefetch, args.hidden)
+        results["stream"] = bench_stream(shards, args.batch, args.prefetch, args.hidden)
+    if args.json:
+        write_json(args.json, results)
 
 
 if __name__ == "__main__":
