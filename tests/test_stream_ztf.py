@@ -10,6 +10,8 @@ import uuid
 import fastavro
 import numpy as np
 import pytest
+from fastavro.validation import validate
+
 from elasticc_fast.stream import replay
 from elasticc_fast.stream.alert_handler import AlertHandler
 from elasticc_fast.stream.classify import RecordEncoder
@@ -21,7 +23,6 @@ from elasticc_fast.stream.ztf import (
     ZtfDecoder,
     alert_batch,
 )
-from fastavro.validation import validate
 from kafka_helpers import committed_everything, drain
 
 pytestmark = pytest.mark.shared
@@ -68,7 +69,7 @@ def test_ztf_packets_classified_and_bad_ones_dead_lettered(packets, ztf_model):
     schema = fastavro.parse_schema(ALERCE_PROBABILITIES_SCHEMA)
     records = [fastavro.schemaless_reader(io.BytesIO(v), schema) for _, v, _ in out]
     assert sorted(r["candid"] for r in records) == sorted(a["candidate"]["candid"] for a in alerts)
-    for (key, _, _), r in zip(out, records):
+    for (key, _, _), r in zip(out, records, strict=True):
         validate(r, schema, raise_errors=True)
         assert key.decode() == r["oid"] and r["classifier_name"] == "test"
         p = np.array([c["probability"] for c in r["probabilities"]])

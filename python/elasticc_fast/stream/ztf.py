@@ -102,7 +102,7 @@ class ZtfClassifier:
         probs = predict_probabilities(self.model, alert_batch(alerts))[:, np.asarray(tree.leaves)]
         ok = ~np.isnan(probs).any(axis=1)
         names, now, out = list(tree.leaf_names), now_millis(), []
-        for alert, p in zip(alerts, probs):
+        for alert, p in zip(alerts, probs, strict=True):
             if np.isnan(p).any():
                 continue
             p = p / p.sum()
@@ -111,7 +111,7 @@ class ZtfClassifier:
             out.append({"oid": str(alert["objectId"]), "candid": int(alert["candidate"]["candid"]),
                         "classifier_name": self.name, "classifier_version": self.version, "brokerIngestTimestamp": now,
                         "probabilities": [{"class_name": c, "probability": float(q), "ranking": int(r)}
-                                          for c, q, r in zip(names, p, rank)]})
+                                          for c, q, r in zip(names, p, rank, strict=True)]})
         return ok, out
 
     def warm_up(self, batch: int) -> None:
