@@ -69,5 +69,5 @@ def test_gradients_equal_the_plain_scan(model):
 
     g_fast = jax.jit(jax.grad(lambda p: loss(p, lambda m, *a: m(*a)[0])))(params)
     g_plain = jax.jit(jax.grad(lambda p: loss(p, _plain)))(params)
-    for a, b in zip(jax.tree.leaves(g_fast), jax.tree.leaves(g_plain)):
+    for a, b in zip(jax.tree.leaves(g_fast), jax.tree.leaves(g_plain), strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6, rtol=1e-4)
