@@ -103,3 +103,15 @@ def test_config_json_round_trip_and_checks():
         TrainConfig().replace(flux_scale="log")
     with pytest.raises(ValueError, match="trigger must be one of"):
         TrainConfig(preprocess={"trigger": "first"})
+
+
+def test_selector_keeps_the_best_epoch_by_another_metric():
+    from elasticc_fast.nn.loop import BestEpoch
+
+    w = toy_windows(n_per=20)
+    r = fit(w, None, TOY, CFG.replace(epochs=4), show_progress=False,
+            selector=BestEpoch("val_f1", "max", patience=100))
+    f1 = [h["val_f1"] for h in r.history]
+    assert r.best_epoch == int(np.argmax(f1))
+    with pytest.raises(ValueError, match="mode"):
+        BestEpoch("val_f1", "largest")

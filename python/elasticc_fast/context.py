@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 CONTEXTS = {"none": (), "redshift": ("redshift", "abs_b", "A_V")}
 #: the label the tables give each track
@@ -31,7 +32,7 @@ def context_columns(kind: str) -> tuple[str, ...]:
 def context_frame(static, kind: str, index=None) -> pd.DataFrame:
     """(n, C) raw context of every object from a batch's ``static`` table (pyarrow or pandas)."""
     cols = context_columns(kind)
-    df = static.to_pandas() if hasattr(static, "to_pandas") else pd.DataFrame(static)
+    df = static.to_pandas() if isinstance(static, pa.Table) else pd.DataFrame(static)
     out = {}
     for c in cols:
         src = "b" if c == "abs_b" else c

@@ -37,7 +37,7 @@ from ..taxonomy import Tree
 from .cache import enable_compilation_cache
 from .config import TrainConfig
 from .data import Batch, StaticNorm, inference_order, labelled_batch, length_grouped_order
-from .loop import Checkpointer, Loop, build_state, describe_epoch, run
+from .loop import BestEpoch, Checkpointer, Loop, build_state, describe_epoch, run
 from .loss import TreeArrays
 from .steps import make_mesh
 
@@ -174,12 +174,15 @@ def window_batches(w: AugmentedBatch, norm: StaticNorm, config: TrainConfig) -> 
 # ------------------------------------------------------------------------------- fit
 def fit(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainConfig = TrainConfig(), *,
         val: Any = None, val_labels: np.ndarray | None = None, out_dir: str | Path | None = None,
-        resume: bool = False, show_progress: bool | None = None, mesh: Mesh | None = None) -> FitResult:
+        resume: bool = False, show_progress: bool | None = None, mesh: Mesh | None = None,
+        selector: BestEpoch | None = None) -> FitResult:
     """Train a hierarchical classifier on ``tree`` (see the module docstring for the inputs).
 
     Without ``val``, ``config.val_fraction`` of each leaf's objects are held out. Early stopping
-    keeps the parameters of the epoch with the lowest validation loss. ``mesh``: devices to
-    train on (default: the first device).
+    keeps the parameters of the best epoch: by default the lowest validation loss with
+    ``config.patience``; ``selector`` (a :class:`~elasticc_fast.nn.loop.BestEpoch`, e.g.
+    ``BestEpoch("val_f1", "max", patience=8)``) chooses otherwise. ``mesh``: devices to train
+    on (default: the first device).
     """
     enable_compilation_cache()
     ckpt = Checkpointer(out_dir, config, resume) if out_dir is not None else None
@@ -196,7 +199,7 @@ def fit(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainConfig =
         ckpt.extra["static_norm"] = norm.to_dict()
     has_val = wins.val is not None and len(wins.val) > 0
     loop = Loop(steps, mesh, config, tree, ta, _train_batches(wins, norm, config),
-                window_batches(wins.val, norm, config) if has_val else None, checkpointer=ckpt)
+                window_batches(wins.val, norm, config) if has_val else None, selector, ckpt)
     res = run(loop, state, show_progress)
     best_rec = [r for r in res.history if r["epoch"] == res.best_epoch]
     if best_rec:

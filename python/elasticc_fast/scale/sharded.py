@@ -83,7 +83,7 @@ def _check(train: ShardDataset, tree: Any, config: Any, mesh: Mesh) -> None:
 def fit_stream(train: ShardDataset | str, tree: Any, config: Any = None, *, val: ShardDataset | str | None = None,
                mesh: Mesh | None = None, block_rows: int = 16, prefetch: int = 4,
                max_steps: int | None = None, out_dir: str | Path | None = None, resume: bool = False,
-               show_progress: bool | None = None):
+               show_progress: bool | None = None, selector: Any = None):
     """Train a hierarchical classifier on shards, data-parallel over ``mesh``.
 
     Args:
@@ -97,6 +97,8 @@ def fit_stream(train: ShardDataset | str, tree: Any, config: Any = None, *, val:
             see ``ShardDataset.split``), none when it is 0.
         mesh: devices to use (default :func:`make_mesh` over all devices).
         max_steps: stop after this many train steps in total (tests, benchmarks).
+        selector: a :class:`~elasticc_fast.nn.loop.BestEpoch` (default: lowest validation loss,
+            else training loss, ``config.patience``).
         out_dir: receives ``config.json`` and an Orbax checkpoint after every epoch
             (``out_dir/checkpoints``: parameters, optimizer state, best parameters, history);
             ``resume=True`` continues from it. The batches of an epoch depend only on the seed
@@ -130,7 +132,7 @@ def fit_stream(train: ShardDataset | str, tree: Any, config: Any = None, *, val:
     if ckpt is not None:
         ckpt.extra["static_norm"] = norm.to_dict()
     loop = Loop(steps, mesh, config, tree, ta, *_sources(train, val, config, norm, block_rows, prefetch),
-                checkpointer=ckpt, max_steps=max_steps)
+                selector=selector, checkpointer=ckpt, max_steps=max_steps)
     res = run(loop, state, show_progress)
     return FitResult(nnx.merge(graphdef, res.params, res.rest), norm, config, tree, train.feature_names,
                      train.static_names, res.history, res.best_epoch, first_epoch=res.first_epoch)
