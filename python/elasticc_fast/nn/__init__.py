@@ -10,10 +10,11 @@
 from __future__ import annotations
 
 from .config import TrainConfig
+from .loop import BestEpoch
 from .loss import TreeArrays, hierarchical_loss, log_conditionals, log_marginals, marginals
 from .models import GRUClassifier, TransformerClassifier, build_model
 from .train import FitResult, fit
 
-__all__ = ["TrainConfig", "TreeArrays", "hierarchical_loss", "log_conditionals", "log_marginals",
+__all__ = ["TrainConfig", "BestEpoch", "TreeArrays", "hierarchical_loss", "log_conditionals", "log_marginals",
            "marginals", "GRUClassifier", "TransformerClassifier", "build_model", "FitResult",
            "fit"]
