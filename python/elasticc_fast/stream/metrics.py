@@ -28,10 +28,11 @@ class Metrics:
         self.path = Path(path) if path else None
         self.interval_s = interval_s
         self.started = time.monotonic()
-        self.consumed = self.classified = self.unclassified = self.committed = self.batches = 0
+        self.consumed = self.classified = self.committed = self.batches = 0
         self.dead_letters: Counter = Counter()
         self.seconds: Counter = Counter()   # wall time per stage of the loop (s), since start
         self.lag: int | None = None
+        self.commit_failures = 0
         self.last_batch = 0
         self._lat = np.zeros(LATENCY_WINDOW, np.float64)
         self._n_lat = 0
@@ -44,14 +45,13 @@ class Metrics:
         self._lat[(self._n_lat + np.arange(x.size)) % LATENCY_WINDOW] = x
         self._n_lat += x.size
 
-    def batch_done(self, consumed: int, classified: int, dead: Counter, unclassified: int = 0) -> None:
-        """Count a committed batch."""
+    def batch_done(self, consumed: int, classified: int, dead: Counter, *, committed: bool = True) -> None:
+        """Count a finished batch (``committed`` False when the broker refused its commit)."""
         self.batches += 1
         self.last_batch = consumed
         self.consumed += consumed
         self.classified += classified
-        self.unclassified += unclassified
-        self.committed += consumed
+        self.committed += consumed if committed else 0
         self.dead_letters.update(dead)
         self._window_count += consumed
 
@@ -62,12 +62,12 @@ class Metrics:
         p50, p99 = (np.percentile(lat, [50, 99]).tolist() if lat.size else (None, None))
         window = max(now - self._window_start, 1e-9)
         return {"uptime_s": round(now - self.started, 3), "consumed": self.consumed, "classified": self.classified,
-                "unclassified": self.unclassified, "committed": self.committed, "batches": self.batches,
+                "committed": self.committed, "batches": self.batches,
                 "last_batch_size": self.last_batch,
                 "mean_batch_size": self.consumed / self.batches if self.batches else 0.0,
                 "alerts_per_s": self._window_count / window,
                 "alerts_per_s_total": self.consumed / max(now - self.started, 1e-9),
-                "latency_p50_s": p50, "latency_p99_s": p99, "consumer_lag": self.lag,
+                "latency_p50_s": p50, "latency_p99_s": p99, "consumer_lag": self.lag, "commit_failures": self.commit_failures,
                 "dead_letters": dict(self.dead_letters), "dead_letters_total": sum(self.dead_letters.values()),
                 "seconds": {k: round(v, 4) for k, v in self.seconds.items()}}
 

@@ -138,13 +138,13 @@ class StreamService:
         t2 = time.monotonic()
         self._flush()
         t3 = time.monotonic()
-        self._commit(kept)
+        committed = self._commit(kept)
         self.metrics.seconds.update({"handle": t1 - t0, "produce": t2 - t1, "wait_for_acks": t3 - t2,
                                      "commit": time.monotonic() - t3})
         self.metrics.seconds.update(getattr(self.handler, "seconds", {}))
         if hasattr(self.handler, "seconds"):
             self.handler.seconds.clear()
-        self.metrics.batch_done(len(kept), len(outputs), Counter(exc.kind for _, exc in bad))
+        self.metrics.batch_done(len(kept), len(outputs), Counter(exc.kind for _, exc in bad), committed=committed)
 
     def _produce(self, topic: str, key: bytes | None, value: bytes, t0: float, *, latency: bool = False,
                  headers: list | None = None) -> None:
@@ -181,16 +181,27 @@ class StreamService:
         self.metrics.add_latencies(np.asarray(self._acked))
         self._acked = []
 
-    def _commit(self, messages: list) -> None:
-        from confluent_kafka import TopicPartition
+    def _commit(self, messages: list) -> bool:
+        """Commit past the batch. A refused commit (the partitions moved to another member in a
+        rebalance) is logged and counted, not fatal: the new owner replays those messages, so
+        they are duplicated, never lost."""
+        from confluent_kafka import KafkaException, TopicPartition
 
         last: dict[tuple[str, int], int] = {}
         for m in messages:
             key = (m.topic(), m.partition())
             last[key] = max(last.get(key, -1), m.offset())
-        if last:
+        if not last:
+            return True
+        try:
             self.consumer.commit(offsets=[TopicPartition(t, p, o + 1) for (t, p), o in last.items()],
                                  asynchronous=False)
+        except KafkaException as exc:
+            self.metrics.commit_failures += 1
+            log.warning("stream: commit of %d message(s) refused (%s): they will be classified again",
+                        len(messages), exc.args[0])
+            return False
+        return True
 
     def _lag(self) -> int | None:
         """Messages not yet consumed on the assigned partitions (high watermark - position), from
