@@ -136,6 +136,8 @@ class Classifier:
 
         if isinstance(batch, AugmentedBatch):
             train, lab = batch, (None if labels is None else self.leaf_labels(batch, labels))
+        elif callable(batch):  # seed -> AugmentedBatch, e.g. nn.hybrid_data.HybridData; labels per object
+            train, lab = batch, self.leaf_labels(batch, labels)
         else:
             train = self._prepared(batch, self.leaf_labels(batch, labels))
             lab = train.labels

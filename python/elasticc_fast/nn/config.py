@@ -10,7 +10,7 @@ from ..options import PreprocessOptions, WindowOptions
 
 #: TrainConfig's default windows (augment's defaults, but at most 256 points and asinh flux)
 DEFAULT_WINDOWS = WindowOptions(max_length=256, flux_scale="asinh")
-ARCHS = ("gru", "transformer")
+ARCHS = ("gru", "transformer", "hybrid")
 _WINDOW_FIELDS = {f.name for f in dataclasses.fields(WindowOptions)}
 _PREPROCESS_FIELDS = {f.name for f in dataclasses.fields(PreprocessOptions)}
 
@@ -24,7 +24,8 @@ class TrainConfig:
     of the same kind. Keyword names of the option fields work in :meth:`replace`.
     """
 
-    arch: str = "gru"                 #: "gru" (ORACLE's shape) or "transformer" (ATAT's idea)
+    arch: str = "gru"                 #: "gru" (ORACLE's shape), "transformer" (ATAT's idea) or
+    #: "hybrid" (light curve + light-curve features + context, :mod:`elasticc_fast.nn.hybrid`)
     epochs: int = 40                  #: maximum number of epochs
     batch_size: int = 128             #: windows per training step
     learning_rate: float = 2e-3       #: Adam learning rate at step 0
@@ -35,7 +36,8 @@ class TrainConfig:
     class_weighted: bool = True       #: weight nodes by N_total / (K * N_with_node)
     max_per_class: int | None = None  #: cap on training objects per leaf (random subset)
     val_fraction: float = 0.2         #: objects per leaf held out for validation (when no val set)
-    patience: int = 8                 #: stop after this many epochs without a better validation loss
+    patience: int = 8                 #: stop after this many epochs without a better monitored value
+    monitor: str = "val_loss"         #: keep the epoch with the lowest "val_loss" or highest "val_f1"
     time_limit_s: float | None = None  #: stop after the epoch that passes this wall time (seconds);
     #: makes the number of epochs depend on the machine, so results are then not reproducible
     seed: int = 0                     #: initialisation, split, shuffling and windows
@@ -43,6 +45,9 @@ class TrainConfig:
     eval_batch_size: int = 1024       #: windows per inference call
     # GRU
     hidden: int = 100
+    # hybrid (hidden: its GRU width)
+    width: int = 128                  #: width of the tabular (features + context) branch
+    seq: bool = True                  #: use the light-curve (GRU) branch
     # transformer
     d_model: int = 64
     heads: int = 4
@@ -57,7 +62,9 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHS:
-            raise ValueError(f"arch must be 'gru' or 'transformer', not {self.arch!r}")
+            raise ValueError(f"arch must be one of {', '.join(ARCHS)}, not {self.arch!r}")
+        if self.monitor not in ("val_loss", "val_f1"):
+            raise ValueError(f"monitor must be 'val_loss' or 'val_f1', not {self.monitor!r}")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be >= 1")
         if not 0.0 <= self.val_fraction < 1.0:
@@ -69,6 +76,8 @@ class TrainConfig:
     def model_kwargs(self) -> dict[str, Any]:
         if self.arch == "gru":
             return {"hidden": self.hidden}
+        if self.arch == "hybrid":
+            return {"hidden": self.hidden, "width": self.width, "seq": self.seq}
         return {"d": self.d_model, "heads": self.heads, "layers": self.layers,
                 "harmonics": self.harmonics, "period": self.period}
 

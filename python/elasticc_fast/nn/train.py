@@ -172,6 +172,14 @@ def window_batches(w: AugmentedBatch, norm: StaticNorm, config: TrainConfig) -> 
 
 
 # ------------------------------------------------------------------------------- fit
+def config_selector(config: TrainConfig) -> BestEpoch:
+    """The best-epoch rule of ``config`` (with validation windows): lowest ``val_loss`` or highest
+    ``val_f1`` (leaf macro-F1)."""
+    if config.monitor == "val_f1":
+        return BestEpoch(monitor="val_f1", mode="max", patience=config.patience)
+    return BestEpoch(patience=config.patience)
+
+
 def fit(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainConfig = TrainConfig(), *,
         val: Any = None, val_labels: np.ndarray | None = None, out_dir: str | Path | None = None,
         resume: bool = False, show_progress: bool | None = None, mesh: Mesh | None = None,
@@ -199,7 +207,8 @@ def fit(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainConfig =
         ckpt.extra["static_norm"] = norm.to_dict()
     has_val = wins.val is not None and len(wins.val) > 0
     loop = Loop(steps, mesh, config, tree, ta, _train_batches(wins, norm, config),
-                window_batches(wins.val, norm, config) if has_val else None, selector, ckpt)
+                window_batches(wins.val, norm, config) if has_val else None,
+                selector if selector is not None else (config_selector(config) if has_val else None), ckpt)
     res = run(loop, state, show_progress)
     best_rec = [r for r in res.history if r["epoch"] == res.best_epoch]
     if best_rec:

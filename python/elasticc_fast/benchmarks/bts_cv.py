@@ -1,0 +1,116 @@
+"""The BTS cross-validation run: every model of :mod:`.bts_models` on the same stratified folds,
+for one context track, pooled out-of-fold scores (:class:`elasticc_fast.crossval.OutOfFold`).
+
+    from elasticc_fast.benchmarks.bts_cv import run_track
+    result = run_track("../shared/data/ztf_bts", context="redshift")   # JSON-ready dict
+
+2,710 BTS objects with spectroscopic types; the 17 of types with no leaf are set aside. Photometry:
+ANTARES alert detections, g and r, microjansky. Cuts: days after the first detection.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .bts_models import CUTS, DEFAULT_MODELS, MODELS, Fold, cut_key
+
+log = logging.getLogger(__name__)
+
+#: published reference points (leaf macro-F1, full curves), SCIENCE.md / issue 12
+REFERENCES = {
+    "none": {"Superphot+ without redshift, 5 ZTF SN classes (different sample; context only)": 0.61,
+             "ORACLE-2 on BTS without images (alert metadata included)": 0.66},
+    "redshift": {"Superphot+ with redshift (different sample; context only)": 0.71,
+                 "ORACLE-2 on BTS, light curves + images + metadata": 0.73},
+}
+GOALS = {"none": 0.62, "redshift": 0.80}
+VAL_FRACTION = 0.15
+
+
+def default_data() -> Path:
+    env = os.environ.get("ELASTICC_FAST_SHARED")
+    return (Path(env) if env else Path("..") / "shared" / "data") / "ztf_bts"
+
+
+def load(data: Path, max_objects: int | None = None, seed: int = 0):
+    """(batch with labels, {set-aside type: count}, {kept type: count})."""
+    from ..io.bts import bts_types, read_bts
+    from ..taxonomy.ztf import BTS_TREE, count_bts_types
+
+    batch = read_bts(data, tree=BTS_TREE, progress=False)
+    kept, aside = count_bts_types(bts_types(data))
+    if max_objects is not None and max_objects < len(batch):
+        from sklearn.model_selection import train_test_split
+        keep, _ = train_test_split(np.arange(len(batch)), train_size=max_objects, stratify=batch.labels,
+                                   random_state=seed)
+        batch = batch.take(np.sort(keep))
+    return batch, aside, kept
+
+
+def cut_features(batch, context: str, jobs: int) -> dict[str, pd.DataFrame]:
+    """Features of every object at every cut, with the track's raw context columns appended."""
+    from ..baselines.features import extract_features
+    from ..context import context_frame
+
+    ctx = context_frame(batch.static, context, index=pd.Index(batch.ids, name="object_id"))
+    out = {}
+    for cut in (*CUTS, None):
+        f = extract_features(batch, max_days=cut, n_jobs=jobs)
+        out[cut_key(cut)] = pd.concat([f, ctx], axis=1) if len(ctx.columns) else f
+    return out
+
+
+def run_track(data: str | Path | None = None, *, context: str = "none", models: Sequence[str] = DEFAULT_MODELS,
+              folds: int = 5, fold_limit: int | None = None, seed: int = 0, quick: bool = False,
+              jobs: int = 2, max_objects: int | None = None, options: dict | None = None) -> dict:
+    """Cross-validate ``models`` on one context track; returns the JSON-ready result."""
+    from ..context import CONTEXT_LABELS, context_columns, context_matrix
+    from ..crossval import OutOfFold, stratified_folds, validation_split
+    from ..taxonomy.ztf import BTS_TREE as tree
+
+    unknown = sorted(set(models) - set(MODELS))
+    if unknown:
+        raise ValueError(f"unknown models {unknown} (choose from {', '.join(MODELS)})")
+    data = Path(data) if data is not None else default_data()
+    t0 = time.perf_counter()
+    batch, aside, kept = load(data, max_objects, seed)
+    y = batch.labels.astype(np.int64)
+    t_feat = time.perf_counter()
+    feats = cut_features(batch, context, jobs)
+    t_feat = time.perf_counter() - t_feat
+    ctx = context_matrix(batch.static, context) if context_columns(context) else None
+    splits = stratified_folds(y, folds, seed)[:1 if quick and fold_limit is None else fold_limit]
+    oof = OutOfFold(tree, y, tuple(cut_key(c) for c in (*CUTS, None)))
+    seconds = dict.fromkeys(models, 0.0)
+    for f, (tr, te) in enumerate(splits):
+        _, va = validation_split(tr, y, VAL_FRACTION, seed)
+        fold = Fold(batch, y, tree, tr, va, te, feats, ctx, context_columns(context), seed, quick, jobs,
+                    dict(options or {}))
+        for m in models:
+            t = time.perf_counter()
+            oof.add(m, f, te, MODELS[m].run(fold))
+            seconds[m] += time.perf_counter() - t
+            log.info("%s fold %d/%d %s: leaf macro-F1 full %.3f (%.0f s)", context, f + 1, len(splits), m,
+                     oof.scores(m)["macro_f1"]["full"], time.perf_counter() - t)
+    out_models = {m: {**oof.scores(m), "label": MODELS[m].label, "deep": MODELS[m].deep,
+                      "seconds": round(seconds[m], 1)} for m in models}
+    return {"benchmark": "ztf-bts", "context": context, "context_label": CONTEXT_LABELS[context],
+            "context_columns": list(context_columns(context)), "data": str(data), "tree": tree.to_dict(),
+            "n_objects": int(len(y)), "n_evaluated": int((oof.fold_of >= 0).sum()),
+            "class_counts": {tree.nodes[k]: int(v) for k, v in zip(*np.unique(y, return_counts=True), strict=True)},
+            "bts_types_kept": kept, "bts_types_set_aside": aside, "folds": folds, "folds_run": len(splits),
+            "seed": seed, "quick": quick, "cuts": list(oof.cuts), "models": out_models,
+            "options": dict(options or {}), "feature_seconds": round(t_feat, 1),
+            "total_seconds": round(time.perf_counter() - t0, 1), "references": REFERENCES[context],
+            "goal_full_leaf_macro_f1": GOALS[context], "machine": _machine()}
+
+
+def _machine() -> str:
+    import platform
+    return f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} CPUs, {platform.system()}".strip()
