@@ -73,7 +73,7 @@ def _feature_model(kind: str) -> Callable[[Fold], dict[str, np.ndarray]]:
 # ---------------------------------------------------------------------- deep models
 #: the deep models' training (epochs at most, early stopping on validation leaf macro-F1)
 DEEP_DEFAULTS = {"epochs": 30, "quick_epochs": 12, "patience": 10, "batch_size": 64, "hidden": 48,
-                 "width": 128, "sampler_power": 0.5, "learning_rate": 2e-3, "ensemble": 1}
+                 "width": 128, "sampler_power": 0.5, "learning_rate": 2e-3, "ensemble": 1, "encoder": "gru"}
 
 
 def _deep_model(features: bool, seq: bool) -> Callable[[Fold], dict[str, np.ndarray]]:
@@ -105,7 +105,7 @@ def _fit_member(fold: Fold, data, val, opts: dict, seq: bool, seed: int):
     epochs = opts["quick_epochs"] if fold.quick else opts["epochs"]
     clf = Classifier(tree=fold.tree, arch="hybrid", epochs=epochs, seed=seed, batch_size=opts["batch_size"],
                      learning_rate=opts["learning_rate"], class_weighted=False, patience=opts["patience"],
-                     hidden=opts["hidden"], width=opts["width"], seq=seq, monitor="val_f1",
+                     hidden=opts["hidden"], width=opts["width"], seq=seq, encoder=opts["encoder"], monitor="val_f1",
                      buckets=(16, 32, 64, 128), max_length=128)
     clf.fit(data, val=val, show_progress=False)
     log.info("deep member seed %d: best epoch %d of %d", seed, clf.best_epoch, len(clf.history))

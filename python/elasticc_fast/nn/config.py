@@ -47,7 +47,8 @@ class TrainConfig:
     hidden: int = 100
     # hybrid (hidden: its GRU width)
     width: int = 128                  #: width of the tabular (features + context) branch
-    seq: bool = True                  #: use the light-curve (GRU) branch
+    seq: bool = True                  #: use the light-curve branch
+    encoder: str = "gru"              #: its encoder: "gru" or "set" (per-point MLP, mean/max pooled)
     # transformer
     d_model: int = 64
     heads: int = 4
@@ -77,7 +78,7 @@ class TrainConfig:
         if self.arch == "gru":
             return {"hidden": self.hidden}
         if self.arch == "hybrid":
-            return {"hidden": self.hidden, "width": self.width, "seq": self.seq}
+            return {"hidden": self.hidden, "width": self.width, "seq": self.seq, "encoder": self.encoder}
         return {"d": self.d_model, "heads": self.heads, "layers": self.layers,
                 "harmonics": self.harmonics, "period": self.period}
 

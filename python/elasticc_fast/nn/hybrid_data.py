@@ -75,3 +75,23 @@ class HybridData:
         return AugmentedBatch(x=x, lengths=cat("lengths"), source=cat("source"), t_end=cat("t_end"),
                               static=cat("static"), labels=labels, feature_names=parts[0].feature_names,
                               static_names=parts[0].static_names, days=day)
+
+
+def classifier_windows(batch: LightCurveBatch, config, windows: str = "full",
+                       days: Sequence[float] | None = None) -> AugmentedBatch:
+    """The windows a hybrid :class:`~elasticc_fast.classifier.Classifier` classifies: ``"full"``
+    (one per object) or ``"days"`` (each object cut at every ``days`` value after its first
+    detection, stacked cut by cut; ``days`` per window). Context from ``batch.static`` by
+    ``config.context`` (:mod:`elasticc_fast.context`)."""
+    from ..context import context_columns, context_matrix
+
+    names = context_columns(config.context)
+    ctx = context_matrix(batch.static, config.context) if names else None
+    data = HybridData(batch, None, ctx, names, sampler_power=None, max_length=config.max_length)
+    if windows == "full":
+        return data.cut(None)
+    if windows == "days":
+        if days is None:
+            raise ValueError("windows='days' needs days=")
+        return data.cuts([float(d) for d in days])
+    raise ValueError(f"a hybrid model classifies windows 'full' or 'days', not {windows!r}")
