@@ -150,3 +150,30 @@ def test_context_is_redshift_abs_b_and_extinction():
     assert context_matrix(static, "none").shape == (2, 0)
     with pytest.raises(ValueError, match="unknown context"):
         context_frame(static, "photoz")
+
+
+def test_hybrid_data_cache_and_pool_give_the_same_windows():
+    from elasticc_fast.nn.hybrid_data import HybridData, draw_rank
+
+    np.testing.assert_array_equal(draw_rank(np.array([5, 3, 5, 5, 3, 1])), [0, 0, 1, 2, 1, 0])
+    b = _toy_batch(30)
+    labels = np.array([4] * 20 + [2] * 6 + [3] * 4)
+    pool = np.arange(0, 30, 2)
+    plain = HybridData(b, labels, pool=pool, sampler_power=0.0)
+    cached = HybridData(b, labels, pool=pool, sampler_power=0.0, cache={})
+    for seed in (3, 4):
+        w1, w2 = plain(seed), cached(seed)
+        assert set(w1.source.tolist()) <= set(pool.tolist())
+        np.testing.assert_array_equal(w1.source, w2.source)
+        np.testing.assert_array_equal(w1.x, w2.x)
+        np.testing.assert_allclose(w1.static, w2.static, equal_nan=True)
+        np.testing.assert_array_equal(w1.labels, labels[w1.source])
+    # an object drawn twice in an epoch gets two different views
+    w = cached(5)
+    twice = [s for s in np.unique(w.source) if (w.source == s).sum() > 1]
+    assert twice
+    rows = np.flatnonzero(w.source == twice[0])
+    assert not np.array_equal(w.x[rows[0]], w.x[rows[1]])
+    cut = cached.cuts([8.0, None], objects=np.array([1, 2]))
+    np.testing.assert_array_equal(cut.source, [1, 2, 1, 2])
+    np.testing.assert_array_equal(cut.days, [8.0, 8.0, np.inf, np.inf])

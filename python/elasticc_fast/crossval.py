@@ -29,12 +29,13 @@ def stratified_folds(labels: np.ndarray, n_folds: int = 5, seed: int = 0) -> lis
 
 def validation_split(train: np.ndarray, labels: np.ndarray, fraction: float = 0.15,
                      seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(fit, validation) indices, both subsets of ``train``, stratified by ``labels[train]``."""
-    from sklearn.model_selection import train_test_split
+    """(fit, validation) indices, both subsets of ``train``: ``round(fraction * n)`` of each class's
+    ``n`` training objects are held out (none of a class with one member)."""
+    from .nn.train import split_per_class
 
     train = np.asarray(train, np.int64)
-    fit, val = train_test_split(train, test_size=fraction, stratify=np.asarray(labels)[train], random_state=seed)
-    return np.sort(fit), np.sort(val)
+    fit, val = split_per_class(np.asarray(labels)[train], fraction, np.random.default_rng(seed))
+    return np.sort(train[fit]), np.sort(train[val])
 
 
 def argmax_levels(tree, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

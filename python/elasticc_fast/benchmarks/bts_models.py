@@ -42,6 +42,7 @@ class Fold:
     quick: bool = False
     jobs: int = 2
     options: dict = field(default_factory=dict)  #: per-run overrides (epochs, ensemble, ...)
+    cache: dict = field(default_factory=dict)    #: the deep models' view features, shared by folds
 
 
 @dataclass(frozen=True)
@@ -58,13 +59,14 @@ def _feature_model(kind: str) -> Callable[[Fold], dict[str, np.ndarray]]:
 
         X = pd.concat([f.iloc[fold.train] for f in fold.features.values()], ignore_index=True)
         y = np.tile(fold.labels[fold.train], len(fold.features))
-        n_trees = {"rf": 200, "lgbm": 150, "hlgbm": 150}[kind] if fold.quick else {"rf": 500, "lgbm": 300, "hlgbm": 300}[kind]
+        n_trees = (200 if kind == "rf" else 150) if fold.quick else (500 if kind == "rf" else 300)
         if kind == "rf":
             model = HierarchicalRandomForest(fold.tree, n_estimators=n_trees, seed=fold.seed, n_jobs=fold.jobs)
-        elif kind == "lgbm":
-            model = FlatLightGBM(fold.tree, seed=fold.seed, n_jobs=fold.jobs, n_estimators=n_trees)
         else:
-            model = HierarchicalLightGBM(fold.tree, seed=fold.seed, n_jobs=fold.jobs, n_estimators=n_trees)
+            # one thread: on a busy 2-core machine LightGBM's OpenMP threads spin and 2 took 5x longer
+            # than 1 (measured, 100 trees on 8,000 rows: 180 s vs 37 s at load average 10)
+            cls = FlatLightGBM if kind == "lgbm" else HierarchicalLightGBM
+            model = cls(fold.tree, seed=fold.seed, n_jobs=1, n_estimators=n_trees)
         model.fit(X, y)
         return {k: model.predict_proba(f.iloc[fold.test]).to_numpy() for k, f in fold.features.items()}
     return run
@@ -72,52 +74,88 @@ def _feature_model(kind: str) -> Callable[[Fold], dict[str, np.ndarray]]:
 
 # ---------------------------------------------------------------------- deep models
 #: the deep models' training (epochs at most, early stopping on validation leaf macro-F1)
-DEEP_DEFAULTS = {"epochs": 30, "quick_epochs": 12, "patience": 10, "batch_size": 64, "hidden": 48,
-                 "width": 128, "sampler_power": 0.5, "learning_rate": 2e-3, "ensemble": 1, "encoder": "gru"}
+DEEP_DEFAULTS = {"epochs": 24, "quick_epochs": 12, "patience": 6, "batch_size": 64, "hidden": 48,
+                 "width": 128, "sampler_power": 0.5, "learning_rate": 2e-3, "ensemble": 2, "quick_ensemble": 1,
+                 "encoder": "set"}
 
 
 def _deep_model(features: bool, seq: bool) -> Callable[[Fold], dict[str, np.ndarray]]:
     def run(fold: Fold) -> dict[str, np.ndarray]:
         opts = {**DEEP_DEFAULTS, **fold.options}
         data = _hybrid_data(fold, fold.train[~np.isin(fold.train, fold.val)], opts, features)
-        val = _hybrid_data(fold, fold.val, opts, features).cuts([*CUTS, None])
-        test = _hybrid_data(fold, fold.test, opts, features)
-        members = [_fit_member(fold, data, val, opts, seq, fold.seed + k) for k in range(int(opts["ensemble"]))]
+        val = data.cuts([*CUTS, None], objects=fold.val)
+        k_members = opts["ensemble"] if "ensemble" in fold.options or not fold.quick else opts["quick_ensemble"]
+        members = [_fit_member(fold, data, val, opts, seq, fold.seed + k) for k in range(int(k_members))]
         out = {}
         for cut in (*CUTS, None):
-            w = test.cut(cut)
+            w = data.cut(cut, objects=fold.test)
             out[cut_key(cut)] = np.mean([m.predict_proba(w).to_numpy() for m in members], axis=0)
         return out
     return run
 
 
-def _hybrid_data(fold: Fold, idx: np.ndarray, opts: dict, features: bool):
+def _hybrid_data(fold: Fold, pool: np.ndarray, opts: dict, features: bool):
     from ..nn.hybrid_data import HybridData
 
-    ctx = None if fold.context is None else fold.context[idx]
-    return HybridData(fold.batch.take(idx), fold.labels[idx], ctx, fold.context_names,
-                      sampler_power=opts["sampler_power"], features=features, n_jobs=fold.jobs)
+    # every fold draws from the same views of the whole batch: the feature cache serves them all
+    return HybridData(fold.batch, fold.labels, fold.context, fold.context_names, pool=pool,
+                      sampler_power=opts["sampler_power"], features=features, n_jobs=fold.jobs,
+                      cache=fold.cache.setdefault(("features", features), {}))
 
 
 def _fit_member(fold: Fold, data, val, opts: dict, seq: bool, seed: int):
     from ..classifier import Classifier
 
-    epochs = opts["quick_epochs"] if fold.quick else opts["epochs"]
+    epochs = fold.options.get("epochs") or (opts["quick_epochs"] if fold.quick else opts["epochs"])
     clf = Classifier(tree=fold.tree, arch="hybrid", epochs=epochs, seed=seed, batch_size=opts["batch_size"],
                      learning_rate=opts["learning_rate"], class_weighted=False, patience=opts["patience"],
-                     hidden=opts["hidden"], width=opts["width"], seq=seq, encoder=opts["encoder"], monitor="val_f1",
-                     buckets=(16, 32, 64, 128), max_length=128)
+                     hidden=opts["hidden"], width=opts["width"], seq=seq, encoder=opts["encoder"],
+                     monitor="val_f1", buckets=(32, 128), max_length=128)
     clf.fit(data, val=val, show_progress=False)
     log.info("deep member seed %d: best epoch %d of %d", seed, clf.best_epoch, len(clf.history))
     return clf
+
+
+def _flax_model(arch: str) -> Callable[[Fold], dict[str, np.ndarray]]:
+    """The earlier Flax GRU / transformer (issue 6): trained on the fixed cut views of the training
+    objects, unweighted, selected on validation loss; the track's context as static inputs."""
+    def run(fold: Fold) -> dict[str, np.ndarray]:
+        import dataclasses
+
+        import pyarrow as pa
+
+        from ..classifier import Classifier
+        from ..context import context_frame
+
+        ctx = context_frame(fold.batch.static, "redshift" if fold.context_names else "none")
+        batch = dataclasses.replace(fold.batch, static=pa.Table.from_pandas(ctx.reset_index(drop=True)))
+        epochs = fold.options.get("epochs") or ((6 if arch == "gru" else 3) if fold.quick else (40 if arch == "gru" else 10))
+        clf = Classifier(tree=fold.tree, arch=arch, epochs=epochs, seed=fold.seed, batch_size=32, class_weighted=False,
+                         patience=12, static_columns=tuple(ctx.columns), static_flags=False, flux_scale="asinh",
+                         keep="first")
+        clf.fit(clf.windows(batch.take(fold.train), windows="days", days=(*CUTS, 1e5)), show_progress=False)
+        test = batch.take(fold.test)
+        out = {"full": clf.predict_proba(test).loc[test.ids].to_numpy()}
+        win = clf.windows(test, windows="days", days=CUTS)
+        probs = clf.predict_proba(win).to_numpy()
+        for c in CUTS:
+            rows = np.flatnonzero(win.days == c)
+            p = np.empty((len(fold.test), probs.shape[1]))
+            p[win.source[rows]] = probs[rows]
+            out[cut_key(c)] = p
+        return out
+    return run
 
 
 MODELS: dict[str, ModelSpec] = {
     "hybrid": ModelSpec("hybrid (light curve + features)", _deep_model(True, True), deep=True),
     "deep-features": ModelSpec("deep, features only", _deep_model(True, False), deep=True),
     "deep-lc": ModelSpec("deep, light curve only", _deep_model(False, True), deep=True),
+    "gru": ModelSpec("Flax GRU (issue 6 training)", _flax_model("gru"), deep=True),
+    "transformer": ModelSpec("Flax transformer (issue 6 training)", _flax_model("transformer"), deep=True),
     "rf": ModelSpec("hierarchical balanced RF", _feature_model("rf")),
     "lgbm": ModelSpec("LightGBM (flat)", _feature_model("lgbm")),
     "hlgbm": ModelSpec("LightGBM (hierarchical)", _feature_model("hlgbm")),
 }
 DEFAULT_MODELS = ("hybrid", "rf", "lgbm", "hlgbm")
+ALL_MODELS = tuple(MODELS)

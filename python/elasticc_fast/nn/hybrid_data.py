@@ -2,11 +2,17 @@
 evaluate. A :class:`HybridData` is a callable ``seed -> AugmentedBatch``, so it plugs into
 :func:`elasticc_fast.nn.fit` as the training input (one new draw per epoch's seed).
 
-Each epoch: objects drawn by :func:`~elasticc_fast.nn.sampling.balanced_epoch` (class ``c`` a
-fraction ``N_c**power / sum N_k**power`` of the epoch; ``sampler_power=None`` takes every object
-once), one :func:`~elasticc_fast.views.random_views` view of each draw, and its inputs by
+Each epoch: objects of ``pool`` drawn by :func:`~elasticc_fast.nn.sampling.balanced_epoch` (class
+``c`` a fraction ``N_c**power / sum N_k**power`` of the epoch; ``sampler_power=None`` takes every
+object once), one :func:`~elasticc_fast.views.random_views` view of each draw (the k-th draw of an
+object in an epoch gets the views of seed ``(seed, k)``), and its inputs by
 :func:`~elasticc_fast.nn.hybrid_inputs.hybrid_windows` (the ``light-curve`` features of that very
 view included). ``source`` of a window is the index of its object in ``batch``.
+
+A view depends only on the seed, the draw number and the object, never on which other objects
+are drawn: so several folds of a cross-validation can share one ``cache`` of extracted features
+(the extraction is most of an epoch's data cost). On a miss the features of every object of
+``batch`` for that seed are extracted at once.
 """
 from __future__ import annotations
 
@@ -14,12 +20,24 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
+import pandas as pd
 
 from ..augment import AugmentedBatch
 from ..batch import LightCurveBatch
 from ..views import ViewOptions, cut_batch, random_views
-from .hybrid_inputs import hybrid_windows
+from .hybrid_inputs import hybrid_windows, window_features
 from .sampling import balanced_epoch
+
+
+def draw_rank(idx: np.ndarray) -> np.ndarray:
+    """For each entry of ``idx``, how many earlier entries hold the same value (0, 1, 2 ...)."""
+    order = np.argsort(idx, kind="stable")
+    s = idx[order]
+    start = np.r_[0, np.flatnonzero(np.diff(s)) + 1]
+    run_start = np.repeat(start, np.diff(np.r_[start, len(s)]))
+    rank = np.empty(len(idx), np.int64)
+    rank[order] = np.arange(len(s)) - run_start
+    return rank
 
 
 @dataclass
@@ -30,51 +48,90 @@ class HybridData:
     labels: np.ndarray | None = None          #: (n,) leaf node index per object
     context: np.ndarray | None = None         #: (n, C) network context per object (or None)
     context_names: tuple[str, ...] = ()
+    pool: np.ndarray | None = None            #: objects an epoch draws from (default all)
     sampler_power: float | None = 0.5
     views: ViewOptions = field(default_factory=ViewOptions)
     max_length: int = 128
     features: bool = True                     #: include the ``light-curve`` features (``lc:`` columns)
     n_jobs: int = 1
+    cache: dict | None = None                 #: (kind, seed, draw) -> features of every object
 
     def __post_init__(self) -> None:
-        if self.labels is not None and len(self.labels) != len(self.batch):
-            raise ValueError(f"HybridData: {len(self.labels)} labels for {len(self.batch)} objects")
-        if self.context is not None and len(self.context) != len(self.batch):
-            raise ValueError(f"HybridData: context has {len(self.context)} rows for {len(self.batch)} objects")
+        n = len(self.batch)
+        if self.labels is not None and len(self.labels) != n:
+            raise ValueError(f"HybridData: {len(self.labels)} labels for {n} objects")
+        if self.context is not None and len(self.context) != n:
+            raise ValueError(f"HybridData: context has {len(self.context)} rows for {n} objects")
+        self.pool = np.arange(n) if self.pool is None else np.asarray(self.pool, np.int64)
 
-    def _windows(self, curves: LightCurveBatch, idx: np.ndarray) -> AugmentedBatch:
+    def _features(self, key: tuple, whole, curves: LightCurveBatch, idx: np.ndarray) -> pd.DataFrame | None:
+        """Features of ``curves`` (the windows of objects ``idx``), through the cache when there is
+        one: ``whole()`` gives the windows of every object, extracted once per ``key``."""
+        if not self.features:
+            return None
+        if self.cache is None:
+            return window_features(curves, self.n_jobs)
+        if key not in self.cache:
+            self.cache[key] = window_features(whole(), self.n_jobs)
+        return self.cache[key].iloc[idx]
+
+    def _windows(self, curves: LightCurveBatch, idx: np.ndarray, feats) -> AugmentedBatch:
         ctx = None if self.context is None else self.context[idx]
-        w = hybrid_windows(curves, ctx, self.context_names, max_length=self.max_length,
-                           n_jobs=self.n_jobs, source=idx, features=self.features)
+        w = hybrid_windows(curves, ctx, self.context_names, max_length=self.max_length, n_jobs=self.n_jobs,
+                           source=idx, features=self.features, feature_table=feats)
         w.labels = None if self.labels is None else np.asarray(self.labels)[idx]
         return w
+
+    def _view_seed(self, seed: int, draw: int) -> int:
+        return int(seed) * 64 + draw
 
     def __call__(self, seed: int) -> AugmentedBatch:
         """One epoch of fresh windows, deterministic for ``seed``."""
         rng = np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, 0xBA1]))
         if self.sampler_power is None or self.labels is None:
-            idx = rng.permutation(len(self.batch))
+            idx = self.pool[rng.permutation(len(self.pool))]
         else:
-            idx = balanced_epoch(np.asarray(self.labels), rng, self.sampler_power)
-        views, _ = random_views(self.batch.take(idx), seed, self.views)
-        return self._windows(views, idx)
+            idx = self.pool[balanced_epoch(np.asarray(self.labels)[self.pool], rng, self.sampler_power)]
+        rank = draw_rank(idx)
+        parts = []
+        for r in np.unique(rank):
+            objs = idx[rank == r]
+            vseed = self._view_seed(seed, int(r))
+            views = random_views(self.batch, vseed, self.views)[0]
+            sub = views.take(objs)
+            feats = self._features(("view", vseed, self.views), lambda v=views: v, sub, objs)
+            parts.append(self._windows(sub, objs, feats))
+        return _stack(parts)
 
-    def cut(self, days: float | None) -> AugmentedBatch:
-        """Every object cut ``days`` after its first detection (None: the whole curve)."""
-        idx = np.arange(len(self.batch))
-        return self._windows(cut_batch(self.batch, days), idx)
+    def cut(self, days: float | None, objects: np.ndarray | None = None) -> AugmentedBatch:
+        """Objects ``objects`` (default ``pool``) cut ``days`` after their first detection (None: whole)."""
+        idx = self.pool if objects is None else np.asarray(objects, np.int64)
+        whole = cut_batch(self.batch, days)
+        feats = self._features(("cut", days), lambda: whole, whole.take(idx), idx)
+        return self._windows(whole.take(idx), idx, feats)
 
-    def cuts(self, days: Sequence[float | None]) -> AugmentedBatch:
+    def cuts(self, days: Sequence[float | None], objects: np.ndarray | None = None) -> AugmentedBatch:
         """The windows of several cuts, stacked (``days`` per window; None -> inf)."""
-        parts = [self.cut(d) for d in days]
-        t_len = max(p.x.shape[1] for p in parts)
-        x = np.concatenate([np.pad(p.x, ((0, 0), (0, t_len - p.x.shape[1]), (0, 0))) for p in parts])
-        cat = lambda name: np.concatenate([getattr(p, name) for p in parts])  # noqa: E731
-        labels = None if parts[0].labels is None else cat("labels")
-        day = np.concatenate([np.full(len(p), np.inf if d is None else float(d)) for p, d in zip(parts, days, strict=True)])
-        return AugmentedBatch(x=x, lengths=cat("lengths"), source=cat("source"), t_end=cat("t_end"),
-                              static=cat("static"), labels=labels, feature_names=parts[0].feature_names,
-                              static_names=parts[0].static_names, days=day)
+        parts = [self.cut(d, objects) for d in days]
+        out = _stack(parts)
+        out.days = np.concatenate([np.full(len(p), np.inf if d is None else float(d))
+                                   for p, d in zip(parts, days, strict=True)])
+        return out
+
+
+def _stack(parts: list[AugmentedBatch]) -> AugmentedBatch:
+    """Several AugmentedBatches of the same features as one (``x`` padded to the longest)."""
+    if len(parts) == 1:
+        return parts[0]
+    t_len = max(p.x.shape[1] for p in parts)
+    x = np.concatenate([np.pad(p.x, ((0, 0), (0, t_len - p.x.shape[1]), (0, 0))) for p in parts])
+
+    def cat(name: str) -> np.ndarray:
+        return np.concatenate([getattr(p, name) for p in parts])
+
+    return AugmentedBatch(x=x, lengths=cat("lengths"), source=cat("source"), t_end=cat("t_end"),
+                          static=cat("static"), labels=None if parts[0].labels is None else cat("labels"),
+                          feature_names=parts[0].feature_names, static_names=parts[0].static_names)
 
 
 def classifier_windows(batch: LightCurveBatch, config, windows: str = "full",
@@ -87,7 +144,7 @@ def classifier_windows(batch: LightCurveBatch, config, windows: str = "full",
 
     names = context_columns(config.context)
     ctx = context_matrix(batch.static, config.context) if names else None
-    data = HybridData(batch, None, ctx, names, sampler_power=None, max_length=config.max_length)
+    data = HybridData(batch, None, ctx, names, sampler_power=None, max_length=config.windows.max_length)
     if windows == "full":
         return data.cut(None)
     if windows == "days":
