@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 
-from elasticc_fast.benchmarks.bts import CUTS
+from elasticc_fast.benchmarks.bts_models import CUTS
 from elasticc_fast.benchmarks.bts_report import markdown
 from elasticc_fast.cli import main
 
@@ -36,7 +36,10 @@ def test_small_benchmark_json(shared_data, tmp_path, capsys):
                    "--max-objects", "160", "--folds", "2", "--quick", "--jobs", "1",
                    "--json", str(out), "--markdown", str(md)])
     assert rc == 0
-    res = json.loads(out.read_text())
+    tracks = json.loads(out.read_text())["tracks"]
+    assert set(tracks) == {"none", "redshift"}                 # --quick runs both context tracks
+    res = tracks["none"]
+    assert tracks["redshift"]["context_columns"] == ["redshift", "abs_b", "A_V"]
     assert res["n_objects"] == 160 and res["folds_run"] == 1 and res["n_evaluated"] == 80
     assert res["bts_types_set_aside"]["TDE"] == 9
     cuts = [f"{c:g}" for c in CUTS] + ["full"]
@@ -49,5 +52,5 @@ def test_small_benchmark_json(shared_data, tmp_path, capsys):
         assert set(r["top_per_class_f1"]["full"]) == {"SN", "SLSN", "CV/nova"}
         # SN Ia dominates the subset: a trained model separates it well
         assert r["per_class_f1"]["full"]["SN Ia"] > 0.7
-    assert md.read_text().strip() == markdown(res).strip()
+    assert md.read_text().strip() == markdown([tracks["none"], tracks["redshift"]]).strip()
     assert "| LightGBM (flat) |" in capsys.readouterr().out

@@ -71,6 +71,7 @@ class Classifier:
         self.config = config.replace(**overrides) if overrides else config
         self._model = None
         self._norm = None
+        self._members: list = []   # (model, static norm) of every ensemble member, the first = _model
         self._eval_step = None
         self.feature_names: tuple[str, ...] = ()
         self.static_names: tuple[str, ...] = ()
@@ -110,7 +111,7 @@ class Classifier:
             return batch
         if labels is not None:
             batch = dataclasses.replace(batch, labels=labels)
-        if batch.trigger_mjd is None:
+        if batch.trigger_mjd is None and self.config.arch != "hybrid":  # hybrid: raw curves, cut by views
             from .preprocess import preprocess
 
             batch = preprocess(batch, **self.config.preprocess.to_dict())
@@ -121,6 +122,10 @@ class Classifier:
         ``windows`` and ``kwargs`` (e.g. ``days=(1, 2, 4)``, ``seed``) choose the windows."""
         from .augment import augment
 
+        if self.config.arch == "hybrid":
+            from .nn.hybrid_data import classifier_windows
+
+            return classifier_windows(self._prepared(batch), self.config, windows, kwargs.get("days"))
         return augment(self._prepared(batch), windows, self.config.windows, **kwargs)
 
     # ------------------------------------------------------------------ training
@@ -148,9 +153,13 @@ class Classifier:
             else:
                 vb = self._prepared(val, self.leaf_labels(val, val_labels))
                 vl = vb.labels
-        res = fit(train, lab, self.tree, self.config, val=vb, val_labels=vl, out_dir=out_dir,
-                  resume=resume, show_progress=show_progress)
-        return self._adopt(res)
+        results = []
+        for k in range(self.config.ensemble):  # member k: seed + k, its checkpoints in member_k/
+            cfg = self.config.replace(seed=self.config.seed + k) if k else self.config
+            member_dir = out_dir if out_dir is None or self.config.ensemble == 1 else Path(out_dir) / f"member_{k}"
+            results.append(fit(train, lab, self.tree, cfg, val=vb, val_labels=vl, out_dir=member_dir,
+                               resume=resume, show_progress=show_progress))
+        return self._adopt(results[0], [(r.model, r.static_norm) for r in results])
 
     @classmethod
     def from_fit_result(cls, result: Any) -> "Classifier":
@@ -167,8 +176,9 @@ class Classifier:
         nnx.update(result.model, jax.tree.map(host, nnx.state(result.model)))
         return cls(tree=result.tree, config=result.config)._adopt(result)
 
-    def _adopt(self, res: Any) -> "Classifier":
+    def _adopt(self, res: Any, members: list | None = None) -> "Classifier":
         self._model, self._norm, self._eval_step = res.model, res.static_norm, None
+        self._members = members or [(res.model, res.static_norm)]
         self.feature_names, self.static_names = tuple(res.feature_names), tuple(res.static_names)
         self.history, self.best_epoch = res.history, res.best_epoch
         self.first_epoch = getattr(res, "first_epoch", 0)   # > 0 when fit resumed from a checkpoint
@@ -196,16 +206,22 @@ class Classifier:
             aug = self.windows(batch, "full")
             index = pd.Index(self._prepared(batch).ids[aug.source], name="object_id")
         self._check_features(aug)
-        graphdef, params, rest = nnx.split(self._model, nnx.Param, ...)
-        if self._eval_step is None:
-            self._eval_step = make_infer_step(graphdef, TreeArrays.build(self.tree))
         if len(aug) == 0:
             k = len(self.tree)
             return np.zeros((0, k), np.float32), np.zeros((0, 64), np.float32), index
-        lm, emb = infer_windows(self._eval_step, params, rest, np.asarray(aug.x, np.float32), aug.lengths,
-                                self._norm(aug.static), batch_size=self.config.eval_batch_size,
-                                buckets=self.config.buckets)
-        return lm, emb, index
+        outs = []
+        for model, norm in self._members:  # the members share one graph: one compiled step
+            graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+            if self._eval_step is None:
+                self._eval_step = make_infer_step(graphdef, TreeArrays.build(self.tree))
+            outs.append(infer_windows(self._eval_step, params, rest, np.asarray(aug.x, np.float32), aug.lengths,
+                                      norm(aug.static), batch_size=self.config.eval_batch_size,
+                                      buckets=self.config.buckets))
+        if len(outs) == 1:
+            return outs[0][0], outs[0][1], index
+        # an ensemble averages the members' probabilities; the embedding is the first member's
+        lm = np.log(np.mean([np.exp(o[0].astype(np.float64)) for o in outs], axis=0)).astype(np.float32)
+        return lm, outs[0][1], index
 
     def _check_features(self, w: Any) -> None:
         if self.feature_names and w.feature_names and tuple(w.feature_names) != tuple(self.feature_names):
@@ -251,18 +267,22 @@ class Classifier:
         meta = {"format": _FORMAT, "elasticc_fast_version": __version__, "tree": self.tree.to_dict(),
                 "config": json.loads(self.config.to_json()), "static_norm": self._norm.to_dict(),
                 "feature_names": list(self.feature_names), "static_names": list(self.static_names),
-                "n_features": self._n_features(), "history": self.history, "best_epoch": self.best_epoch}
-        params = nnx.to_pure_dict(nnx.state(self._model, nnx.Param))
-        with atomic_path(path / "params") as tmp:
-            with ocp.StandardCheckpointer() as ckptr:
-                ckptr.save(tmp.resolve(), params)
-                ckptr.wait_until_finished()
+                "n_features": self._n_features(), "history": self.history, "best_epoch": self.best_epoch,
+                "member_static_norms": [n.to_dict() for _, n in self._members[1:]]}
+        for k, (model, _) in enumerate(self._members):  # member 0 in params/, member k in params_k/
+            params = nnx.to_pure_dict(nnx.state(model, nnx.Param))
+            with atomic_path(path / ("params" if k == 0 else f"params_{k}")) as tmp:
+                with ocp.StandardCheckpointer() as ckptr:
+                    ckptr.save(tmp.resolve(), params)
+                    ckptr.wait_until_finished()
         with atomic_path(path / "model.json") as tmp:
             tmp.write_text(json.dumps(meta, indent=1))
         log.info("saved classifier to %s", path)
         return path
 
     def _n_features(self) -> int:
+        if self.config.arch == "hybrid":
+            return len(self.feature_names)
         if self.config.arch == "gru":
             return int(self._model.gru1.w_i[...].shape[0])
         return int(self._model.point.kernel[...].shape[0])
@@ -293,12 +313,16 @@ class Classifier:
         clf._norm = StaticNorm.from_dict(meta["static_norm"])
         clf.feature_names, clf.static_names = tuple(meta["feature_names"]), tuple(meta["static_names"])
         clf.history, clf.best_epoch = meta.get("history", []), meta.get("best_epoch", -1)
-        model = build_model(clf.config.arch, meta["n_features"], len(clf._norm.mean), len(clf.tree),
-                            clf.config.seed, **clf.config.model_kwargs())
-        state = nnx.state(model, nnx.Param)
-        with ocp.StandardCheckpointer() as ckptr:
-            restored = ckptr.restore((path / "params").resolve())
-        nnx.replace_by_pure_dict(state, restored)
-        nnx.update(model, state)
-        clf._model = model
+        norms = [clf._norm] + [StaticNorm.from_dict(d) for d in meta.get("member_static_norms", [])]
+        members = []
+        for k, norm in enumerate(norms):
+            model = build_model(clf.config.arch, meta["n_features"], len(norm.mean), len(clf.tree),
+                                clf.config.seed, **clf.config.model_kwargs())
+            state = nnx.state(model, nnx.Param)
+            with ocp.StandardCheckpointer() as ckptr:
+                restored = ckptr.restore((path / ("params" if k == 0 else f"params_{k}")).resolve())
+            nnx.replace_by_pure_dict(state, restored)
+            nnx.update(model, state)
+            members.append((model, norm))
+        clf._model, clf._members = members[0][0], members
         return clf

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -72,12 +72,14 @@ def cut_features(batch, context: str, jobs: int) -> dict[str, pd.DataFrame]:
 def run_track(data: str | Path | None = None, *, context: str = "none", models: Sequence[str] = DEFAULT_MODELS,
               folds: int = 5, fold_limit: int | None = None, seed: int = 0, quick: bool = False,
               jobs: int = 2, max_objects: int | None = None, options: dict | None = None,
-              cache: dict | None = None) -> dict:
+              cache: dict | None = None, on_fold: Callable[[dict], None] | None = None) -> dict:
     """Cross-validate ``models`` on one context track; returns the JSON-ready result.
 
     ``cache``: extracted features of the deep models' views, shared by every fold (and by the
-    tracks of one process when passed again: the views do not depend on the context)."""
-    from ..context import CONTEXT_LABELS, context_columns, context_matrix
+    tracks of one process when passed again: the views do not depend on the context).
+    ``on_fold``: called with the result so far after every fold (every model of it done), so a
+    long run leaves its finished folds behind."""
+    from ..context import context_columns, context_matrix
     from ..crossval import OutOfFold, stratified_folds, validation_split
     from ..taxonomy.ztf import BTS_TREE as tree
 
@@ -85,16 +87,17 @@ def run_track(data: str | Path | None = None, *, context: str = "none", models: 
     if unknown:
         raise ValueError(f"unknown models {unknown} (choose from {', '.join(MODELS)})")
     data = Path(data) if data is not None else default_data()
-    t0 = time.perf_counter()
-    batch, aside, kept = load(data, max_objects, seed)
+    run = {"t0": time.perf_counter(), "data": data, "context": context, "folds": folds, "seed": seed,
+           "quick": quick, "options": dict(options or {}), "seconds": dict.fromkeys(models, 0.0)}
+    batch, run["aside"], run["kept"] = load(data, max_objects, seed)
     y = batch.labels.astype(np.int64)
     t_feat = time.perf_counter()
     feats = cut_features(batch, context, jobs)
-    t_feat = time.perf_counter() - t_feat
+    run["feature_seconds"] = time.perf_counter() - t_feat
     ctx = context_matrix(batch.static, context) if context_columns(context) else None
     splits = stratified_folds(y, folds, seed)[:1 if quick and fold_limit is None else fold_limit]
     oof = OutOfFold(tree, y, tuple(cut_key(c) for c in (*CUTS, None)))
-    seconds = dict.fromkeys(models, 0.0)
+    result: dict = {}
     for f, (tr, te) in enumerate(splits):
         _, va = validation_split(tr, y, VAL_FRACTION, seed)
         fold = Fold(batch, y, tree, tr, va, te, feats, ctx, context_columns(context), seed, quick, jobs,
@@ -102,17 +105,28 @@ def run_track(data: str | Path | None = None, *, context: str = "none", models: 
         for m in models:
             t = time.perf_counter()
             oof.add(m, f, te, MODELS[m].run(fold))
-            seconds[m] += time.perf_counter() - t
+            run["seconds"][m] += time.perf_counter() - t
             log.info("%s fold %d/%d %s: leaf macro-F1 full %.3f (%.0f s)", context, f + 1, len(splits), m,
                      oof.scores(m)["macro_f1"]["full"], time.perf_counter() - t)
-    out_models = {m: {**oof.scores(m), "label": MODELS[m].label, "deep": MODELS[m].deep,
-                      "seconds": round(seconds[m], 1)} for m in models}
-    return {"benchmark": "ztf-bts", "context": context, "context_label": CONTEXT_LABELS[context],
-            "context_columns": list(context_columns(context)), "data": str(data), "tree": tree.to_dict(),
+        result = _result(run, oof, tree, y, f + 1)
+        if on_fold is not None:
+            on_fold(result)
+    return result
+
+
+def _result(run: dict, oof, tree, y: np.ndarray, folds_run: int) -> dict:
+    """The JSON-ready result of the folds run so far."""
+    from ..context import CONTEXT_LABELS, context_columns
+
+    c = run["context"]
+    models = {m: {**oof.scores(m), "label": MODELS[m].label, "deep": MODELS[m].deep, "seconds": round(t, 1)}
+              for m, t in run["seconds"].items()}
+    return {"benchmark": "ztf-bts", "context": c, "context_label": CONTEXT_LABELS[c],
+            "context_columns": list(context_columns(c)), "data": str(run["data"]), "tree": tree.to_dict(),
             "n_objects": int(len(y)), "n_evaluated": int((oof.fold_of >= 0).sum()),
             "class_counts": {tree.nodes[k]: int(v) for k, v in zip(*np.unique(y, return_counts=True), strict=True)},
-            "bts_types_kept": kept, "bts_types_set_aside": aside, "folds": folds, "folds_run": len(splits),
-            "seed": seed, "quick": quick, "cuts": list(oof.cuts), "models": out_models,
-            "options": dict(options or {}), "feature_seconds": round(t_feat, 1),
-            "total_seconds": round(time.perf_counter() - t0, 1), "references": REFERENCES[context],
-            "goal_full_leaf_macro_f1": GOALS[context], "machine": machine()}
+            "bts_types_kept": run["kept"], "bts_types_set_aside": run["aside"], "folds": run["folds"],
+            "folds_run": folds_run, "seed": run["seed"], "quick": run["quick"], "cuts": list(oof.cuts),
+            "models": models, "options": run["options"], "feature_seconds": round(run["feature_seconds"], 1),
+            "total_seconds": round(time.perf_counter() - run["t0"], 1), "references": REFERENCES[c],
+            "goal_full_leaf_macro_f1": GOALS[c], "machine": machine()}

@@ -80,3 +80,19 @@ def load_training_batch(folder: PathLike) -> LightCurveBatch:
         except KeyError as e:
             raise DataError(f"{folder}: {e.args[0]}") from None
     return LightCurveBatch.from_arrow(table)
+
+
+def load_training_set(folder: PathLike, kind: str = "parquet"):
+    """(labelled LightCurveBatch, taxonomy tree) to train on: ``kind="parquet"`` the converted
+    ELAsTiCC files of ``folder`` (:func:`load_training_batch`, ORACLE's tree), ``"bts"`` the ZTF
+    BTS folder (:func:`elasticc_fast.io.bts.read_bts`, the BTS tree)."""
+    if kind == "bts":
+        from ..taxonomy.ztf import BTS_TREE
+        from .bts import read_bts
+
+        return read_bts(folder, tree=BTS_TREE), BTS_TREE
+    if kind != "parquet":
+        raise ValueError(f"unknown training data kind {kind!r}: 'parquet' or 'bts'")
+    from ..taxonomy import ORACLE_TREE
+
+    return load_training_batch(folder), ORACLE_TREE

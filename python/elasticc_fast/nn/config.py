@@ -11,6 +11,10 @@ from ..options import PreprocessOptions, WindowOptions
 #: TrainConfig's default windows (augment's defaults, but at most 256 points and asinh flux)
 DEFAULT_WINDOWS = WindowOptions(max_length=256, flux_scale="asinh")
 ARCHS = ("gru", "transformer", "hybrid")
+#: the BTS benchmark's hybrid training (``train --data bts``; elasticc_fast.benchmarks.bts_models uses it)
+BTS_HYBRID = {"arch": "hybrid", "sampler_power": 0.5, "monitor": "val_f1", "class_weighted": False,
+              "batch_size": 64, "epochs": 24, "patience": 6, "hidden": 48, "width": 128, "encoder": "set",
+              "buckets": (32, 128), "max_length": 128, "val_fraction": 0.15}
 _WINDOW_FIELDS = {f.name for f in dataclasses.fields(WindowOptions)}
 _PREPROCESS_FIELDS = {f.name for f in dataclasses.fields(PreprocessOptions)}
 
@@ -33,7 +37,13 @@ class TrainConfig:
     decay_steps: int = 500
     clip_norm: float = 1.0            #: global gradient-norm clipping
     alpha: float = 0.5                #: depth decay of the hierarchical loss, exp(-alpha * depth)
-    class_weighted: bool = True       #: weight nodes by N_total / (K * N_with_node)
+    class_weighted: bool = True       #: weight nodes by (N_total / (K * N_with_node)) ** class_weight_power
+    class_weight_power: float = 1.0   #: 1: ORACLE's weights; 0.5: ORACLE-2's tempered ones
+    sampler_power: float | None = None  #: draw each epoch's objects class-balanced: class c a fraction
+    #: N_c**p / sum N_k**p of the epoch (0: equal; None: every object once, the natural mix)
+    ensemble: int = 1                 #: train this many members (seeds seed, seed+1, ...); average them
+    context: str = "none"             #: hybrid: per-object context inputs ("none" or "redshift",
+    #: :mod:`elasticc_fast.context`)
     max_per_class: int | None = None  #: cap on training objects per leaf (random subset)
     val_fraction: float = 0.2         #: objects per leaf held out for validation (when no val set)
     patience: int = 8                 #: stop after this many epochs without a better monitored value
@@ -64,6 +74,12 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.arch not in ARCHS:
             raise ValueError(f"arch must be one of {', '.join(ARCHS)}, not {self.arch!r}")
+        if self.ensemble < 1:
+            raise ValueError(f"ensemble must be >= 1, not {self.ensemble}")
+        if self.sampler_power is not None and self.sampler_power < 0:
+            raise ValueError(f"sampler_power must be >= 0 or None, not {self.sampler_power}")
+        if self.context not in ("none", "redshift"):
+            raise ValueError(f"context must be 'none' or 'redshift', not {self.context!r}")
         if self.monitor not in ("val_loss", "val_f1"):
             raise ValueError(f"monitor must be 'val_loss' or 'val_f1', not {self.monitor!r}")
         if self.epochs < 1 or self.batch_size < 1:

@@ -39,6 +39,7 @@ from .config import TrainConfig
 from .data import Batch, StaticNorm, inference_order, labelled_batch, length_grouped_order
 from .loop import BestEpoch, Checkpointer, Loop, build_state, describe_epoch, run
 from .loss import TreeArrays
+from .sampling import tempered_weights
 from .steps import make_mesh
 
 log = logging.getLogger(__name__)
@@ -79,9 +80,37 @@ def window_source(data: Any, config: TrainConfig) -> Callable[[int], AugmentedBa
 
 @window_source.register
 def _(data: LightCurveBatch, config: TrainConfig) -> Callable[[int], AugmentedBatch]:
+    """Fresh windows every epoch: random prefixes (``augment(windows="fraction")``), or for the
+    hybrid model random views with their features (:class:`~.hybrid_data.HybridData`); with
+    ``config.sampler_power`` the epoch's objects are drawn class-balanced first."""
     from ..augment import augment
+    from .sampling import balanced_epoch
 
-    return lambda seed: augment(data, "fraction", config.windows, seed=int(seed))
+    if config.arch == "hybrid":
+        return hybrid_source(data, config)
+    if config.sampler_power is None or data.labels is None:
+        return lambda seed: augment(data, "fraction", config.windows, seed=int(seed))
+    labels = np.asarray(data.labels)
+
+    def make(seed: int) -> AugmentedBatch:
+        idx = balanced_epoch(labels, np.random.default_rng([int(seed) & 0xFFFFFFFF, 0xBA1]), config.sampler_power)
+        aug = augment(data.take(idx), "fraction", config.windows, seed=int(seed))
+        return dataclasses.replace(aug, source=idx[aug.source])
+
+    return make
+
+
+def hybrid_source(data: LightCurveBatch, config: TrainConfig):
+    """The hybrid model's :class:`~.hybrid_data.HybridData` of ``data`` (context by ``config.context``)."""
+    from ..context import context_columns, context_matrix
+    from .hybrid_data import HybridData
+
+    names = context_columns(config.context)
+    ctx = context_matrix(data.static, config.context) if names else None
+    power = 0.5 if config.sampler_power is None else config.sampler_power
+    return HybridData(data, None if data.labels is None else np.asarray(data.labels), ctx, names,
+                      sampler_power=power if data.labels is not None else None,
+                      max_length=config.windows.max_length or 128)
 
 
 @window_source.register
@@ -197,7 +226,8 @@ def fit(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainConfig =
     wins = _prepare(train, labels, tree, config, val, val_labels)
     norm = StaticNorm.fit(wins.first.static)
     counts_leaf = wins.object_leaf[wins.in_train]
-    ta = TreeArrays.build(tree, tree.class_weights(counts_leaf) if config.class_weighted else None, config.alpha)
+    weights = tempered_weights(tree, counts_leaf, config.class_weight_power) if config.class_weighted else None
+    ta = TreeArrays.build(tree, weights, config.alpha)
     mesh = mesh if mesh is not None else make_mesh(jax.devices()[:1])
     graphdef, state, steps = build_state(config, tree, ta, wins.first.x.shape[2], wins.first.static.shape[1], mesh)
     log.info("training %s on %d objects (%d validation windows), %d leaves, %d parameters", config.arch,

@@ -1,0 +1,77 @@
+"""The hybrid classifier through Classifier: epoch selection on validation F1, ensembles, save/load."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from elasticc_fast.batch import LightCurveBatch
+from elasticc_fast.classifier import Classifier
+from elasticc_fast.taxonomy.ztf import BTS_TREE
+from elasticc_fast.units import PHOTFLAG_DETECTION
+
+TINY = dict(arch="hybrid", epochs=4, patience=10, batch_size=16, hidden=8, width=16, encoder="set",
+            buckets=(32,), max_length=32, monitor="val_f1", class_weighted=False, sampler_power=0.5,
+            val_fraction=0.3, eval_batch_size=64)
+
+
+def _labelled_batch(n: int = 60, seed: int = 0) -> LightCurveBatch:
+    """Rising-then-fading curves (microjansky), g and r; leaves SN Ia / SN II / SLSN by decline rate."""
+    rng = np.random.default_rng(seed)
+    leaves = np.array([BTS_TREE.index(c) for c in ("SN Ia", "SN II", "SLSN")])
+    labels = leaves[np.arange(n) % 3]
+    cols = {k: [] for k in ("mjd", "band", "flux", "flux_err", "flag")}
+    lengths = []
+    for i in range(n):
+        m = int(rng.integers(8, 30))
+        t = np.sort(rng.uniform(0, 120, m))
+        tau = (10.0, 40.0, 90.0)[i % 3]
+        flux = 300 * np.exp(-t / tau) + rng.normal(0, 5, m)
+        cols["mjd"].append(t + 59000.0)
+        cols["band"].append(rng.integers(1, 3, m))
+        cols["flux"].append(np.abs(flux) + 1.0)
+        cols["flux_err"].append(np.full(m, 5.0))
+        cols["flag"].append(np.full(m, PHOTFLAG_DETECTION))
+        lengths.append(m)
+    return LightCurveBatch.from_arrays(**{k: np.concatenate(v) for k, v in cols.items()},
+                                       ids=np.array([f"o{i}" for i in range(n)]), lengths=lengths,
+                                       labels=labels)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    b = _labelled_batch()
+    return b, {k: Classifier(tree=BTS_TREE, seed=s, ensemble=e, **TINY).fit(b, show_progress=False)
+               for k, (s, e) in {"s0": (0, 1), "s1": (1, 1), "ens": (0, 2)}.items()}
+
+
+def test_epoch_selection_follows_validation_f1(fitted):
+    _, m = fitted
+    for clf in (m["s0"], m["s1"]):
+        f1 = [h["val_f1"] for h in clf.history]
+        assert len(f1) == 4 and clf.best_epoch == int(np.argmax(f1))  # first epoch of the highest F1
+
+
+def test_ensemble_averages_its_members_and_one_member_is_the_single_model(fitted):
+    b, m = fitted
+    p0, p1, pe = (m[k].predict_proba(b).to_numpy() for k in ("s0", "s1", "ens"))
+    assert not np.allclose(p0, p1)                                   # the seeds differ
+    np.testing.assert_allclose(pe, (p0 + p1) / 2, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(pe[:, list(BTS_TREE.leaves)].sum(axis=1), 1.0, rtol=1e-5)
+    # member 0 of the ensemble is the single model of the same seed (K=1 is that single model)
+    import jax
+    from flax import nnx
+
+    for a, c in zip(jax.tree.leaves(nnx.state(m["ens"]._members[0][0], nnx.Param)),
+                    jax.tree.leaves(nnx.state(m["s0"]._model, nnx.Param)), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(c))
+    assert m["s0"].config.ensemble == 1 and len(m["s0"]._members) == 1
+
+
+def test_hybrid_ensemble_save_load_and_day_windows(fitted, tmp_path):
+    b, m = fitted
+    m["ens"].save(tmp_path / "model")
+    back = Classifier.load(tmp_path / "model")
+    np.testing.assert_allclose(back.predict_proba(b).to_numpy(), m["ens"].predict_proba(b).to_numpy(), rtol=1e-6)
+    win = back.windows(b, "days", days=(8, 32))
+    assert len(win) == 2 * len(b) and set(win.days.tolist()) == {8.0, 32.0}
+    assert back.predict_proba(win).shape == (2 * len(b), len(BTS_TREE))
