@@ -34,6 +34,7 @@ def test_tiny_demo_writes_model_and_report(tmp_path, capsys):
     assert f"model:  {out / 'model'}  (1 epoch on 76 objects" in printed
     assert f"report: {out / 'report' / 'report.md'}" in printed
     assert "macro-F1 leaf" in printed and "macro-F1 level 1" in printed
+    assert "LightGBM on light-curve features (same split), leaf: 8 d " in printed
     assert (out / "model" / "model.json").is_file() and (out / "model" / "params").is_dir()
     report = out / "report"
     for name in ("report.md", "metrics.json", "f1_vs_days.png", "cm_leaf_full.png", "cm_leaf_8d.png",
@@ -51,6 +52,10 @@ def test_tiny_demo_writes_model_and_report(tmp_path, capsys):
         assert sum(map(sum, data["results"]["full"][level]["confusion"])) == 38
     md = (report / "report.md").read_text()
     assert "| leaf |" in md and "Demo settings: objects_per_class 6, epochs 1," in md
+    # the feature baseline, trained and tested on the same split, beside the deep model
+    base = data["meta"]["lightgbm"]["leaf_macro_f1"]
+    assert set(base) == set(data["results"]) and all(0.0 <= v <= 1.0 for v in base.values())
+    assert "| LightGBM on light-curve features (same split) |" in md and "| gru (this model) |" in md
     # the model on disk is the one evaluated: reloading it and scoring the same held-out objects
     # reproduces the report's numbers
     from elasticc_fast import evaluate as ev_mod

@@ -239,6 +239,11 @@ def format_headline(ev: Evaluation) -> str:
     for level, values in ev.headline().items():
         parts = [f"{k} d {v:.3f}" if k != "full" else f"full {v:.3f}" for k, v in values.items()]
         lines.append(f"macro-F1 {level:8s}: " + ", ".join(parts))
+    base = ev.meta.get("lightgbm")
+    if isinstance(base, dict):  # the demo's feature baseline on the same split
+        keys = [str(d) for d in HEADLINE_DAYS if str(d) in base["leaf_macro_f1"]] + ["full"]
+        lines.append(f"{base['label']}, leaf: " + ", ".join(
+            f"{k} d {base['leaf_macro_f1'][k]:.3f}" if k != "full" else f"full {base['leaf_macro_f1'][k]:.3f}" for k in keys))
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..batch import LightCurveBatch
+from ..options import PreprocessOptions
 from ..taxonomy.tree import Tree
 from ..views import cut_batch
 from .boosting import FlatLightGBM
@@ -29,7 +30,7 @@ class FeatureLightGBM:
         self.tree, self.bands, self.cuts, self.n_jobs = tree, tuple(bands), tuple(cuts), n_jobs
         self.model = FlatLightGBM(tree, seed=seed, n_jobs=n_jobs, n_estimators=n_estimators)
         # evaluate() cuts curves after the trigger its classifier was trained with: the first detection
-        self.config = SimpleNamespace(preprocess={"trigger": "first_detection"}, arch="lightgbm")
+        self.config = SimpleNamespace(preprocess=PreprocessOptions(), arch="lightgbm")
 
     def features(self, batch: LightCurveBatch) -> pd.DataFrame:
         return extract_features(batch, bands=self.bands, n_jobs=self.n_jobs)

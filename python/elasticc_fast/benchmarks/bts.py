@@ -19,8 +19,8 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from .machine import machine
 from .bts_models import ALL_MODELS, CUTS, DEFAULT_MODELS, MODELS, Fold, cut_key  # noqa: F401
+from .machine import machine
 
 log = logging.getLogger(__name__)
 

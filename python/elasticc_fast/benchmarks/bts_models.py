@@ -73,10 +73,9 @@ def _feature_model(kind: str) -> Callable[[Fold], dict[str, np.ndarray]]:
 
 
 # ---------------------------------------------------------------------- deep models
-#: the deep models' training (epochs at most, early stopping on validation leaf macro-F1)
-DEEP_DEFAULTS = {"epochs": 24, "quick_epochs": 12, "patience": 6, "batch_size": 64, "hidden": 48,
-                 "width": 128, "sampler_power": 0.5, "learning_rate": 2e-3, "ensemble": 2, "quick_ensemble": 1,
-                 "encoder": "set"}
+#: the deep models' training beyond :data:`elasticc_fast.nn.config.BTS_HYBRID` (``train --data bts``
+#: trains the same model); ``ensemble``: members averaged (``quick_ensemble`` with --quick)
+DEEP_DEFAULTS = {"quick_epochs": 12, "ensemble": 2, "quick_ensemble": 1}
 
 
 def _deep_model(features: bool, seq: bool) -> Callable[[Fold], dict[str, np.ndarray]]:
@@ -95,22 +94,21 @@ def _deep_model(features: bool, seq: bool) -> Callable[[Fold], dict[str, np.ndar
 
 
 def _hybrid_data(fold: Fold, pool: np.ndarray, opts: dict, features: bool):
+    from ..nn.config import BTS_HYBRID
     from ..nn.hybrid_data import HybridData
 
     # every fold draws from the same views of the whole batch: the feature cache serves them all
     return HybridData(fold.batch, fold.labels, fold.context, fold.context_names, pool=pool,
-                      sampler_power=opts["sampler_power"], features=features, n_jobs=fold.jobs,
+                      sampler_power=BTS_HYBRID["sampler_power"], features=features, n_jobs=fold.jobs,
                       cache=fold.cache.setdefault(("features", features), {}))
 
 
 def _fit_member(fold: Fold, data, val, opts: dict, seq: bool, seed: int):
     from ..classifier import Classifier
+    from ..nn.config import BTS_HYBRID
 
-    epochs = fold.options.get("epochs") or (opts["quick_epochs"] if fold.quick else opts["epochs"])
-    clf = Classifier(tree=fold.tree, arch="hybrid", epochs=epochs, seed=seed, batch_size=opts["batch_size"],
-                     learning_rate=opts["learning_rate"], class_weighted=False, patience=opts["patience"],
-                     hidden=opts["hidden"], width=opts["width"], seq=seq, encoder=opts["encoder"],
-                     monitor="val_f1", buckets=(32, 128), max_length=128)
+    epochs = fold.options.get("epochs") or (opts["quick_epochs"] if fold.quick else BTS_HYBRID["epochs"])
+    clf = Classifier(tree=fold.tree, **{**BTS_HYBRID, "epochs": epochs, "seed": seed, "seq": seq})
     clf.fit(data, val=val, show_progress=False)
     log.info("deep member seed %d: best epoch %d of %d", seed, clf.best_epoch, len(clf.history))
     return clf
