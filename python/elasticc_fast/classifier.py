@@ -143,6 +143,9 @@ class Classifier:
             train, lab = batch, (None if labels is None else self.leaf_labels(batch, labels))
         elif callable(batch):  # seed -> AugmentedBatch, e.g. nn.hybrid_data.HybridData; labels per object
             train, lab = batch, self.leaf_labels(batch, labels)
+            pool = getattr(batch, "pool", None)  # objects outside a HybridData's pool do not train
+            if pool is not None:
+                lab = np.where(np.isin(np.arange(len(lab)), pool), lab, -1)
         else:
             train = self._prepared(batch, self.leaf_labels(batch, labels))
             lab = train.labels
