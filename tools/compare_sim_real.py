@@ -55,7 +55,8 @@ def elasticc_batches(per_class: int, seed: int, work: Path):
 
     from elasticc_fast.batch import LightCurveBatch
     from elasticc_fast.convert import convert
-    from elasticc_fast.evaluate import load_batch, true_leaves
+    from elasticc_fast.evaluate import true_leaves
+    from elasticc_fast.io.tables import load_batch
     from elasticc_fast.sim import simulate
     from elasticc_fast.taxonomy import ORACLE_TREE
 

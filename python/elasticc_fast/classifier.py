@@ -131,11 +131,14 @@ class Classifier:
     # ------------------------------------------------------------------ training
     def fit(self, batch: Any, labels: Sequence | np.ndarray | None = None, *, val: Any = None,
             val_labels: Sequence | np.ndarray | None = None, out_dir: str | Path | None = None,
-            resume: bool = False, show_progress: bool | None = None) -> "Classifier":
+            resume: bool = False, show_progress: bool | None = None,
+            init_from: "str | Path | Classifier | None" = None) -> "Classifier":
         """Train on ``batch`` (raw or preprocessed LightCurveBatch, or an AugmentedBatch with labels).
 
         ``out_dir`` receives Orbax checkpoints every epoch and ``config.json``; ``resume=True``
-        continues from them. Returns ``self``.
+        continues from them. ``init_from``: a saved model folder (or a fitted Classifier) of the
+        same tree and architecture to fine-tune: training starts from its weights and its
+        static-feature normalisation (pretrain on simulations, fine-tune on real data). Returns ``self``.
         """
         from .nn import fit
 
@@ -156,13 +159,26 @@ class Classifier:
             else:
                 vb = self._prepared(val, self.leaf_labels(val, val_labels))
                 vl = vb.labels
-        results = []
+        results, init = [], self._pretrained(init_from)
         for k in range(self.config.ensemble):  # member k: seed + k, its checkpoints in member_k/
             cfg = self.config.replace(seed=self.config.seed + k) if k else self.config
             member_dir = out_dir if out_dir is None or self.config.ensemble == 1 else Path(out_dir) / f"member_{k}"
             results.append(fit(train, lab, self.tree, cfg, val=vb, val_labels=vl, out_dir=member_dir,
-                               resume=resume, show_progress=show_progress))
+                               resume=resume, show_progress=show_progress, init=init))
         return self._adopt(results[0], [(r.model, r.static_norm) for r in results])
+
+    def _pretrained(self, init_from: "str | Path | Classifier | None") -> Any:
+        """What ``nn.fit(init=...)`` takes, from a saved model folder or a fitted Classifier."""
+        if init_from is None:
+            return None
+        pre = init_from if isinstance(init_from, Classifier) else Classifier.load(init_from)
+        pre._check_fitted()
+        if tuple(pre.tree.nodes) != tuple(self.tree.nodes) or pre.config.arch != self.config.arch:
+            raise ValueError(f"init_from: the pretrained model ({pre.config.arch}, tree {pre.tree.name}) does not "
+                             f"match this one ({self.config.arch}, tree {self.tree.name})")
+        from types import SimpleNamespace
+        return SimpleNamespace(model=pre._model, static_norm=pre._norm, feature_names=pre.feature_names,
+                               static_names=pre.static_names)
 
     @classmethod
     def from_fit_result(cls, result: Any) -> "Classifier":

@@ -169,14 +169,17 @@ class TrainState:
 
 
 def build_state(config: TrainConfig, tree: Tree, ta: TreeArrays, n_features: int, n_static: int,
-                mesh: Mesh) -> tuple[Any, TrainState, Steps]:
-    """(graphdef, initial :class:`TrainState` replicated over ``mesh``, the steps) of a new model."""
+                mesh: Mesh, init: Any = None) -> tuple[Any, TrainState, Steps]:
+    """(graphdef, initial :class:`TrainState` replicated over ``mesh``, the steps) of a new model,
+    or of the model ``init`` (an nnx module of the same architecture: fine-tuning starts from its
+    weights, with a fresh optimizer state)."""
     from flax import nnx
 
     from .models import build_model
     from .steps import make_optimizer, make_steps
 
-    model = build_model(config.arch, n_features, n_static, len(tree), config.seed, **config.model_kwargs())
+    model = init if init is not None else build_model(config.arch, n_features, n_static, len(tree), config.seed,
+                                                      **config.model_kwargs())
     graphdef, params, rest = nnx.split(model, nnx.Param, ...)
     tx = make_optimizer(config)
     params, rest = replicate(params, mesh), replicate(rest, mesh)

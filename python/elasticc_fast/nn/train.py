@@ -209,27 +209,41 @@ def config_selector(config: TrainConfig) -> BestEpoch:
     return BestEpoch(patience=config.patience)
 
 
+def _check_init(init: Any, first: Any) -> None:
+    """The model to fine-tune must take the same inputs as the windows it will see."""
+    for what in ("feature_names", "static_names"):
+        ours, theirs = tuple(getattr(first, what)), tuple(getattr(init, what))
+        if ours != theirs:
+            raise ValueError(f"init_from: the pretrained model's {what} {list(theirs)} differ from the "
+                             f"training windows' {list(ours)}")
+
+
 def fit(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainConfig = TrainConfig(), *,
         val: Any = None, val_labels: np.ndarray | None = None, out_dir: str | Path | None = None,
         resume: bool = False, show_progress: bool | None = None, mesh: Mesh | None = None,
-        selector: BestEpoch | None = None) -> FitResult:
+        selector: BestEpoch | None = None, init: FitResult | None = None) -> FitResult:
     """Train a hierarchical classifier on ``tree`` (see the module docstring for the inputs).
 
     Without ``val``, ``config.val_fraction`` of each leaf's objects are held out. Early stopping
     keeps the parameters of the best epoch: by default the lowest validation loss with
     ``config.patience``; ``selector`` (a :class:`~elasticc_fast.nn.loop.BestEpoch`, e.g.
     ``BestEpoch("val_f1", "max", patience=8)``) chooses otherwise. ``mesh``: devices to train
-    on (default: the first device).
+    on (default: the first device). ``init``: a trained model (its ``model``, ``static_norm``,
+    ``feature_names``, ``static_names``) to fine-tune: training starts from its weights and
+    keeps its static-feature normalisation.
     """
     enable_compilation_cache()
     ckpt = Checkpointer(out_dir, config, resume) if out_dir is not None else None
     wins = _prepare(train, labels, tree, config, val, val_labels)
-    norm = StaticNorm.fit(wins.first.static)
+    if init is not None:
+        _check_init(init, wins.first)
+    norm = init.static_norm if init is not None else StaticNorm.fit(wins.first.static)
     counts_leaf = wins.object_leaf[wins.in_train]
     weights = tempered_weights(tree, counts_leaf, config.class_weight_power) if config.class_weighted else None
     ta = TreeArrays.build(tree, weights, config.alpha)
     mesh = mesh if mesh is not None else make_mesh(jax.devices()[:1])
-    graphdef, state, steps = build_state(config, tree, ta, wins.first.x.shape[2], wins.first.static.shape[1], mesh)
+    graphdef, state, steps = build_state(config, tree, ta, wins.first.x.shape[2], wins.first.static.shape[1], mesh,
+                                         init=None if init is None else init.model)
     log.info("training %s on %d objects (%d validation windows), %d leaves, %d parameters", config.arch,
              wins.n_train, 0 if wins.val is None else len(wins.val), len(set(counts_leaf.tolist())),
              sum(int(np.size(a)) for a in jax.tree.leaves(state.params)))
