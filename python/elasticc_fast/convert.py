@@ -152,12 +152,17 @@ def find_models(raw_dir: str | os.PathLike) -> list[tuple[str, Path]]:
     return sorted(models)
 
 
-def pair_files(model_dir: str | os.PathLike) -> tuple[list[tuple[Path, Path]], list[Failure]]:
-    """HEAD/PHOT pairs of a folder, matched by file name, sorted; plus files left without a partner."""
+def pair_files(model_dir: str | os.PathLike, sizes: dict[str, int] | None = None
+               ) -> tuple[list[tuple[Path, Path]], list[Failure]]:
+    """HEAD/PHOT pairs of a folder, matched by file name, sorted; plus files left without a partner.
+    With ``sizes``, it is filled with each file's name -> bytes (from the same directory scan)."""
     folder = Path(model_dir)
     parts: dict[str, dict[str, list[str]]] = {}
     with os.scandir(folder) as entries:  # names as strings: sorting Path objects is slow on big folders
-        names = sorted(e.name for e in entries if e.is_file())
+        files = [e for e in entries if e.is_file()]
+    if sizes is not None:
+        sizes.update((e.name, e.stat().st_size) for e in files)  # stat cached by is_file()
+    names = sorted(e.name for e in files)
     for name in names:
         m = _FILE_RE.match(name)
         if m:
@@ -216,10 +221,12 @@ def _check(workers: int, on_error: str) -> None:
 
 
 def _job(model: str, folder: Path, target: Path, on_error: str) -> Job:
-    pairs, orphans = pair_files(folder)
+    sizes: dict[str, int] = {}
+    pairs, orphans = pair_files(folder, sizes)
     if orphans and on_error == "stop":
         raise FileNotFoundError(f"{orphans[0].file}: {orphans[0].reason}")
-    return Job(model, target, pairs, ModelSummary(model, str(folder), str(target), failures=list(orphans)))
+    return Job(model, target, pairs, ModelSummary(model, str(folder), str(target), failures=list(orphans)),
+               sizes=sizes)
 
 
 def convert_model(model_dir: str | os.PathLike, out_path: str | os.PathLike, *, workers: int = 1,

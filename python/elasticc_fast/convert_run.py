@@ -55,6 +55,7 @@ class Job:
     summary: Any
     keys: list[tuple] | None = None
     names: list[str] = field(default_factory=list)
+    sizes: dict[str, int] = field(default_factory=dict)  #: file name -> bytes, when known
 
     def __post_init__(self) -> None:
         self.names = self.names or [h.name for h, _ in self.pairs]
@@ -151,7 +152,7 @@ def _chunks(job: Job) -> list[tuple[list[tuple[Path, Path]], tuple | None]]:
     out: list[tuple[list, list | None]] = []
     size = 0
     for i, (head, phot) in enumerate(job.pairs):
-        nbytes = head.stat().st_size + phot.stat().st_size
+        nbytes = sum(job.sizes[f.name] if f.name in job.sizes else f.stat().st_size for f in (head, phot))
         if not out or size + nbytes > BATCH_BYTES or len(out[-1][0]) >= BATCH_PAIRS:
             out.append(([], [] if job.keys is not None else None))
             size = 0
