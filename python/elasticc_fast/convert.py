@@ -322,13 +322,14 @@ def convert(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *, workers: 
     made = _missing_dirs(Path(out_dir))
     try:
         result, todo = plan_models(raw_dir, out_dir, overwrite=overwrite, on_error=on_error)
-        jobs = [_job(model, folder, target, on_error) for model, folder, target in todo]
         kept = _kept_schemas(result)
-        with _executor(workers, executor, bool(jobs)) as ex, \
-                progress(total=sum(len(j.pairs) for j in jobs), desc="convert", unit="pair",
-                         enabled=show_progress) as bar:
-            run_jobs(jobs, kept, executor=ex, lookahead=lookahead or 2 * workers, layout=layout,
-                     snid=snid, on_error=on_error, bar=bar)
+        with _executor(workers, executor, bool(todo)) as ex:
+            # the folders are listed (one stat per file) by the workers too
+            jobs = [f.result() for f in [ex.submit(_job, m, folder, target, on_error) for m, folder, target in todo]]
+            with progress(total=sum(len(j.pairs) for j in jobs), desc="convert", unit="pair",
+                          enabled=show_progress) as bar:
+                run_jobs(jobs, kept, executor=ex, lookahead=lookahead or 2 * workers, layout=layout,
+                         snid=snid, on_error=on_error, bar=bar)
     finally:
         for d in made:  # only folders this call created, only when empty (nothing of anyone's)
             try:
