@@ -18,10 +18,12 @@ import threading
 import time
 import uuid
 from collections import Counter
+from pathlib import Path
 
 import fastavro
 import pytest
 
+import elasticc_fast
 from elasticc_fast.stream import replay
 from elasticc_fast.stream.alert_handler import AlertHandler
 from elasticc_fast.stream.classify import AlertClassifier, RecordEncoder
@@ -214,8 +216,9 @@ def _start(model_dir, kafka, topics, schema, metrics):
            "--input-topic", topics[0], "--output-topic", topics[1], "--group", f"g-{topics[0]}",
            "--schema", str(schema), "--batch", "16", "--max-wait-ms", "50", "--metrics", str(metrics),
            "--metrics-interval", "0.2", "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(__import__("pathlib").Path(__file__).parents[1] / "python"),
-                                                       os.environ.get("PYTHONPATH", "")]))
+    # The child imports the same elasticc_fast as this process (installed, or a dev tree on PYTHONPATH).
+    package_root = str(Path(elasticc_fast.__file__).resolve().parents[1])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")]))
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     end = time.monotonic() + 120
     while not metrics.exists():
