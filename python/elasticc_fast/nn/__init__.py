@@ -9,12 +9,18 @@
 """
 from __future__ import annotations
 
-from .config import TrainConfig
-from .loop import BestEpoch
-from .loss import TreeArrays, hierarchical_loss, log_conditionals, log_marginals, marginals
-from .models import GRUClassifier, TransformerClassifier, build_model
-from .train import FitResult, fit
+import lazy_loader
 
-__all__ = ["TrainConfig", "BestEpoch", "TreeArrays", "hierarchical_loss", "log_conditionals", "log_marginals",
-           "marginals", "GRUClassifier", "TransformerClassifier", "build_model", "FitResult",
-           "fit"]
+# Lazy (SPEC 1): the CLI reads TrainConfig's defaults for --help without importing JAX.
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submodules=["cache", "checkpoint", "config", "data", "hybrid", "hybrid_data", "hybrid_inputs", "loop", "loss",
+                "models", "sampling", "steps", "train"],
+    submod_attrs={
+        "config": ["TrainConfig"],
+        "loop": ["BestEpoch"],
+        "loss": ["TreeArrays", "hierarchical_loss", "log_conditionals", "log_marginals", "marginals"],
+        "models": ["GRUClassifier", "TransformerClassifier", "build_model"],
+        "train": ["FitResult", "fit"],
+    },
+)
