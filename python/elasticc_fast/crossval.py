@@ -31,7 +31,7 @@ def validation_split(train: np.ndarray, labels: np.ndarray, fraction: float = 0.
                      seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(fit, validation) indices, both subsets of ``train``: ``round(fraction * n)`` of each class's
     ``n`` training objects are held out (none of a class with one member)."""
-    from .nn.train import split_per_class
+    from .splits import split_per_class
 
     train = np.asarray(train, np.int64)
     fit, val = split_per_class(np.asarray(labels)[train], fraction, np.random.default_rng(seed))
