@@ -16,7 +16,9 @@ they are logged and counted). SIGINT/SIGTERM finish the batch, commit and exit 0
 Formats: elasticc = ELAsTiCC v0.9.1 schemaless avro alerts (needs --schema, the alert .avsc);
 rubin = Rubin alert packets in the Confluent wire format, schemas of lsst-alert-packet (current
 and previous major version); ztf = ZTF alert packets (avro containers) for a model trained on ZTF
-light curves, ALeRCE-style output (oid, candid, classifier, class_name/probability/ranking)."""
+light curves, ALeRCE-style output (oid, candid, classifier, class_name/probability/ranking);
+alerce-features = ALeRCE feature-step output messages (--schema: feature_step_output.avsc) for a
+feature model (`elasticc-fast train DIR --data alerce-features`), ALeRCE-style output + `top`."""
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -27,8 +29,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--input-topic", required=True, metavar="T", help="topic of alerts")
     p.add_argument("--output-topic", required=True, metavar="T2", help="topic for brokerClassification records")
     p.add_argument("--group", default="elasticc-fast", help="consumer group (default %(default)s)")
-    p.add_argument("--format", default="elasticc", choices=["elasticc", "rubin", "ztf"], help="input format")
-    p.add_argument("--schema", metavar="PATH", help="writer schema of elasticc alerts (.avsc)")
+    p.add_argument("--format", default="elasticc", choices=["elasticc", "rubin", "ztf", "alerce-features"], help="input format")
+    p.add_argument("--schema", metavar="PATH", help="writer schema (.avsc) of elasticc alerts or alerce-features messages")
     p.add_argument("--dead-letter-topic", metavar="T3", help="topic for messages that cannot be classified")
     p.add_argument("--batch", type=int, default=256, metavar="N", help="alerts per micro-batch (default %(default)s)")
     p.add_argument("--max-wait-ms", type=int, default=200, metavar="MS",
@@ -56,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if any("=" not in kv for kv in args.kafka_option):
         raise UsageError(f"-X takes KEY=VALUE, got {args.kafka_option}")
     try:
-        decoder = make_decoder(args.format, args.schema)
+        decoder = make_decoder(args.format, args.schema, args.model_dir)
     except (ValueError, OSError) as exc:
         raise UsageError(str(exc)) from None
     clf, out_schema = make_classifier(args.format, args.model_dir, args.broker_name, args.classifier_name)

@@ -8,11 +8,10 @@ from pathlib import Path
 
 from ..nn.config import ARCHS, BTS_HYBRID, TrainConfig
 from ..options import FLUX_SCALES, TRIGGERS
+from ._train_features import train_feature_model
 
 D = TrainConfig()  # the defaults shown in --help and used for options not given
-
-NAME = "train"
-ORDER = 40
+NAME, ORDER = "train", 40
 log = logging.getLogger("elasticc_fast.train")
 
 
@@ -26,7 +25,7 @@ def register(subparsers) -> argparse.ArgumentParser:
                     "Checkpoints go to MODEL_DIR/training/ (--resume continues); the model to MODEL_DIR "
                     "(Classifier.load reads it): new or empty, or an earlier output with --resume or --overwrite.")
     p.add_argument("parquet_dir", type=Path, metavar="PARQUET_DIR", help="converted *.parquet (--data bts: ztf_bts folder)")
-    p.add_argument("--data", choices=("parquet", "bts"), default="parquet", help="the input's kind (default parquet)")
+    p.add_argument("--data", choices=("parquet", "bts", "alerce-features"), default="parquet", help="the input's kind (default parquet; alerce-features: the folder of ALeRCE's hbrf_15class_*.pkl feature table, trains a hierarchical LightGBM, --epochs boosting rounds)")
     p.add_argument("--context", choices=("none", "redshift"), default=None, help="hybrid: + redshift, |b|, A_V")
     p.add_argument("--ensemble", type=int, default=None, help="train K seeds and average them (default 1)")
     p.add_argument("--out", type=Path, required=True, metavar="MODEL_DIR", help="output model folder")
@@ -54,8 +53,7 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 #: TrainConfig field (or option field) -> command-line argument
 _CONFIG_ARGS = {f: f for f in ("arch", "epochs", "batch_size", "max_per_class", "val_fraction", "patience", "max_length",
-                               "seed", "flux_scale", "trigger", "context", "ensemble")} | {
-    "learning_rate": "lr", "time_limit_s": "time_limit"}
+                               "seed", "flux_scale", "trigger", "context", "ensemble")} | {"learning_rate": "lr", "time_limit_s": "time_limit"}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
     from ..io.tables import load_training_set
     from ..summaries import describe_fit
 
+    if args.data == "alerce-features":   # no GRU: a hierarchical LightGBM (stream --format alerce-features)
+        return train_feature_model(args)
     logging.getLogger("absl").setLevel(logging.WARNING)  # Orbax logs every file it writes
     config = (D.replace(**BTS_HYBRID) if args.data == "bts" else D).replace(**{f: getattr(args, a) for f, a in _CONFIG_ARGS.items() if getattr(args, a) is not None})
     if not args.resume:   # before reading the data

@@ -14,6 +14,7 @@ Formats:
 - ``rubin``: the Confluent wire format (byte 0, a 4-byte big-endian schema id, schemaless avro)
   with the schemas of the ``lsst-alert-packet`` package, current major version and the previous
   one; the schema id is the package's (``major * 100 + minor``: 1101 for v11.1).
+- ``ztf`` (:mod:`.ztf`) and ``alerce-features`` (:mod:`.alerce_features`) have their own modules.
 """
 from __future__ import annotations
 
@@ -185,8 +186,9 @@ def object_id(alert: dict) -> int:
     return int(oid if oid is not None else alert["diaSource"]["diaObjectId"])
 
 
-def make_decoder(fmt: str, schema: Any = None):
-    """The decoder for ``--format`` (``elasticc`` needs ``schema``)."""
+def make_decoder(fmt: str, schema: Any = None, model_dir: Any = None):
+    """The decoder for ``--format`` (``elasticc`` and ``alerce-features`` need ``schema``;
+    ``alerce-features`` reads the feature names of the model in ``model_dir``)."""
     if fmt == "elasticc":
         return ElasticcDecoder(schema)
     if fmt == "rubin":
@@ -195,12 +197,21 @@ def make_decoder(fmt: str, schema: Any = None):
         from .ztf import ZtfDecoder
 
         return ZtfDecoder()
-    raise ValueError(f"unknown --format {fmt!r}: expected elasticc, rubin or ztf")
+    if fmt == "alerce-features":
+        from ..baselines.feature_model import FeatureModel
+        from .alerce_features import AlerceFeaturesDecoder
+
+        return AlerceFeaturesDecoder(schema, FeatureModel.load(model_dir).feature_names)
+    raise ValueError(f"unknown --format {fmt!r}: expected elasticc, rubin, ztf or alerce-features")
 
 
 def make_classifier(fmt: str, model_dir: Any, broker_name: str, classifier_name: str | None) -> tuple[Any, Any]:
     """(classifier, output schema) for ``--format``: ELAsTiCC brokerClassification records for
-    elasticc/rubin (schema None = v0.9.1), ALeRCE-style probabilities for ztf."""
+    elasticc/rubin (schema None = v0.9.1), ALeRCE-style probabilities for ztf and alerce-features."""
+    if fmt == "alerce-features":
+        from .alerce_features import ALERCE_FEATURES_SCHEMA, AlerceFeaturesClassifier
+
+        return AlerceFeaturesClassifier(model_dir, classifier_name=classifier_name), ALERCE_FEATURES_SCHEMA
     if fmt == "ztf":
         from .ztf import ALERCE_PROBABILITIES_SCHEMA, ZtfClassifier
 
