@@ -25,7 +25,9 @@ probability of every taxonomy node (one column per node, named), the predicted l
 probability.
 --out FILE.avro (alerts only): an avro container of ELAsTiCC brokerClassification records (schema
 v0.9.1), one per alert, one (classId, probability) entry per leaf with the official ELAsTiCC class
-ids, probabilities summing to 1."""
+ids, probabilities summing to 1.
+--format rubin|ztf: INPUT is alert packet files (or folders) read by the stream's decoders (Rubin
+wire format, one packet per file; ZTF alert avro); ztf with .avro: ALeRCE-style records."""
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -34,6 +36,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("model_dir", metavar="MODEL_DIR", help="folder written by `elasticc-fast train` (or demo)")
     p.add_argument("input", metavar="INPUT", nargs="+", help="converted Parquet or alert files/folders")
     p.add_argument("--out", required=True, metavar="FILE", help="output .parquet, .csv or (alerts) .avro")
+    p.add_argument("--format", choices=("elasticc", "rubin", "ztf"), default="elasticc",
+                   help="elasticc: converted Parquet or ELAsTiCC alerts (default); rubin, ztf: alert packet files")
     p.add_argument("--alert-schema", metavar="PATH", default=None,
                    help="writer schema of schemaless avro alerts (.avsc, or an avro container written with it)")
     p.add_argument("--broker-name", default="elasticc_fast", help="brokerName in brokerClassification records")
@@ -45,14 +49,17 @@ def register(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from .._version import __version__
     from ..classifier import Classifier
+    from ..io.alerts import is_alert_input
+    from ..packets import predict_packets_verb
     from ..predict import classify_alerts, probability_table, read_inputs, write_table
 
     out = Path(args.out)
     suffix = out.suffix.lower()
     if suffix not in (".parquet", ".csv", ".avro"):
         raise UsageError(f"--out must end in .parquet, .csv or .avro, not {out.name!r}")
-    from ..io.alerts import is_alert_input
-
+    if args.format != "elasticc":   # packet files, through the stream's decoders
+        print(predict_packets_verb(args, out))
+        return 0
     if suffix == ".avro" and not is_alert_input(args.input):
         raise UsageError("--out FILE.avro (brokerClassification) needs ELAsTiCC alerts as INPUT")
     clf = Classifier.load(args.model_dir)

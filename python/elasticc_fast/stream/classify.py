@@ -49,17 +49,7 @@ class AlertClassifier:
         from ..io.alerts import records_to_table
         from ..predict import classify_alerts
 
-        return classify_alerts(self.model, self._with_static(records_to_table(alerts)), **self.names)
-
-    def _with_static(self, table):
-        """Add the model's static (host galaxy) columns an alert format lacks as nulls, which the
-        model treats as missing values: Rubin packets carry no host-galaxy fields."""
-        import pyarrow as pa
-
-        for name in self.model.config.windows.static_columns:
-            if name not in table.column_names:
-                table = table.append_column(name, pa.nulls(table.num_rows, pa.float32()))
-        return table
+        return classify_alerts(self.model, with_static_columns(self.model, records_to_table(alerts)), **self.names)
 
     def warm_up(self, batch: int) -> None:
         """Compile the model's shapes for micro-batches of up to ``batch`` alerts (every padded
@@ -71,6 +61,17 @@ class AlertClassifier:
                 self.classify([synthetic_alert(i, length) for i in range(n)])
         log.info("compiled %d bucket(s) x %d batch size(s) for micro-batches of up to %d alerts",
                  len(buckets), len(rows), batch)
+
+
+def with_static_columns(model: Any, table: Any) -> Any:
+    """``table`` with the model's static (host galaxy) columns an alert format lacks added as
+    nulls, which the model treats as missing values: Rubin packets carry no host-galaxy fields."""
+    import pyarrow as pa
+
+    for name in model.config.windows.static_columns:
+        if name not in table.column_names:
+            table = table.append_column(name, pa.nulls(table.num_rows, pa.float32()))
+    return table
 
 
 def _row_counts(batch: int, eval_batch: int) -> list[int]:

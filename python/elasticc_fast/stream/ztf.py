@@ -2,8 +2,9 @@
 
 Each alert is classified on the light curve it carries (``candidate`` + ``prv_candidates``:
 detections as signed difference fluxes, upper limits as zero-flux points, and ``fp_hists`` forced
-photometry when the packet has it), built by the functions of :mod:`elasticc_fast.io.ztf` that
-``read_ztf_alerts`` uses for files. The output mirrors ALeRCE's ``probability`` table: one record
+photometry when the packet has it; detections only for a BTS-tree model, see
+:func:`detections_only`), built by the functions of :mod:`elasticc_fast.io.ztf` that
+``read_ztf_alerts`` uses for files. ``elasticc-fast predict --format ztf`` uses the same functions. The output mirrors ALeRCE's ``probability`` table: one record
 per alert with ``oid``, ``candid``, ``classifier_name``, ``classifier_version`` and, for every leaf
 of the model's tree, ``class_name``, ``probability`` and ``ranking`` (1 = most probable), as
 schemaless avro (:data:`ALERCE_PROBABILITIES_SCHEMA`).
@@ -67,16 +68,54 @@ class ZtfDecoder:
         return str(alert["objectId"])
 
 
-def alert_batch(alerts: Sequence[dict]):
-    """One light curve per alert (ids = candid), through :mod:`elasticc_fast.io.ztf`'s functions."""
+def detections_only(tree) -> bool:
+    """Whether a model on ``tree`` reads alerts as detections only: a BTS-tree model learned from
+    BTS curves (ANTARES: detections only), as ``read_ztf_alerts(non_detections=False)`` reads them."""
+    from ..taxonomy.ztf import BTS_TREE
+
+    return tree.name == BTS_TREE.name
+
+
+def alert_batch(alerts: Sequence[dict], *, only_detections: bool = False):
+    """One light curve per alert (ids = candid), through :mod:`elasticc_fast.io.ztf`'s functions:
+    detections, upper limits and forced photometry, or detections only."""
     import pandas as pd
 
     from ..io.ztf import _alert_curve, _alert_rows, assemble
 
-    curves = {a["candidate"]["candid"]: _alert_curve(*_alert_rows(a, include_forced=True)) for a in alerts}
+    curves = {}
+    for a in alerts:
+        det, nondet, forced = _alert_rows(a, include_forced=not only_detections)
+        curves[a["candidate"]["candid"]] = _alert_curve(det, [] if only_detections else nondet, forced)
     static = pd.DataFrame({"object_id": list(curves),
                            **{k: [a["candidate"].get(k) for a in alerts] for k in ("ra", "dec", "sgscore1", "distpsnr1")}})
     return assemble(curves, static)
+
+
+def ztf_probabilities(model, alerts: Sequence[dict]) -> np.ndarray:
+    """(n, K) marginal probability of every tree node for each alert (NaN rows: no usable point)."""
+    from ..predict import predict_probabilities
+
+    return predict_probabilities(model, alert_batch(alerts, only_detections=detections_only(model.tree)))
+
+
+def ztf_records(tree, alerts: Sequence[dict], probs: np.ndarray, name: str, version: str) -> list[dict]:
+    """ALeRCE-style records (:data:`ALERCE_PROBABILITIES_SCHEMA`) of the alerts with leaf
+    probabilities ``probs`` (n, L); alerts with a NaN row are left out."""
+    from ..io.alerts import now_millis
+
+    names, now, out = list(tree.leaf_names), now_millis(), []
+    for alert, p in zip(alerts, probs, strict=True):
+        if np.isnan(p).any():
+            continue
+        p = p / p.sum()
+        rank = np.empty(len(p), np.int64)
+        rank[np.argsort(-p, kind="stable")] = np.arange(1, len(p) + 1)
+        out.append({"oid": str(alert["objectId"]), "candid": int(alert["candidate"]["candid"]),
+                    "classifier_name": name, "classifier_version": version, "brokerIngestTimestamp": now,
+                    "probabilities": [{"class_name": c, "probability": float(q), "ranking": int(r)}
+                                      for c, q, r in zip(names, p, rank, strict=True)]})
+    return out
 
 
 class ZtfClassifier:
@@ -95,24 +134,8 @@ class ZtfClassifier:
 
     def classify(self, alerts: Sequence[dict]) -> tuple[np.ndarray, list[dict]]:
         """(n,) mask of the alerts classified and their ALeRCE-style records, in input order."""
-        from ..io.alerts import now_millis
-        from ..predict import predict_probabilities
-
-        tree = self.model.tree
-        probs = predict_probabilities(self.model, alert_batch(alerts))[:, np.asarray(tree.leaves)]
-        ok = ~np.isnan(probs).any(axis=1)
-        names, now, out = list(tree.leaf_names), now_millis(), []
-        for alert, p in zip(alerts, probs, strict=True):
-            if np.isnan(p).any():
-                continue
-            p = p / p.sum()
-            rank = np.empty(len(p), np.int64)
-            rank[np.argsort(-p, kind="stable")] = np.arange(1, len(p) + 1)
-            out.append({"oid": str(alert["objectId"]), "candid": int(alert["candidate"]["candid"]),
-                        "classifier_name": self.name, "classifier_version": self.version, "brokerIngestTimestamp": now,
-                        "probabilities": [{"class_name": c, "probability": float(q), "ranking": int(r)}
-                                          for c, q, r in zip(names, p, rank, strict=True)]})
-        return ok, out
+        probs = ztf_probabilities(self.model, alerts)[:, np.asarray(self.model.tree.leaves)]
+        return ~np.isnan(probs).any(axis=1), ztf_records(self.model.tree, alerts, probs, self.name, self.version)
 
     def warm_up(self, batch: int) -> None:
         """Compile the model's shapes for micro-batches of up to ``batch`` alerts."""
