@@ -107,20 +107,22 @@ class Service:
     """`elasticc-fast stream` as a subprocess with a metrics file."""
 
     def __init__(self, model: Path, bootstrap: str, topic: str, schema: Path, batch: int, max_wait_ms: int,
-                 work: Path):
-        self.metrics = work / f"metrics-{topic}.json"
+                 work: Path, index: int = 0):
+        self.metrics = work / f"metrics-{topic}-{index}.json"
         self.output = f"{topic}-out"
         cmd = [sys.executable, "-m", "elasticc_fast", "stream", str(model), "--bootstrap", bootstrap,
                "--input-topic", topic, "--output-topic", self.output, "--group", f"bench-{topic}",
                "--schema", str(schema), "--batch", str(batch), "--max-wait-ms", str(max_wait_ms),
                "--metrics", str(self.metrics), "--metrics-interval", "1"]
         env = dict(os.environ, PYTHONPATH=str(REPO / "python"))
-        self.log = open(work / f"service-{topic}.log", "w")  # noqa: SIM115 (closed in stop())
+        self.log = open(work / f"service-{topic}-{index}.log", "w")  # noqa: SIM115 (closed in stop())
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        while not self.metrics.exists():
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"service exited {self.proc.returncode}: see {self.log.name}")
-            time.sleep(0.2)
+
+    def ready(self) -> bool:
+        """True once the service reports (after its start-up compilation); raises if it died."""
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"service exited {self.proc.returncode}: see {self.log.name}")
+        return self.metrics.exists()
 
     def snapshot(self) -> dict:
         return json.loads(self.metrics.read_text())
@@ -132,6 +134,49 @@ class Service:
         self.proc.wait(120)
         self.log.close()
         return self.snapshot()
+
+
+class ServiceGroup:
+    """``processes`` services in one consumer group (they share the topic's partitions); snapshots
+    add up their counts and stage seconds, and take the worst latency."""
+
+    def __init__(self, processes: int = 1, partitions: int = 4, **svc_args):
+        self.services = [Service(index=i, **svc_args) for i in range(processes)]   # started together
+        self.output = self.services[0].output
+        while not all(s.ready() for s in self.services):
+            time.sleep(0.2)
+        # every process holds partitions before alerts flow (else the first one drains them all)
+        end = time.monotonic() + 60
+        while processes > 1 and time.monotonic() < end:
+            owned = [s.snapshot().get("assigned_partitions") or 0 for s in self.services]
+            if sum(owned) == partitions and min(owned) > 0:
+                break
+            time.sleep(0.5)
+
+    @staticmethod
+    def combine(snaps: list[dict]) -> dict:
+        if len(snaps) == 1:
+            return snaps[0]
+        out = {k: sum(s[k] for s in snaps) for k in ("consumed", "classified", "committed", "batches",
+                                                      "consumer_lag", "dead_letters_total")}
+        out["seconds"] = {k: round(sum(s["seconds"].get(k, 0.0) for s in snaps), 4) for k in snaps[0]["seconds"]}
+        out["mean_batch_size"] = out["consumed"] / max(out["batches"], 1)
+        for k in ("latency_p50_s", "latency_p99_s"):
+            vals = [s[k] for s in snaps if s[k] is not None]
+            out[k] = max(vals) if vals else None
+        out["per_process_consumed"] = [s["consumed"] for s in snaps]
+        return out
+
+    def snapshot(self) -> dict:
+        return self.combine([s.snapshot() for s in self.services])
+
+    def rss(self) -> int:
+        import psutil
+
+        return sum(psutil.Process(s.proc.pid).memory_info().rss for s in self.services)
+
+    def stop(self) -> dict:
+        return self.combine([s.stop() for s in self.services])
 
 
 def cycle(messages: list, n: int) -> list:
@@ -156,9 +201,10 @@ def throughput(svc_args: dict, bootstrap: str, messages: list, n: int) -> dict:
     from elasticc_fast.stream import replay
 
     topic = f"tp-{uuid.uuid4().hex[:6]}"
+    replay.produce(bootstrap, topic, messages[:1])            # create the topic before the services subscribe
+    svc = ServiceGroup(bootstrap=bootstrap, topic=topic, **svc_args)
     replay.produce(bootstrap, topic, cycle(messages, n))
     held = topic_size(bootstrap, topic)          # the mock broker keeps ~5 MB per partition
-    svc = Service(bootstrap=bootstrap, topic=topic, **svc_args)
     samples = []
     while not samples or samples[-1][1] < held:
         samples.append((time.monotonic(), svc.snapshot()["committed"]))
@@ -169,6 +215,7 @@ def throughput(svc_args: dict, bootstrap: str, messages: list, n: int) -> dict:
     return {"alerts": held, "produced": n, "alerts_per_s": (c1 - c0) / max(t1 - t0, 1e-9), "steady_window_s": t1 - t0,
             "handler_alerts_per_s": final["consumed"] / final["seconds"]["handle"],
             "stage_seconds": final["seconds"], "mean_batch_size": final["mean_batch_size"],
+            "per_process_consumed": final.get("per_process_consumed", [final["consumed"]]),
             "service_latency_p50_s": final["latency_p50_s"], "service_latency_p99_s": final["latency_p99_s"]}
 
 
@@ -198,22 +245,20 @@ def paced(svc_args: dict, bootstrap: str, messages: list, rate: float, seconds: 
           sample_rss: bool = False) -> tuple[dict, str, list, float]:
     """Replay at ``rate`` for ``seconds`` with the service running: (final metrics, output topic,
     RSS samples (seconds, bytes) of the service when asked, Unix time the paced feed started)."""
-    import psutil
-
     from elasticc_fast.stream import replay
 
     topic = f"paced-{uuid.uuid4().hex[:6]}"
     replay.produce(bootstrap, topic, messages[:1])            # create the topic before the service subscribes
-    svc = Service(bootstrap=bootstrap, topic=topic, **svc_args)
+    svc = ServiceGroup(bootstrap=bootstrap, topic=topic, **svc_args)
     n = int(rate * seconds)
     feeder = threading.Thread(target=replay.produce, args=(bootstrap, topic, cycle(messages, n)),
                               kwargs={"rate": rate})
-    proc, rss, start, fed_from = psutil.Process(svc.proc.pid), [], time.monotonic(), time.time()
+    rss, start, fed_from = [], time.monotonic(), time.time()
     feeder.start()
     last, still = -1, 0
     while still < 3:                  # fed, nothing left to consume, and no progress for 3 s
         if sample_rss:
-            rss.append((time.monotonic() - start, proc.memory_info().rss))
+            rss.append((time.monotonic() - start, svc.rss()))
         time.sleep(1.0)
         snap = svc.snapshot()
         done = not feeder.is_alive() and snap["consumer_lag"] == 0
@@ -248,6 +293,7 @@ def main() -> None:
     ap.add_argument("--small", action="store_true", help="train the tests' small GRU instead of the default one")
     ap.add_argument("--phases", default="offline,throughput,latency")
     ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--processes", type=int, default=1, help="service processes in one consumer group")
     ap.add_argument("--max-wait-ms", type=int, default=200)
     ap.add_argument("--n", type=int, default=8_000,
                     help="alerts of the throughput phase (the mock broker keeps about 5 MB per partition: ~10,000 alerts)")
@@ -269,12 +315,12 @@ def main() -> None:
     results: dict = {"machine": machine(), "distinct_alerts": len(alerts),
                      "mean_points_per_alert": float(np.mean([1 + len(a["prvDiaSources"] or []) + len(a["prvDiaForcedSources"] or [])
                                                              for a in alerts])),
-                     "batch": args.batch, "max_wait_ms": args.max_wait_ms,
+                     "batch": args.batch, "max_wait_ms": args.max_wait_ms, "processes": args.processes,
                      "model": str(args.model) if args.model else ("small GRU" if args.small else "default GRU")}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         model = args.model or train_default(args.data, work / "model", args.small)
-        svc_args = {"model": model, "schema": schema, "batch": args.batch, "max_wait_ms": args.max_wait_ms, "work": work}
+        svc_args = {"model": model, "schema": schema, "batch": args.batch, "max_wait_ms": args.max_wait_ms, "processes": args.processes, "work": work}
         phases = args.phases.split(",")
         with mock_cluster() as bootstrap:
             if "offline" in phases:

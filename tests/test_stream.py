@@ -225,3 +225,44 @@ def test_sigkill_restart_loses_nothing_and_sigterm_commits(kafka, model_dir, ale
     assert set(counts) == ids                                  # every alert classified
     assert sum(c - 1 for c in counts.values()) <= 16            # duplicates: at most one batch
     assert committed_everything(kafka, f"g-{topics[0]}", topics[0])
+
+
+def _classified(metrics: Path) -> int:
+    return json.loads(metrics.read_text())["classified"] if metrics.exists() else 0
+
+
+@pytest.mark.slow
+def test_process_joining_and_leaving_the_group_mid_stream_loses_nothing(kafka, model_dir, alerts, shared_data,
+                                                                      tmp_path):
+    """Two service processes in one consumer group: the second joins mid-stream (the partitions
+    are split), classifies, then leaves on SIGTERM (they go back to the first). Each rebalance may
+    replay at most the batch in flight, so duplicates stay within two batches of 16."""
+    topics, n = _topics("rebalance"), 300
+    messages = replay.encode_schemaless(alerts[:n], shared_data / SCHEMA)
+    first = _start(model_dir, kafka, topics, shared_data / SCHEMA, tmp_path / "m1.json")
+    feed = threading.Thread(target=replay.produce, args=(kafka, topics[0], messages[:100]), kwargs={"rate": 40})
+    feed.start()
+    _wait_outputs(kafka, topics[1], lambda s: len(s) >= 30)
+    second = _start(model_dir, kafka, topics, shared_data / SCHEMA, tmp_path / "m2.json")   # joins
+    feed.join()
+    feed = threading.Thread(target=replay.produce, args=(kafka, topics[0], messages[100:200]), kwargs={"rate": 40})
+    feed.start()
+    end = time.monotonic() + 60
+    while _classified(tmp_path / "m2.json") == 0 and time.monotonic() < end:
+        time.sleep(0.2)
+    second.send_signal(signal.SIGTERM)                                                   # leaves mid-stream
+    log = second.communicate(timeout=60)[0]
+    assert second.returncode == 0, log
+    feed.join()
+    replay.produce(kafka, topics[0], messages[200:], rate=40)
+    ids = {a["alertId"] for a in alerts[:n]}
+    _wait_outputs(kafka, topics[1], lambda s: {r["alertId"] for r in read_records(shared_data, s)} >= ids)
+    first.send_signal(signal.SIGTERM)
+    log = first.communicate(timeout=60)[0]
+    assert first.returncode == 0, log
+    records = read_records(shared_data, [v for _, v, _ in drain(kafka, topics[1], n + 100, timeout=2)])
+    counts = Counter(r["alertId"] for r in records)
+    assert set(counts) == ids                                   # every alert classified
+    assert sum(c - 1 for c in counts.values()) <= 32             # at most one batch per rebalance
+    assert _classified(tmp_path / "m1.json") > 0 and _classified(tmp_path / "m2.json") > 0
+    assert committed_everything(kafka, f"g-{topics[0]}", topics[0])

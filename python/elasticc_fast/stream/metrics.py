@@ -32,6 +32,7 @@ class Metrics:
         self.dead_letters: Counter = Counter()
         self.seconds: Counter = Counter()   # wall time per stage of the loop (s), since start
         self.lag: int | None = None
+        self.partitions: int | None = None   # input partitions assigned to this consumer
         self.commit_failures = 0
         self.last_batch = 0
         self._lat = np.zeros(LATENCY_WINDOW, np.float64)
@@ -67,7 +68,8 @@ class Metrics:
                 "mean_batch_size": self.consumed / self.batches if self.batches else 0.0,
                 "alerts_per_s": self._window_count / window,
                 "alerts_per_s_total": self.consumed / max(now - self.started, 1e-9),
-                "latency_p50_s": p50, "latency_p99_s": p99, "consumer_lag": self.lag, "commit_failures": self.commit_failures,
+                "latency_p50_s": p50, "latency_p99_s": p99, "consumer_lag": self.lag, "assigned_partitions": self.partitions,
+                "commit_failures": self.commit_failures,
                 "dead_letters": dict(self.dead_letters), "dead_letters_total": sum(self.dead_letters.values()),
                 "seconds": {k: round(v, 4) for k, v in self.seconds.items()}}
 

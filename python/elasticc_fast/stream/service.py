@@ -207,8 +207,9 @@ class StreamService:
         """Messages not yet consumed on the assigned partitions (high watermark - position), from
         the high watermarks of the last fetch responses (no broker round trip)."""
         try:
-            total = 0
-            for tp in self.consumer.position(self.consumer.assignment()):
+            total, assigned = 0, self.consumer.assignment()
+            self.metrics.partitions = len(assigned)
+            for tp in self.consumer.position(assigned):
                 _, high = self.consumer.get_watermark_offsets(tp, cached=True)
                 if high >= 0:
                     total += max(high - tp.offset, 0) if tp.offset >= 0 else high
