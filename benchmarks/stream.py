@@ -16,13 +16,19 @@ Phases (--phases, comma-separated):
   publication (input message timestamp) to its output record's timestamp (p50/p99/max), and the
   service's own consume -> acknowledged-output p50/p99;
 * ``memory``: alerts replayed at --memory-rate alerts/s for --memory-minutes; peak RSS of the
-  service process up to 1, 5 and 10 minutes (sampled every second).
+  service process(es) up to 1, 2, 5 and 10 minutes (sampled every second).
+
+--processes K runs K service processes in one consumer group (the 4 partitions shared), all
+started and holding partitions before the alerts flow. The throughput phase also reports the CPU
+seconds per alert of the services and of this process (mock broker + feeder): load-independent,
+so ``ceiling_alerts_per_s_on_2_idle_cores`` = 2 / (their sum) holds on a busy machine too.
 
 The model: --model DIR, else a GRU with the package defaults trained for one epoch on these
 alerts (its quality is irrelevant to the timing; its size is that of the default model).
 
     PYTHONPATH=python python benchmarks/stream.py --json stream.json
     PYTHONPATH=python nice python benchmarks/stream.py --phases memory --memory-minutes 10
+    PYTHONPATH=python python benchmarks/stream.py --processes 2 --phases throughput,latency
 """
 from __future__ import annotations
 
@@ -175,6 +181,12 @@ class ServiceGroup:
 
         return sum(psutil.Process(s.proc.pid).memory_info().rss for s in self.services)
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds of the service processes so far (all their threads)."""
+        import psutil
+
+        return sum(sum(psutil.Process(s.proc.pid).cpu_times()[:2]) for s in self.services)
+
     def stop(self) -> dict:
         return self.combine([s.stop() for s in self.services])
 
@@ -205,14 +217,20 @@ def throughput(svc_args: dict, bootstrap: str, messages: list, n: int) -> dict:
     svc = ServiceGroup(bootstrap=bootstrap, topic=topic, **svc_args)
     replay.produce(bootstrap, topic, cycle(messages, n))
     held = topic_size(bootstrap, topic)          # the mock broker keeps ~5 MB per partition
-    samples = []
+    samples, cpu0, own0 = [], svc.cpu_seconds(), time.process_time()
     while not samples or samples[-1][1] < held:
         samples.append((time.monotonic(), svc.snapshot()["committed"]))
         time.sleep(0.5)
+    cpu, own = svc.cpu_seconds() - cpu0, time.process_time() - own0
     final = svc.stop()
     busy = [(t, c) for t, c in samples if c > 0]
     (t0, c0), (t1, c1) = busy[0], busy[-1]
+    # CPU per alert does not depend on what else the machine runs: the ceiling on C idle cores is
+    # C / (service + broker CPU seconds per alert)
     return {"alerts": held, "produced": n, "alerts_per_s": (c1 - c0) / max(t1 - t0, 1e-9), "steady_window_s": t1 - t0,
+            "service_cpu_s": round(cpu, 2), "service_cpu_us_per_alert": round(cpu / held * 1e6, 1),
+            "broker_and_feeder_cpu_us_per_alert": round(own / held * 1e6, 1),
+            "ceiling_alerts_per_s_on_2_idle_cores": round(2 / ((cpu + own) / held)),
             "handler_alerts_per_s": final["consumed"] / final["seconds"]["handle"],
             "stage_seconds": final["seconds"], "mean_batch_size": final["mean_batch_size"],
             "per_process_consumed": final.get("per_process_consumed", [final["consumed"]]),
@@ -281,7 +299,7 @@ def latency(svc_args: dict, bootstrap: str, messages: list, rate: float, seconds
 def memory(svc_args: dict, bootstrap: str, messages: list, rate: float, minutes: float) -> dict:
     final, _, rss, _ = paced(svc_args, bootstrap, messages, rate, minutes * 60, sample_rss=True)
     peaks = {f"peak_rss_mib_{m}min": round(max(b for t, b in rss if t <= m * 60) / 2**20, 1)
-             for m in (1, 5, 10) if m <= minutes}
+             for m in (1, 2, 5, 10) if m <= minutes}
     return {"rate": rate, "minutes": minutes, "alerts": final["committed"], **peaks,
             "rss_mib_samples_every_30s": [round(b / 2**20, 1) for t, b in rss[::30]]}
 
