@@ -49,6 +49,7 @@ import numpy as np
 from _machine import machine
 
 REPO = Path(__file__).resolve().parents[1]
+_STARTED: list = []          # service processes, stopped when this script ends in any way
 ALERTS = "elasticc_alerts"
 SCHEMA = f"{ALERTS}/schema/elasticc.v0_9_1.alert.avsc"
 
@@ -123,6 +124,7 @@ class Service:
         env = dict(os.environ, PYTHONPATH=str(REPO / "python"))
         self.log = open(work / f"service-{topic}-{index}.log", "w")  # noqa: SIM115 (closed in stop())
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        _STARTED.append(self.proc)
 
     def ready(self) -> bool:
         """True once the service reports (after its start-up compilation); raises if it died."""
@@ -300,6 +302,7 @@ def memory(svc_args: dict, bootstrap: str, messages: list, rate: float, minutes:
     final, _, rss, _ = paced(svc_args, bootstrap, messages, rate, minutes * 60, sample_rss=True)
     peaks = {f"peak_rss_mib_{m}min": round(max(b for t, b in rss if t <= m * 60) / 2**20, 1)
              for m in (1, 2, 5, 10) if m <= minutes}
+    peaks["peak_rss_mib_whole_run"] = round(max(b for _, b in rss) / 2**20, 1)
     return {"rate": rate, "minutes": minutes, "alerts": final["committed"], **peaks,
             "rss_mib_samples_every_30s": [round(b / 2**20, 1) for t, b in rss[::30]]}
 
@@ -324,7 +327,6 @@ def main() -> None:
 
     from elasticc_fast.io.alerts import parse_avsc
     from elasticc_fast.stream import replay
-    from elasticc_fast.stream.kafka import mock_cluster
 
     schema = args.data / SCHEMA
     alerts = replay.alert_dicts(alert_files(args.data))
@@ -335,30 +337,48 @@ def main() -> None:
                                                              for a in alerts])),
                      "batch": args.batch, "max_wait_ms": args.max_wait_ms, "processes": args.processes,
                      "model": str(args.model) if args.model else ("small GRU" if args.small else "default GRU")}
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        model = args.model or train_default(args.data, work / "model", args.small)
-        svc_args = {"model": model, "schema": schema, "batch": args.batch, "max_wait_ms": args.max_wait_ms, "processes": args.processes, "work": work}
-        phases = args.phases.split(",")
-        with mock_cluster() as bootstrap:
-            if "offline" in phases:
-                results["offline"] = offline(model, alerts, cycle(messages, min(args.n, 5000)), args.batch, schema)
-                print("offline", json.dumps(results["offline"]), flush=True)
-            if "throughput" in phases:
-                results["throughput"] = throughput(svc_args, bootstrap, messages, args.n)
-                print("throughput", json.dumps(results["throughput"]), flush=True)
-            if "latency" in phases:
-                results["latency"] = [latency(svc_args, bootstrap, messages, float(r), args.seconds, out_schema)
-                                      for r in args.rate.split(",")]
-                print("latency", json.dumps(results["latency"]), flush=True)
-            if "memory" in phases:
-                results["memory"] = memory(svc_args, bootstrap, messages, args.memory_rate, args.memory_minutes)
-                print("memory", json.dumps(results["memory"]), flush=True)
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))     # `timeout` -> the finally below runs
+    try:
+        run_phases(args, results, alerts, messages, schema, out_schema)
+    finally:
+        for proc in _STARTED:
+            if proc.poll() is None:
+                proc.kill()
     if "offline" in results and "throughput" in results:
         results["service_over_offline"] = results["throughput"]["alerts_per_s"] / results["offline"]["alerts_per_s"]
     print(json.dumps(results, indent=1))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
+
+
+def run_phases(args, results: dict, alerts: list, messages: list, schema: Path, out_schema) -> None:
+    """Run the phases asked for; ``args.json`` is rewritten after each (a killed run keeps them)."""
+    from elasticc_fast.stream.kafka import mock_cluster
+
+    def done(name: str, value) -> None:
+        results[name] = value
+        print(name, json.dumps(value), flush=True)
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=1))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        model = args.model or train_default(args.data, work / "model", args.small)
+        svc_args = {"model": model, "schema": schema, "batch": args.batch, "max_wait_ms": args.max_wait_ms,
+                    "processes": args.processes, "work": work}
+        phases = args.phases.split(",")
+        with mock_cluster() as bootstrap:
+            if "offline" in phases:
+                done("offline", offline(model, alerts, cycle(messages, min(args.n, 5000)), args.batch, schema))
+            if "throughput" in phases:
+                done("throughput", throughput(svc_args, bootstrap, messages, args.n))
+            if "latency" in phases:
+                done("latency", [latency(svc_args, bootstrap, messages, float(r), args.seconds, out_schema)
+                                 for r in args.rate.split(",")])
+            if "memory" in phases:
+                done("memory", memory(svc_args, bootstrap, messages, args.memory_rate, args.memory_minutes))
 
 
 if __name__ == "__main__":
