@@ -38,6 +38,8 @@ def register_cli(sub: Any) -> None:
     z.add_argument("--seed", type=int, default=0, help="seed of the split and of every model (default 0)")
     z.add_argument("--ensemble", type=int, default=None, help="deep models: average K seeds (default 2; --quick 1)")
     z.add_argument("--epochs", type=int, default=None, help="deep models: maximum epochs")
+    z.add_argument("--pretrain", type=int, default=None, metavar="N",
+                   help="also run hybrid-pre: the hybrid pretrained on N simulated ZTF objects, fine-tuned per fold")
     z.add_argument("--max-objects", type=int, default=None, help="stratified subset of this many objects (smoke tests)")
     z.add_argument("--jobs", type=int, default=2, help="threads for features and tree models (default 2)")
     z.add_argument("--json", type=Path, default=None, help="write the results (per model and track: macro_f1 by cut)")
@@ -51,6 +53,10 @@ def run_cli(args: argparse.Namespace) -> int:
     from .bts_report import markdown
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
+    if args.pretrain:  # the pretrained hybrid next to the same model without pretraining
+        models = list(dict.fromkeys([*models, "hybrid", "hybrid-pre"]))
+    elif "hybrid-pre" in models:
+        raise UsageError("model hybrid-pre needs --pretrain N (the number of simulated objects to pretrain on)")
     unknown = sorted(set(models) - set(MODELS))
     if unknown:
         raise UsageError(f"unknown models {unknown} (choose from {', '.join(MODELS)})")
@@ -59,7 +65,7 @@ def run_cli(args: argparse.Namespace) -> int:
         raise UsageError(f"{data}: not the ztf_bts folder (no ANTARES/ inside); give --data or set "
                          "ELASTICC_FAST_SHARED")
     tracks = ("none", "redshift") if args.quick or args.context == "both" else (args.context,)
-    opts = {k: v for k, v in {"ensemble": args.ensemble, "epochs": args.epochs}.items() if v is not None}
+    opts = {k: v for k, v in {"ensemble": args.ensemble, "epochs": args.epochs, "pretrain": args.pretrain}.items() if v is not None}
     cache: dict = {}  # the deep models' view features serve both tracks
     done: list[dict] = []
 

@@ -8,8 +8,8 @@ microjansky, BTS-tree labels).
 Classes (BTS ``type`` strings; :func:`elasticc_fast.taxonomy.ztf.bts_leaf` maps them to the tree;
 TDE has no leaf there and gets label -1, as ``read_bts(..., keep_unclassified=True)`` gives it):
 SN Ia, Ia-91T, Ia-91bg; SN II, IIP, IIn, IIb; SN Ib, Ic, Ic-BL; SLSN-I, SLSN-II; TDE; CV (dwarf-nova
-outbursts of a Galactic star); nova (classical novae in M31, distance modulus 24.3-24.55, as most
-BTS novae are). Parameter distributions: :mod:`.params` (rise and fade calibrated on the BTS
+outbursts of a Galactic star); nova (classical novae in M31 and M33, as the BTS novae are, with the
+table's redshift of their host). Parameter distributions: :mod:`.params` (rise and fade calibrated on the BTS
 table's medians). Redshifts follow the volume law of :func:`.hosts.draw_redshift` up to where the
 class's bright end (mean - 3 sd absolute magnitude) reaches 19.6 mag; the BTS selection then makes
 the distribution magnitude limited.
@@ -42,6 +42,23 @@ _SN, _LONG = (-50.0, 250.0), (-100.0, 500.0)
 
 
 @dataclass(frozen=True)
+class LocalHost:
+    """A nearby galaxy hosting a population: where it is and the redshift the BTS table gives for it."""
+
+    ra: float       #: centre, degrees
+    dec: float
+    radius: float   #: objects uniform within this radius, degrees
+    mu: tuple[float, float]  #: distance modulus range
+    z: float        #: the BTS table's redshift of its objects
+    weight: float   #: share of the population
+
+
+#: the hosts of the BTS novae (14 in M31, 3 in M33, with these table redshifts)
+M31 = LocalHost(10.685, 41.269, 1.0, (24.3, 24.55), 0.00017, 0.8)
+M33 = LocalHost(23.462, 30.660, 0.4, (24.5, 24.7), 0.00019, 0.2)
+
+
+@dataclass(frozen=True)
 class ZtfClass:
     """One simulated ZTF type: its BTS name (also the key of its parameters) and family."""
 
@@ -49,7 +66,7 @@ class ZtfClass:
     family: str
     galactic: bool = False
     trest: tuple[float, float] | None = _SN     #: observed window, rest days around peak
-    mu_range: tuple[float, float] | None = None  #: a fixed-distance population (z = 0)
+    local: tuple["LocalHost", ...] = ()         #: a population in these nearby galaxies (fixed distance)
 
     @property
     def tree_leaf(self) -> str | None:
@@ -64,7 +81,7 @@ ZTF_CLASSES: tuple[ZtfClass, ...] = (
     ZtfClass("SN Ic-BL", "bazin_k"), ZtfClass("SLSN-I", "bazin_k", trest=_LONG),
     ZtfClass("SLSN-II", "bazin_k", trest=_LONG), ZtfClass("TDE", "tde", trest=_LONG),
     ZtfClass("CV", "dwarf_nova", galactic=True, trest=None),
-    ZtfClass("nova", "bazin_k", trest=(-30.0, 150.0), mu_range=(24.3, 24.55)),
+    ZtfClass("nova", "bazin_k", trest=(-30.0, 150.0), local=(M31, M33)),
 )
 ZTF_CLASS_NAMES = tuple(c.leaf for c in ZTF_CLASSES)
 
@@ -87,9 +104,21 @@ def z_max(leaf: str, limit: float = PRECUT_MAG) -> float:
     return float(np.interp(limit - (m_mean - 3.0 * m_sd), lightcurves.distance_modulus(grid), grid))
 
 
+def _local_positions(spec: ZtfClass, rng: np.random.Generator, n: int) -> tuple[np.ndarray, ...]:
+    """(ra, dec, z, mu) of ``n`` objects in ``spec.local``'s galaxies (chosen by weight)."""
+    w = np.array([h.weight for h in spec.local])
+    h = [spec.local[i] for i in rng.choice(len(spec.local), n, p=w / w.sum())]
+    col = {f: np.array([getattr(x, f) for x in h], np.float64).reshape(n, -1) for f in ("ra", "dec", "radius", "mu", "z")}
+    r = col["radius"][:, 0] * np.sqrt(rng.random(n))
+    ang = rng.uniform(0.0, 2.0 * np.pi, n)
+    dec = col["dec"][:, 0] + r * np.sin(ang)
+    ra = np.mod(col["ra"][:, 0] + r * np.cos(ang) / np.cos(np.radians(dec)), 360.0)
+    return ra, dec, col["z"][:, 0], rng.uniform(col["mu"][:, 0], col["mu"][:, 1])
+
+
 def _distances(spec: ZtfClass, p: dict, rng: np.random.Generator, n: int) -> None:
-    if spec.mu_range is not None:
-        p["z"], p["mu"] = np.zeros(n), rng.uniform(*spec.mu_range, n)
+    if spec.local:
+        p["z"], p["mu"] = p.pop("local_z"), p.pop("local_mu")
     else:
         p["z"] = hosts.draw_redshift(rng, n, (1e-3, z_max(spec.leaf)))
         p["mu"] = lightcurves.distance_modulus(p["z"])
@@ -98,10 +127,15 @@ def _distances(spec: ZtfClass, p: dict, rng: np.random.Generator, n: int) -> Non
 def _draw(spec: ZtfClass, rng: np.random.Generator, lib: zs.ZtfLibrary, n: int, mode: str) -> dict:
     """Simulate ``n`` candidates; returns the selected objects' static values and photometry rows."""
     family = get_family(spec.family)
-    ra, dec, _ = hosts.draw_positions(rng, n, spec.galactic, dec_range=(-30.0, 90.0), min_abs_b=7.0,
-                                      ddf_fraction=0.0)
+    if spec.local:
+        ra, dec, local_z, local_mu = _local_positions(spec, rng, n)
+    else:
+        ra, dec, _ = hosts.draw_positions(rng, n, spec.galactic, dec_range=(-30.0, 90.0), min_abs_b=7.0,
+                                          ddf_fraction=0.0)
     ebv, _ = hosts.milky_way_ebv(rng, ra, dec)
     p = family.sample(spec, rng, n)
+    if spec.local:
+        p["local_z"], p["local_mu"] = local_z, local_mu
     p["mwebv"] = ebv
     if not spec.galactic:
         _distances(spec, p, rng, n)

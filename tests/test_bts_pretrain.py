@@ -1,0 +1,55 @@
+"""``benchmark ztf-bts --pretrain N``: the hybrid pretrained on simulated ZTF objects (never on real
+ones), once per track, then fine-tuned on each training fold, next to the plain hybrid."""
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+
+from elasticc_fast.benchmarks.bts_pretrain import pretraining_classes, simulate_pretraining
+from elasticc_fast.cli import main
+from elasticc_fast.context import context_matrix
+from elasticc_fast.taxonomy.ztf import BTS_TREE
+
+
+def test_pretraining_objects_are_simulated_bts_leaves_with_context():
+    sim = simulate_pretraining(30, seed=3)
+    types = sim.static.column("bts_type").to_pylist()
+    assert set(types) == set(pretraining_classes()) and "TDE" not in types
+    assert len(sim) >= 30 and all(i.startswith("ZTFsim") for i in sim.ids)
+    assert (sim.labels >= 0).all()
+    assert {BTS_TREE.nodes[k] for k in np.unique(sim.labels)} == {"SN Ia", "SN Ib/c", "SN II", "SLSN", "CV/nova"}
+    assert (sim.flag != 0).all()  # alert detections only, like the ANTARES BTS files
+    ctx = context_matrix(sim.static, "redshift")  # log10 z, |b|, A_V as the spec-z track reads them
+    assert np.isfinite(ctx).all()
+    s = sim.static.to_pandas()
+    nova = s[s.bts_type == "nova"]  # M31 / M33 novae, with the table's host redshifts and latitudes
+    assert set(nova.redshift.round(5)) <= {0.00017, 0.00019}
+    assert nova.b.between(-33.0, -20.0).all()
+    extragalactic = s[~s.bts_type.isin(["nova", "CV"])]
+    assert (extragalactic.redshift > 1e-3).all() and (extragalactic.b.abs() > 7.0).all()
+
+
+def test_pretrain_option_runs_both_models_once_pretrained_per_track(shared_data, tmp_path, caplog):
+    out = tmp_path / "bts.json"
+    caplog.set_level("INFO", logger="elasticc_fast.benchmarks.bts_pretrain")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rc = main(["benchmark", "ztf-bts", "--data", str(shared_data / "ztf_bts"), "--models", "lgbm",
+                   "--pretrain", "40", "--context", "redshift", "--max-objects", "120", "--folds", "3",
+                   "--fold-limit", "2", "--epochs", "2", "--ensemble", "1", "--jobs", "1", "--json", str(out)])
+    assert rc == 0
+    res = json.loads(out.read_text())["tracks"]["redshift"]
+    assert list(res["models"]) == ["lgbm", "hybrid", "hybrid-pre"]  # same run, same folds
+    assert res["folds_run"] == 2 and res["options"]["pretrain"] == 40
+    for m in ("hybrid", "hybrid-pre"):
+        assert all(0.0 <= v <= 1.0 for v in res["models"][m]["macro_f1"].values())
+    pretrained = [r.getMessage() for r in caplog.records if r.getMessage().startswith("pretrained on")]
+    assert len(pretrained) == 1 and "redshift, abs_b, A_V" in pretrained[0]  # once for the track's 2 folds
+    assert sum("fine-tuned member" in r.getMessage() for r in caplog.records) == 2
+
+
+def test_hybrid_pre_without_pretrain_is_refused(shared_data):
+    assert main(["benchmark", "ztf-bts", "--data", str(shared_data / "ztf_bts"), "--models", "hybrid-pre",
+                 "--max-objects", "60", "--folds", "2", "--fold-limit", "1", "--epochs", "1"]) == 2
