@@ -41,9 +41,9 @@ def test_pretrain_option_runs_both_models_once_pretrained_per_track(shared_data,
                    "--fold-limit", "2", "--epochs", "2", "--ensemble", "1", "--jobs", "1", "--json", str(out)])
     assert rc == 0
     res = json.loads(out.read_text())["tracks"]["redshift"]
-    assert list(res["models"]) == ["lgbm", "hybrid", "hybrid-pre"]  # same run, same folds
+    assert list(res["models"]) == ["lgbm", "hybrid", "hybrid-pre", "hybrid-sim"]  # same run, same folds
     assert res["folds_run"] == 2 and res["options"]["pretrain"] == 40
-    for m in ("hybrid", "hybrid-pre"):
+    for m in ("hybrid", "hybrid-pre", "hybrid-sim"):
         assert all(0.0 <= v <= 1.0 for v in res["models"][m]["macro_f1"].values())
     pretrained = [r.getMessage() for r in caplog.records if r.getMessage().startswith("pretrained on")]
     assert len(pretrained) == 1 and "redshift, abs_b, A_V" in pretrained[0]  # once for the track's 2 folds

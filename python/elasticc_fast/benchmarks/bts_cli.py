@@ -39,7 +39,8 @@ def register_cli(sub: Any) -> None:
     z.add_argument("--ensemble", type=int, default=None, help="deep models: average K seeds (default 2; --quick 1)")
     z.add_argument("--epochs", type=int, default=None, help="deep models: maximum epochs")
     z.add_argument("--pretrain", type=int, default=None, metavar="N",
-                   help="also run hybrid-pre: the hybrid pretrained on N simulated ZTF objects, fine-tuned per fold")
+                   help="also run hybrid-pre (the hybrid pretrained on N simulated ZTF objects, fine-tuned per fold) "
+                   "and hybrid-sim (the pretrained model alone)")
     z.add_argument("--max-objects", type=int, default=None, help="stratified subset of this many objects (smoke tests)")
     z.add_argument("--jobs", type=int, default=2, help="threads for features and tree models (default 2)")
     z.add_argument("--json", type=Path, default=None, help="write the results (per model and track: macro_f1 by cut)")
@@ -54,9 +55,9 @@ def run_cli(args: argparse.Namespace) -> int:
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if args.pretrain:  # the pretrained hybrid next to the same model without pretraining
-        models = list(dict.fromkeys([*models, "hybrid", "hybrid-pre"]))
-    elif "hybrid-pre" in models:
-        raise UsageError("model hybrid-pre needs --pretrain N (the number of simulated objects to pretrain on)")
+        models = list(dict.fromkeys([*models, "hybrid", "hybrid-pre", "hybrid-sim"]))
+    elif {"hybrid-pre", "hybrid-sim"} & set(models):
+        raise UsageError("models hybrid-pre and hybrid-sim need --pretrain N (the number of simulated objects)")
     unknown = sorted(set(models) - set(MODELS))
     if unknown:
         raise UsageError(f"unknown models {unknown} (choose from {', '.join(MODELS)})")

@@ -145,15 +145,18 @@ def _flax_model(arch: str) -> Callable[[Fold], dict[str, np.ndarray]]:
     return run
 
 
-def _pretrained_hybrid(fold: Fold) -> dict[str, np.ndarray]:
-    from .bts_pretrain import run_pretrained  # issue 13: pretrained on simulated ZTF objects
+def _pretrained_hybrid(fine_tune: bool) -> Callable[[Fold], dict[str, np.ndarray]]:
+    def run(fold: Fold) -> dict[str, np.ndarray]:  # issue 13: pretrained on simulated ZTF objects
+        from .bts_pretrain import run_pretrained, run_sim_only
 
-    return run_pretrained(fold)
+        return (run_pretrained if fine_tune else run_sim_only)(fold)
+    return run
 
 
 MODELS: dict[str, ModelSpec] = {
     "hybrid": ModelSpec("hybrid (light curve + features)", _deep_model(True, True), deep=True),
-    "hybrid-pre": ModelSpec("hybrid, pretrained on simulated ZTF (--pretrain N)", _pretrained_hybrid, deep=True),
+    "hybrid-pre": ModelSpec("hybrid, pretrained on simulated ZTF (--pretrain N)", _pretrained_hybrid(True), deep=True),
+    "hybrid-sim": ModelSpec("hybrid, simulated ZTF only (--pretrain N)", _pretrained_hybrid(False), deep=True),
     "deep-features": ModelSpec("deep, features only", _deep_model(True, False), deep=True),
     "deep-lc": ModelSpec("deep, light curve only", _deep_model(False, True), deep=True),
     "gru": ModelSpec("Flax GRU (issue 6 training)", _flax_model("gru"), deep=True),

@@ -9,7 +9,8 @@ object: it holds 15 % of the *simulated* objects out to choose its epoch, and ru
 (the result is kept in the fold cache, so every fold fine-tunes from the same weights).
 
 Simulated classes: the BTS types the simulator has that map to a leaf of the BTS tree (TDE has
-none), the same number of objects of each type, so each leaf gets its types' share.
+none); each leaf gets N / 5 objects, split over its types in about the BTS catalogue's proportions
+(:data:`TYPE_SHARES`: a simulated "SN Ia" is mostly a normal SN Ia, as a real one is).
 """
 from __future__ import annotations
 
@@ -26,21 +27,42 @@ log = logging.getLogger(__name__)
 PRETRAIN_DEFAULTS = {"pretrain": 0, "pretrain_epochs": 16, "pretrain_seed": 1000, "finetune_lr": None}
 
 
-def pretraining_classes() -> list[str]:
-    """The simulated ZTF types that have a leaf in the BTS tree."""
-    from ..sim.ztf import ZTF_CLASSES
+#: the simulated types of each BTS leaf and their shares, about the BTS catalogue's mix
+#: (Perley et al. 2020; e.g. 91bg-like are ~1 % of its SNe Ia, and its CV/nova class is novae)
+TYPE_SHARES = {
+    "SN Ia": {"SN Ia": 0.93, "SN Ia-91T": 0.05, "SN Ia-91bg": 0.02},
+    "SN II": {"SN II": 0.68, "SN IIP": 0.07, "SN IIn": 0.15, "SN IIb": 0.10},
+    "SN Ib/c": {"SN Ib": 0.30, "SN Ic": 0.45, "SN Ic-BL": 0.25},
+    "SLSN": {"SLSN-I": 0.65, "SLSN-II": 0.35},
+    "CV/nova": {"nova": 0.9, "CV": 0.1},
+}
 
-    return [c.leaf for c in ZTF_CLASSES if c.tree_leaf is not None]
+
+def pretraining_classes() -> list[str]:
+    """The simulated ZTF types pretrained on (each has a leaf in the BTS tree)."""
+    return [t for shares in TYPE_SHARES.values() for t in shares]
+
+
+def type_counts(n_objects: int) -> dict[str, int]:
+    """Objects of each type: ``n_objects`` split equally over the leaves, then by :data:`TYPE_SHARES`
+    (at least one of each type)."""
+    per_leaf = n_objects / len(TYPE_SHARES)
+    return {t: max(1, round(per_leaf * f)) for shares in TYPE_SHARES.values() for t, f in shares.items()}
 
 
 def simulate_pretraining(n_objects: int, seed: int, workers: int = 1):
-    """About ``n_objects`` simulated ZTF objects (alert detections), equal per type -> LightCurveBatch
-    with BTS-tree ``labels`` (at least one object per type)."""
+    """About ``n_objects`` simulated ZTF objects (alert detections), :func:`type_counts` of each type
+    -> LightCurveBatch with BTS-tree ``labels``."""
     from ..sim.ztf import simulate_ztf
 
-    classes = pretraining_classes()
-    per_type = max(1, math.ceil(n_objects / len(classes)))
-    return simulate_ztf(per_type, seed=seed, classes=classes, photometry="detections", workers=workers)
+    counts = type_counts(n_objects)
+    sim = simulate_ztf(max(counts.values()), seed=seed, classes=list(counts), photometry="detections",
+                       workers=workers)
+    types = np.asarray(sim.static.column("bts_type").to_pylist())
+    rank = np.zeros(len(types), np.int64)
+    for t in counts:  # the first counts[t] objects of each type
+        rank[types == t] = np.arange(int((types == t).sum()))
+    return sim.take(np.flatnonzero(rank < np.array([counts[t] for t in types])))
 
 
 def pretrain(fold, opts: dict):
@@ -78,15 +100,42 @@ def _classifier(tree, overrides: dict):
     return Classifier(tree=tree, **{**BTS_HYBRID, **{k: v for k, v in overrides.items() if v is not None}})
 
 
+def _predict_cuts(fold, data, members: list) -> dict[str, np.ndarray]:
+    from .bts_models import CUTS, cut_key
+
+    out = {}
+    for cut in (*CUTS, None):
+        w = data.cut(cut, objects=fold.test)
+        out[cut_key(cut)] = np.mean([m.predict_proba(w).to_numpy() for m in members], axis=0)
+    return out
+
+
+def _options(fold) -> dict:
+    from .bts_models import DEEP_DEFAULTS
+
+    opts = {**DEEP_DEFAULTS, **PRETRAIN_DEFAULTS, **fold.options}
+    if not opts["pretrain"]:
+        raise ValueError("models hybrid-pre and hybrid-sim need a number of simulated objects: --pretrain N")
+    return opts
+
+
+def run_sim_only(fold) -> dict[str, np.ndarray]:
+    """``hybrid-sim``: the pretrained model as it is, never trained on a real object (how far the
+    simulation alone carries) -> {cut key: (len(test), K) marginals}."""
+    from .bts_models import _hybrid_data
+
+    opts = _options(fold)
+    pre = pretrain(fold, opts)
+    return _predict_cuts(fold, _hybrid_data(fold, fold.train, opts, True), [pre])
+
+
 def run_pretrained(fold) -> dict[str, np.ndarray]:
     """``hybrid-pre`` on one fold: the ``hybrid`` model's training, started from :func:`pretrain`'s
     weights -> {cut key: (len(test), K) marginals}."""
     from ..nn.config import BTS_HYBRID
-    from .bts_models import CUTS, DEEP_DEFAULTS, _hybrid_data, cut_key
+    from .bts_models import CUTS, _hybrid_data
 
-    opts = {**DEEP_DEFAULTS, **PRETRAIN_DEFAULTS, **fold.options}
-    if not opts["pretrain"]:
-        raise ValueError("model hybrid-pre needs a number of simulated objects: --pretrain N")
+    opts = _options(fold)
     pre = pretrain(fold, opts)
     data = _hybrid_data(fold, fold.train[~np.isin(fold.train, fold.val)], opts, True)
     val = data.cuts([*CUTS, None], objects=fold.val)
@@ -98,8 +147,4 @@ def run_pretrained(fold) -> dict[str, np.ndarray]:
         clf.fit(data, val=val, show_progress=False, init_from=pre)
         log.info("fine-tuned member seed %d: best epoch %d of %d", fold.seed + k, clf.best_epoch, len(clf.history))
         members.append(clf)
-    out = {}
-    for cut in (*CUTS, None):
-        w = data.cut(cut, objects=fold.test)
-        out[cut_key(cut)] = np.mean([m.predict_proba(w).to_numpy() for m in members], axis=0)
-    return out
+    return _predict_cuts(fold, data, members)

@@ -9,9 +9,12 @@ on ZTF's public-survey design (Bellm et al. 2019):
   night is observed with probability 0.45, minus bad-weather runs: the real gaps between nights
   with detections have median 2 days, 90th percentile about 6.
 - **Visits.** 1, 2, 3 or 4 visits per observed night (45, 45, 6, 4 %; fewer are detections: the
-  real detections per night are 54, 37, 5, 3 %), 30-90 minutes apart; g and r in equal shares,
-  the next visit of a night in the other band with probability 0.7 (2/3 of the real same-night
-  detection pairs are in different bands), i ``i_share`` (3 %, the sparse partnership i band; the BTS light curves here have g and
+  real detections per night are 54, 37, 5, 3 %), 30-90 minutes apart; g and r in equal shares.
+  60 % of the fields alternate g and r and have at most 2 visits a night; the other 40 % (where
+  ZTF's two grids overlap) have up to 4, the next in the other band with probability 0.5, and a
+  next visit in the same band is 85 % of the time the other grid's field, 3-15 minutes later
+  (real: 1/3 of the same-night detection pairs are in one band, median 7 minutes apart, and 33 %
+  (g) / 41 % (r) of the objects have such a pair), i ``i_share`` (3 %, the sparse partnership i band; the BTS light curves here have g and
   r only, and their detections are 46 % g, 54 % r: g fades sooner).
 - **Depth.** 5-sigma limiting magnitude per visit: g 20.5, r 20.4, i 19.9, a per-night offset
   N(0, 0.3) (seeing, clouds), a per-visit N(0, 0.15), brighter sky near full Moon (up to 0.5 mag
@@ -19,7 +22,7 @@ on ZTF's public-survey design (Bellm et al. 2019):
 - **Noise** (flux in microjansky): sigma^2 = (F_lim / 5)^2 + B^2 F_20 F + (C F)^2, with F_20 the
   flux of a 20th-magnitude source, B = 0.12 (source and host photon noise) and C = 0.022
   (calibration floor), fitted to the real median magnitude errors (0.034 at 16 mag, 0.073 at 18,
-  0.21 at 20).
+  0.21 at 20). One object's visits in one band and night share 60 % of their noise variance.
 - **Alerts.** A visit with S/N >= 5 makes an alert (flag 4096). The alert packet carries the
   upper limits of the previous 30 days (flux 0, ``flux_err`` = limiting flux / 5, flag 0), as
   :func:`elasticc_fast.io.ztf.non_detection_frame` writes them. Forced photometry (optional):
@@ -45,6 +48,11 @@ NOISE_B, NOISE_C = 0.12, 0.022
 F20 = 10.0 ** (-0.4 * (20.0 - UJY_ZEROPOINT))
 ALERT_SNR = 5.0
 NIGHT_PROB = 0.45  # share of in-season nights a field is observed
+OVERLAP_SHARE = 0.4  # fields where ZTF's primary and secondary grids overlap
+#: visits per observed night (1, 2, 3, 4) outside and inside the overlaps (together 45, 45, 6, 4 %)
+VISITS_SINGLE, VISITS_OVERLAP = (0.5, 0.5, 0.0, 0.0), (0.375, 0.375, 0.15, 0.1)
+REPEAT_SHARE = 0.85  # same-band visits of a night that are the other grid's field, minutes later
+NIGHT_RHO = 0.6  # noise correlation of one object's visits in one band and night
 HISTORY_DAYS = 30.0  # upper limits an alert packet carries
 PHOTOMETRY = ("alerts", "detections", "forced")
 _SYNODIC, _FULL_MOON_MJD = 29.5306, 58163.8  # a full Moon: 2018 Jan 31
@@ -81,22 +89,27 @@ def _field_nights(rng: np.random.Generator, ra: float, dec: float) -> np.ndarray
 
 def _field_visits(rng: np.random.Generator, nights: np.ndarray, i_share: float):
     """(mjd, band, maglim) of the visits on ``nights``."""
-    per_night = rng.choice([1, 2, 3, 4], nights.size, p=[0.45, 0.45, 0.06, 0.04])
+    overlap = rng.random() < OVERLAP_SHARE
+    per_night = rng.choice([1, 2, 3, 4], nights.size, p=VISITS_OVERLAP if overlap else VISITS_SINGLE)
     night = np.repeat(nights, per_night)
     first = np.cumsum(per_night) - per_night
-    step = rng.uniform(30.0, 90.0, night.size) / 1440.0
-    step[first] = 0.0
-    elapsed = np.cumsum(step)
-    elapsed -= np.repeat(elapsed[first], per_night)  # restart every night
-    mjd = night + np.repeat(rng.uniform(0.15, 0.35, nights.size), per_night) + elapsed
-    # ZTF alternates filters within a night: the next visit switches g <-> r with probability 0.7
-    # (real same-night detection pairs: 2/3 in different bands)
-    flip = rng.random(night.size) < 0.7
+    # ZTF alternates filters within a night; only where its two grids overlap does a field come
+    # back in the same band (real: 1/3 of the same-night detection pairs are in one band, and
+    # 33 % (g) / 41 % (r) of the objects have such a pair)
+    flip = rng.random(night.size) < (0.5 if overlap else 1.0)
     flip[first] = False
     flips = np.cumsum(flip)
     flips -= np.repeat(flips[first], per_night)
     gr = (np.repeat(rng.integers(0, 2, nights.size), per_night) + flips) % 2
     band = np.where(gr == 0, G, R).astype(np.uint8)
+    # a visit in the band of the one before is mostly the overlapping field of ZTF's other grid,
+    # minutes later (real same-night same-band pairs: median 7 minutes apart)
+    repeat = ~flip & (rng.random(night.size) < REPEAT_SHARE)
+    step = np.where(repeat, rng.uniform(3.0, 15.0, night.size), rng.uniform(30.0, 90.0, night.size)) / 1440.0
+    step[first] = 0.0
+    elapsed = np.cumsum(step)
+    elapsed -= np.repeat(elapsed[first], per_night)  # restart every night
+    mjd = night + np.repeat(rng.uniform(0.15, 0.35, nights.size), per_night) + elapsed
     band[rng.random(night.size) < i_share] = I
     moon = np.cos(np.pi * ((mjd - _FULL_MOON_MJD) / _SYNODIC % 1.0)) ** 2  # 1 at full Moon
     penalty = moon * np.where(band == G, 0.5, np.where(band == R, 0.3, 0.2))
@@ -148,13 +161,23 @@ class ZtfPhotometry:
     peak_mag: np.ndarray    # brightest alert magnitude (g or r), inf when none
 
 
+def night_correlated_normals(rng: np.random.Generator, obs, rho: float) -> np.ndarray:
+    """Unit normals per visit, correlated ``rho`` between one object's visits in the same band and
+    night (they share reference image, calibration and seeing: real same-night same-band
+    detection pairs differ by 0.5-0.7 of their quoted combined error, independent ones by 1)."""
+    key = (obs.obj.astype(np.int64) * 100_000 + np.floor(obs.mjd).astype(np.int64)) * 8 + obs.band
+    _, inv = np.unique(key, return_inverse=True)
+    shared = rng.standard_normal(int(inv.max()) + 1 if inv.size else 0)[inv]
+    return np.sqrt(rho) * shared + np.sqrt(1.0 - rho) * rng.standard_normal(key.size)
+
+
 def measure(rng: np.random.Generator, lib: ZtfLibrary, obs, diff_ujy: np.ndarray,
             source_ujy: np.ndarray) -> ZtfPhotometry:
     """Noisy difference fluxes (the whole source adds photon noise), alerts (S/N >= 5, positive:
     ANTARES's BTS curves hold no negative detection) and the peak magnitude of each object."""
     maglim = lib.maglim[obs.visit]
     err = noise_sigma(maglim, source_ujy)
-    flux = diff_ujy + err * rng.standard_normal(diff_ujy.size)
+    flux = diff_ujy + err * night_correlated_normals(rng, obs, NIGHT_RHO)
     alert = flux >= ALERT_SNR * err
     n = len(obs.offsets) - 1
     mag = np.where(alert & (obs.band != I), UJY_ZEROPOINT - 2.5 * np.log10(np.where(alert, flux, 1.0)), np.inf)
