@@ -53,3 +53,18 @@ def test_pretrain_option_runs_both_models_once_pretrained_per_track(shared_data,
 def test_hybrid_pre_without_pretrain_is_refused(shared_data):
     assert main(["benchmark", "ztf-bts", "--data", str(shared_data / "ztf_bts"), "--models", "hybrid-pre",
                  "--max-objects", "60", "--folds", "2", "--fold-limit", "1", "--epochs", "1"]) == 2
+
+
+def test_origin_auc_and_shifted_features_see_a_shift_and_only_a_shift():
+    import pandas as pd
+
+    from elasticc_fast.benchmarks.bts_shift import origin_auc, shifted_features
+
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame(rng.normal(size=(300, 3)), columns=["a", "b", "c"])
+    same = pd.DataFrame(rng.normal(size=(300, 3)), columns=["a", "b", "c"])
+    moved = same.assign(b=same.b + 3.0)
+    assert 0.4 < origin_auc(real, same) < 0.6   # the same distribution: origin not recognisable
+    assert origin_auc(real, moved) > 0.95
+    top = shifted_features(real, moved, top=1)
+    assert list(top) == ["b"] and 1.8 < top["b"] < 2.7   # 3 sigma = 3 / 1.35 IQR

@@ -15,7 +15,6 @@ none); each leaf gets N / 5 objects, split over its types in about the BTS catal
 from __future__ import annotations
 
 import logging
-import math
 import time
 
 import numpy as np
@@ -24,7 +23,7 @@ log = logging.getLogger(__name__)
 
 #: pretraining defaults (``fold.options`` overrides: ``pretrain`` = N, ``pretrain_epochs``,
 #: ``pretrain_seed``, ``finetune_lr``)
-PRETRAIN_DEFAULTS = {"pretrain": 0, "pretrain_epochs": 16, "pretrain_seed": 1000, "finetune_lr": None}
+PRETRAIN_DEFAULTS = {"pretrain": 0, "pretrain_epochs": 20, "pretrain_seed": 1000, "finetune_lr": 1e-3}
 
 
 #: the simulated types of each BTS leaf and their shares, about the BTS catalogue's mix

@@ -23,8 +23,8 @@ def origin_auc(real: pd.DataFrame, sim: pd.DataFrame, seed: int = 0) -> float:
     """3-fold cross-validated ROC AUC of LightGBM separating ``real`` rows from ``sim`` rows
     (the larger side subsampled to at most 3x the smaller one)."""
     from lightgbm import LGBMClassifier
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     rng = np.random.default_rng(seed)
     cap = 3 * min(len(real), len(sim))
