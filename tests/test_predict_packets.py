@@ -107,3 +107,32 @@ def test_packet_formats_need_packet_files(shared_data, elasticc_model, tmp_path,
     parquet = shared_data / SNIA
     assert main(["predict", str(elasticc_model), str(parquet), "--format", "ztf", "--out", str(tmp_path / "x.csv")]) == 1
     assert str(parquet) in capsys.readouterr().err
+
+
+def test_rubin_sample_containers_of_lsst_alert_packet(elasticc_model, tmp_path):
+    """lsst-alert-packet's own sample alert (an avro container) of the current and the previous
+    major schema version, as the stream's Rubin path converts and classifies them."""
+    from pathlib import Path
+
+    from lsst.alert import packet
+
+    from elasticc_fast.stream.classify import AlertClassifier
+    from elasticc_fast.stream.decode import check_alert, rubin_to_elasticc
+
+    root = Path(packet.get_schema_root())
+    samples = [p for p in root.glob("*/*/sample_data/fakeAlert.avro") if p.parents[2].name.isdigit()]
+    majors = sorted({int(p.parents[2].name) for p in samples})[-2:]
+    files = [max((p for p in samples if int(p.parents[2].name) == m), key=lambda p: int(p.parents[1].name))
+             for m in majors]
+    assert len(files) == 2
+    assert main(["predict", str(elasticc_model), *map(str, files), "--format", "rubin", "--out",
+                 str(tmp_path / "s.avro")]) == 0
+    records = _avro(tmp_path / "s.avro")
+    alerts = []
+    for f in files:
+        with open(f, "rb") as fh:
+            alerts += [check_alert(rubin_to_elasticc(r)) for r in fastavro.reader(fh)]
+    _, streamed = AlertClassifier(elasticc_model).classify(alerts)
+    assert [r["alertId"] for r in records] == [a["alertId"] for a in alerts] and len(records) == 2
+    np.testing.assert_allclose([[c["probability"] for c in r["classifications"]] for r in records],
+                               [[c["probability"] for c in r["classifications"]] for r in streamed], atol=1e-6)

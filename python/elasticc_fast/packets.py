@@ -3,7 +3,8 @@ paths (``elasticc-fast predict --format rubin|ztf``), so a file and a Kafka mess
 bytes get the same light curve and the same probabilities.
 
 - ``rubin``: each file holds one Rubin alert packet as it travels on Kafka (Confluent wire format:
-  byte 0, a 4-byte schema id, schemaless avro; schemas of ``lsst-alert-packet``), decoded by
+  byte 0, a 4-byte schema id, schemaless avro; schemas of ``lsst-alert-packet``), or is an avro
+  container of Rubin alerts (the writer schema inside, e.g. the package's sample data), decoded by
   :class:`elasticc_fast.stream.decode.RubinDecoder` and classified as ELAsTiCC alerts.
 - ``ztf``: each file is one ZTF alert packet (an avro container), decoded by
   :class:`elasticc_fast.stream.ztf.ZtfDecoder`; one light curve per alert as
@@ -23,6 +24,7 @@ import pyarrow as pa
 log = logging.getLogger(__name__)
 
 FORMATS = ("rubin", "ztf")
+_CONTAINER_MAGIC = b"Obj\x01"      # the first bytes of an avro container file
 
 
 def packet_files(inputs: Sequence[str | Path]) -> list[Path]:
@@ -49,8 +51,12 @@ def read_packets(fmt: str, inputs: Sequence[str | Path]) -> list[dict]:
     decoder = make_decoder(fmt)
     alerts = []
     for f in packet_files(inputs):
+        value = f.read_bytes()
         try:
-            alerts.append(decoder.decode(f.read_bytes()))
+            if fmt == "rubin" and value[:4] == _CONTAINER_MAGIC:
+                alerts += decoder.decode_container(value)
+            else:
+                alerts.append(decoder.decode(value))
         except BadMessage as exc:
             raise DataError(f"{f}: not a usable {fmt} alert packet: {exc.reason} ({exc.kind})") from None
     if not alerts:

@@ -135,6 +135,21 @@ class RubinDecoder:
                                                   f"alert schemas {sorted(self.schemas)}")
         return check_alert(rubin_to_elasticc(_read_schemaless(value[_WIRE_HEADER.size:], schema)))
 
+    @staticmethod
+    def decode_container(value: bytes) -> list[dict]:
+        """The alerts of an avro container file of Rubin alert packets (the writer schema inside,
+        as ``lsst-alert-packet``'s sample data), converted and checked as :meth:`decode` does."""
+        import fastavro
+
+        try:
+            reader = fastavro.reader(io.BytesIO(value))
+            name, records = reader.writer_schema.get("name", ""), list(reader)
+        except Exception as exc:  # noqa: BLE001  (fastavro raises many types on foreign bytes)
+            raise BadMessage("not-avro", f"not an avro container ({type(exc).__name__}: {exc})") from None
+        if not str(name).startswith("lsst.") or not str(name).endswith(".alert"):
+            raise BadMessage("unknown-schema-id", f"container of {name!r} records, not Rubin alerts (lsst.vN_M.alert)")
+        return [check_alert(rubin_to_elasticc(r)) for r in records]
+
 
 def _finite(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
