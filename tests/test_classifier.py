@@ -126,8 +126,14 @@ def test_cli_train(tmp_path, capsys):
     for m in MODELS:
         pq.write_table(table.filter(pa.compute.equal(table["model"], m)), src / f"{m}.parquet")
     out = tmp_path / "model"
+    # the default training (the demo's): the hybrid, 2 members, ugrizY features, ORACLE's host context
+    assert main(["train", str(src), "--out", str(tmp_path / "hybrid"), "--epochs", "1"]) == 0
+    hyb = Classifier.load(tmp_path / "hybrid")
+    assert hyb.config.arch == "hybrid" and len(hyb._members) == 2 and hyb.config.context == "oracle"
+    assert "lc:mag_amplitude_Y" in hyb.static_names and "ctx:HOSTGAL_PHOTOZ" in hyb.static_names
+    assert len(hyb.predict_proba(LightCurveBatch.from_arrow(table))) == len(table)
     assert main(["train", str(src), "--out", str(out), "--epochs", "1", "--max-length", "32",
-                 "--batch-size", "32", "--seed", "2"]) == 0
+                 "--batch-size", "32", "--seed", "2", "--arch", "gru"]) == 0
     clf = Classifier.load(out)
     assert (out / "training" / "config.json").is_file() and len(clf.history) == 1
     probs = clf.predict_proba(LightCurveBatch.from_arrow(table))
@@ -135,7 +141,7 @@ def test_cli_train(tmp_path, capsys):
     assert main(["train", str(src), "--out", str(out), "--epochs", "1"]) == 2   # exists, no --resume
     capsys.readouterr()
     assert main(["train", str(src), "--out", str(out), "--epochs", "2", "--max-length", "32",
-                 "--batch-size", "32", "--seed", "2", "--resume"]) == 0
+                 "--batch-size", "32", "--seed", "2", "--resume", "--arch", "gru"]) == 0
     printed = capsys.readouterr().out
     assert ": 1 epoch in " in printed and "(resumed at epoch 1; 2 in all)" in printed
     assert len(Classifier.load(out).history) == 2

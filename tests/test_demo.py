@@ -55,7 +55,7 @@ def test_tiny_demo_writes_model_and_report(tmp_path, capsys):
     # the feature baseline, trained and tested on the same split, beside the deep model
     base = data["meta"]["lightgbm"]["leaf_macro_f1"]
     assert set(base) == set(data["results"]) and all(0.0 <= v <= 1.0 for v in base.values())
-    assert "| LightGBM on light-curve features (same split) |" in md and "| gru (this model) |" in md
+    assert "| LightGBM on light-curve features (same split) |" in md and "| hybrid (this model) |" in md
     # the model on disk is the one evaluated: reloading it and scoring the same held-out objects
     # reproduces the report's numbers
     from elasticc_fast import evaluate as ev_mod

@@ -53,6 +53,21 @@ log = logging.getLogger(__name__)
 _FORMAT = 1
 
 
+class _Budget:
+    """A wall-time budget (seconds, None: none) shared by the members of an ensemble in turn."""
+
+    def __init__(self, seconds: float | None):
+        import time
+
+        self.seconds, self.t0, self.clock = seconds, time.perf_counter(), time.perf_counter
+
+    def share(self, members_left: int) -> float | None:
+        """An equal part of what is left for each of ``members_left`` members (at least 1 s)."""
+        if self.seconds is None:
+            return None
+        return max(1.0, (self.seconds - (self.clock() - self.t0)) / members_left)
+
+
 class Classifier:
     """Hierarchical classifier over a taxonomy tree (see the module docstring for the API).
 
@@ -111,7 +126,7 @@ class Classifier:
             return batch
         if labels is not None:
             batch = dataclasses.replace(batch, labels=labels)
-        if batch.trigger_mjd is None and self.config.arch != "hybrid":  # hybrid: raw curves, cut by views
+        if batch.trigger_mjd is None:
             from .preprocess import preprocess
 
             batch = preprocess(batch, **self.config.preprocess.to_dict())
@@ -160,8 +175,9 @@ class Classifier:
                 vb = self._prepared(val, self.leaf_labels(val, val_labels))
                 vl = vb.labels
         results, init = [], self._pretrained(init_from)
+        budget = _Budget(self.config.time_limit_s)
         for k in range(self.config.ensemble):  # member k: seed + k, its checkpoints in member_k/
-            cfg = self.config.replace(seed=self.config.seed + k) if k else self.config
+            cfg = self.config.replace(seed=self.config.seed + k, time_limit_s=budget.share(self.config.ensemble - k))
             member_dir = out_dir if out_dir is None or self.config.ensemble == 1 else Path(out_dir) / f"member_{k}"
             results.append(fit(train, lab, self.tree, cfg, val=vb, val_labels=vl, out_dir=member_dir,
                                resume=resume, show_progress=show_progress, init=init))

@@ -1,6 +1,10 @@
 """Per-object context beside the light curve: the ``--context`` tracks of the BTS benchmark.
 
 - ``none``: photometry only.
+- ``oracle``: ORACLE's host-galaxy and Milky Way HEAD columns of ELAsTiCC/SNANA tables (host
+  photo-z, magnitudes, separation, MW E(B-V) ...) and the MW-plane and deep-field flags
+  (:mod:`elasticc_fast.static_features`; SNANA sentinels become NaN): the context the ELAsTiCC
+  models (the demo's) get.
 - ``redshift``: the spectroscopic redshift (labelled "spec-z" in every table: it comes from the
   classification spectrum, so it is an upper bound on what a photometric survey gets), the
   absolute Galactic latitude ``|b|`` (degrees) and the Milky Way extinction ``A_V`` (mag) from the
@@ -17,9 +21,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-CONTEXTS = {"none": (), "redshift": ("redshift", "abs_b", "A_V")}
+from .static_features import ORACLE_STATIC_COLUMNS, static_matrix, static_names
+
+CONTEXTS = {"none": (), "redshift": ("redshift", "abs_b", "A_V"),
+            "oracle": tuple(static_names(ORACLE_STATIC_COLUMNS, flags=True))}
 #: the label the tables give each track
-CONTEXT_LABELS = {"none": "photometry only", "redshift": "spec-z, |b|, A_V"}
+CONTEXT_LABELS = {"none": "photometry only", "redshift": "spec-z, |b|, A_V", "oracle": "ORACLE host + MW columns"}
 
 
 def context_columns(kind: str) -> tuple[str, ...]:
@@ -32,6 +39,8 @@ def context_columns(kind: str) -> tuple[str, ...]:
 def context_frame(static, kind: str, index=None) -> pd.DataFrame:
     """(n, C) raw context of every object from a batch's ``static`` table (pyarrow or pandas)."""
     cols = context_columns(kind)
+    if kind == "oracle":
+        return pd.DataFrame(context_matrix(static, kind), columns=list(cols), index=index)
     df = static.to_pandas() if isinstance(static, pa.Table) else pd.DataFrame(static)
     out = {}
     for c in cols:
@@ -45,6 +54,9 @@ def context_frame(static, kind: str, index=None) -> pd.DataFrame:
 
 def context_matrix(static, kind: str) -> np.ndarray:
     """(n, C) float32 context for a network: ``log10(redshift)`` (clipped at 1e-4), others raw."""
+    if kind == "oracle":
+        table = static if isinstance(static, pa.Table) else pa.Table.from_pandas(pd.DataFrame(static))
+        return static_matrix(table, ORACLE_STATIC_COLUMNS, flags=True, missing=np.nan)
     df = context_frame(static, kind)
     if "redshift" in df.columns:
         df["redshift"] = np.log10(np.clip(df["redshift"].to_numpy(), 1e-4, None))

@@ -6,11 +6,11 @@ import logging
 import time
 from pathlib import Path
 
-from ..nn.config import ARCHS, BTS_HYBRID, TrainConfig
+from ..nn.config import ARCHS, ELASTICC_HYBRID, TrainConfig, base_config
 from ..options import FLUX_SCALES, TRIGGERS
 from ._train_features import train_feature_model
 
-D = TrainConfig()  # the defaults shown in --help and used for options not given
+D, H = TrainConfig(), ELASTICC_HYBRID  # the gru/transformer and the default (hybrid) training in --help
 NAME, ORDER = "train", 40
 log = logging.getLogger("elasticc_fast.train")
 
@@ -20,32 +20,32 @@ def register(subparsers) -> argparse.ArgumentParser:
         NAME, help="train the hierarchical classifier on converted Parquet",
         description="Train a hierarchical classifier on the Parquet files of `elasticc-fast convert` (ORACLE's "
                     "taxonomy; the `model` column gives the class) or, with --data bts, on the ZTF BTS curves "
-                    "(BTS taxonomy; hybrid model, class-balanced epochs, epoch chosen on validation macro-F1). "
-                    "Every epoch draws fresh random windows; a validation split per class drives early stopping. "
+                    "(BTS taxonomy). Default: the hybrid model, class-balanced epochs, epoch chosen on validation "
+                    "macro-F1 (the demo's training). Every epoch draws fresh random windows. "
                     "Checkpoints go to MODEL_DIR/training/ (--resume continues); the model to MODEL_DIR "
                     "(Classifier.load reads it): new or empty, or an earlier output with --resume or --overwrite.")
     p.add_argument("parquet_dir", type=Path, metavar="PARQUET_DIR", help="converted *.parquet (--data bts: ztf_bts folder)")
     p.add_argument("--data", choices=("parquet", "bts", "alerce-features"), default="parquet", help="the input's kind (default parquet; alerce-features: the folder of ALeRCE's hbrf_15class_*.pkl feature table, trains a hierarchical LightGBM, --epochs boosting rounds)")
-    p.add_argument("--context", choices=("none", "redshift"), default=None, help="hybrid: + redshift, |b|, A_V")
-    p.add_argument("--ensemble", type=int, default=None, help="train K seeds and average them (default 1)")
+    p.add_argument("--context", choices=("none", "redshift", "oracle"), default=None, help="hybrid: context (default: "
+                   "Parquet oracle = host/MW HEAD columns; bts none; redshift = BTS redshift, |b|, A_V)")
+    p.add_argument("--ensemble", type=int, default=None, help="train K seeds, average them (default 2; bts, gru: 1)")
     p.add_argument("--out", type=Path, required=True, metavar="MODEL_DIR", help="output model folder")
-    p.add_argument("--arch", choices=ARCHS, default=None, help=f"gru: ORACLE's recurrent model (default {D.arch}; "
-                   "--data bts: hybrid); transformer: ATAT-style attention; hybrid: curve + features + context")
+    p.add_argument("--arch", choices=ARCHS, default=None, help="hybrid (default; curve + light-curve features + "
+                   "context, 2 members), gru (ORACLE's model) or transformer (ATAT-style)")
     p.add_argument("--epochs", type=int, default=None, help=f"maximum epochs (default {D.epochs})")
-    p.add_argument("--batch-size", type=int, default=None, help=f"windows per step (default {D.batch_size})")
+    p.add_argument("--batch-size", type=int, default=None, help=f"windows per step (default {H['batch_size']}; gru {D.batch_size})")
     p.add_argument("--lr", type=float, default=None, help=f"Adam learning rate (default {D.learning_rate:g})")
     p.add_argument("--max-per-class", type=int, default=None, help="cap on training objects per class")
     p.add_argument("--val-fraction", type=float, default=None, help=f"held out per class (default {D.val_fraction})")
-    p.add_argument("--patience", type=int, default=None, help=f"early-stopping patience in epochs (default {D.patience})")
-    p.add_argument("--max-length", type=int, default=None, help=f"points per window (default {D.windows.max_length})")
+    p.add_argument("--patience", type=int, default=None, help=f"early-stopping patience (default {H['patience']}; gru {D.patience})")
+    p.add_argument("--max-length", type=int, default=None, help=f"points per window (default {H['max_length']}; gru {D.windows.max_length})")
     p.add_argument("--flux-scale", choices=FLUX_SCALES, default=None,
                    help=f"flux feature: asinh(FLUXCAL) or ORACLE's FLUXCAL / 1000 (linear) (default {D.windows.flux_scale})")
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS", help="stop after the epoch that "
                    "passes this wall time (not reproducible across machines)")
     p.add_argument("--seed", type=int, default=None, help="seed of initialisation, split, windows (default 0)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoints in MODEL_DIR/training")
-    p.add_argument("--overwrite", action="store_true", help="replace an earlier model in MODEL_DIR (built beside "
-                   "it, swapped in when complete)")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier model in MODEL_DIR (built beside it)")
     p.add_argument("--trigger", choices=TRIGGERS, default=D.preprocess.trigger,
                    help=f"trigger used by preprocessing (default {D.preprocess.trigger})")
     return p
@@ -65,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     if args.data == "alerce-features":   # no GRU: a hierarchical LightGBM (stream --format alerce-features)
         return train_feature_model(args)
     logging.getLogger("absl").setLevel(logging.WARNING)  # Orbax logs every file it writes
-    config = (D.replace(**BTS_HYBRID) if args.data == "bts" else D).replace(**{f: getattr(args, a) for f, a in _CONFIG_ARGS.items() if getattr(args, a) is not None})
+    given = {f: getattr(args, a) for f, a in _CONFIG_ARGS.items() if getattr(args, a) is not None}
+    config = base_config(args.data, args.arch).replace(**given)
     if not args.resume:   # before reading the data
         check_output_dir(args.out, NAME, args.overwrite, hint="--resume continues it, --overwrite replaces it")
     t0 = time.perf_counter()

@@ -15,6 +15,13 @@ ARCHS = ("gru", "transformer", "hybrid")
 BTS_HYBRID = {"arch": "hybrid", "sampler_power": 0.5, "monitor": "val_f1", "class_weighted": False,
               "batch_size": 64, "epochs": 24, "patience": 6, "hidden": 48, "width": 128, "encoder": "set",
               "buckets": (32, 128), "max_length": 128, "val_fraction": 0.15}
+#: the ELAsTiCC/LSST training of ``elasticc-fast train`` (Parquet) and ``demo``: the hybrid with the
+#: set encoder, the ``light-curve`` features of all six bands, ORACLE's host/MW columns as context, an
+#: ensemble of 2 (measured on the demo's simulation, benchmarks/RESULTS.md)
+ELASTICC_HYBRID = {"arch": "hybrid", "encoder": "set", "hidden": 64, "width": 128, "sampler_power": 0.5,
+                   "monitor": "val_f1", "class_weighted": False, "batch_size": 64, "epochs": 40, "patience": 10,
+                   "max_length": 128, "buckets": (32, 128), "feature_bands": ("u", "g", "r", "i", "z", "Y"),
+                   "context": "oracle", "ensemble": 2, "threads": 2}
 _WINDOW_FIELDS = {f.name for f in dataclasses.fields(WindowOptions)}
 _PREPROCESS_FIELDS = {f.name for f in dataclasses.fields(PreprocessOptions)}
 
@@ -42,14 +49,15 @@ class TrainConfig:
     sampler_power: float | None = None  #: draw each epoch's objects class-balanced: class c a fraction
     #: N_c**p / sum N_k**p of the epoch (0: equal; None: every object once, the natural mix)
     ensemble: int = 1                 #: train this many members (seeds seed, seed+1, ...); average them
-    context: str = "none"             #: hybrid: per-object context inputs ("none" or "redshift",
-    #: :mod:`elasticc_fast.context`)
+    context: str = "none"             #: hybrid: per-object context inputs ("none", "redshift" or
+    #: "oracle", :mod:`elasticc_fast.context`)
     max_per_class: int | None = None  #: cap on training objects per leaf (random subset)
     val_fraction: float = 0.2         #: objects per leaf held out for validation (when no val set)
     patience: int = 8                 #: stop after this many epochs without a better monitored value
     monitor: str = "val_loss"         #: keep the epoch with the lowest "val_loss" or highest "val_f1"
-    time_limit_s: float | None = None  #: stop after the epoch that passes this wall time (seconds);
-    #: makes the number of epochs depend on the machine, so results are then not reproducible
+    time_limit_s: float | None = None  #: stop after the epoch that passes this wall time (seconds; an
+    #: ensemble shares it: each member gets an equal part of what is left); makes the number of
+    #: epochs depend on the machine, so results are then not reproducible
     seed: int = 0                     #: initialisation, split, shuffling and windows
     buckets: tuple[int, ...] = (16, 32, 64, 128, 256)  #: padded lengths compiled (shapes reused)
     eval_batch_size: int = 1024       #: windows per inference call
@@ -59,6 +67,8 @@ class TrainConfig:
     width: int = 128                  #: width of the tabular (features + context) branch
     seq: bool = True                  #: use the light-curve branch
     encoder: str = "gru"              #: its encoder: "gru" or "set" (per-point MLP, mean/max pooled)
+    feature_bands: tuple[str, ...] = ("g", "r")  #: bands of its ``light-curve`` features (LSST: ugrizY)
+    threads: int = 1                  #: threads of its feature extraction (the result does not depend on it)
     # transformer
     d_model: int = 64
     heads: int = 4
@@ -78,8 +88,8 @@ class TrainConfig:
             raise ValueError(f"ensemble must be >= 1, not {self.ensemble}")
         if self.sampler_power is not None and self.sampler_power < 0:
             raise ValueError(f"sampler_power must be >= 0 or None, not {self.sampler_power}")
-        if self.context not in ("none", "redshift"):
-            raise ValueError(f"context must be 'none' or 'redshift', not {self.context!r}")
+        if self.context not in ("none", "redshift", "oracle"):
+            raise ValueError(f"context must be 'none', 'redshift' or 'oracle', not {self.context!r}")
         if self.monitor not in ("val_loss", "val_f1"):
             raise ValueError(f"monitor must be 'val_loss' or 'val_f1', not {self.monitor!r}")
         if self.epochs < 1 or self.batch_size < 1:
@@ -87,6 +97,7 @@ class TrainConfig:
         if not 0.0 <= self.val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in [0, 1), not {self.val_fraction}")
         object.__setattr__(self, "buckets", tuple(sorted(int(b) for b in self.buckets)))
+        object.__setattr__(self, "feature_bands", tuple(str(b) for b in self.feature_bands))
         object.__setattr__(self, "preprocess", PreprocessOptions.build(self.preprocess))
         object.__setattr__(self, "windows", WindowOptions.build(self.windows))
 
@@ -112,7 +123,7 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        return {**d, "buckets": list(self.buckets), "preprocess": self.preprocess.to_dict(),
+        return {**d, "buckets": list(self.buckets), "feature_bands": list(self.feature_bands), "preprocess": self.preprocess.to_dict(),
                 "windows": self.windows.to_dict()}
 
     def to_json(self) -> str:
@@ -138,3 +149,12 @@ class TrainConfig:
     @classmethod
     def from_json(cls, text: str) -> "TrainConfig":
         return cls.from_dict(json.loads(text))
+
+
+def base_config(data: str = "parquet", arch: str | None = None) -> TrainConfig:
+    """``elasticc-fast train``'s training before its options: ``data="bts"`` the BTS benchmark's
+    hybrid (:data:`BTS_HYBRID`); Parquet (ELAsTiCC) :data:`ELASTICC_HYBRID` (the demo's), or the
+    :class:`TrainConfig` defaults when ``arch`` names another architecture."""
+    if data == "bts":
+        return TrainConfig(**BTS_HYBRID)
+    return TrainConfig().replace(**ELASTICC_HYBRID) if arch in (None, "hybrid") else TrainConfig()

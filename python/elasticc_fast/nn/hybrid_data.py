@@ -53,6 +53,7 @@ class HybridData:
     views: ViewOptions = field(default_factory=ViewOptions)
     max_length: int = 128
     features: bool = True                     #: include the ``light-curve`` features (``lc:`` columns)
+    bands: tuple[str, ...] = ("g", "r")       #: the bands those features describe
     n_jobs: int = 1
     cache: dict | None = None                 #: (kind, seed, draw) -> features of every object
 
@@ -70,15 +71,15 @@ class HybridData:
         if not self.features:
             return None
         if self.cache is None:
-            return window_features(curves, self.n_jobs)
+            return window_features(curves, self.n_jobs, self.bands)
         if key not in self.cache:
-            self.cache[key] = window_features(whole(), self.n_jobs)
+            self.cache[key] = window_features(whole(), self.n_jobs, self.bands)
         return self.cache[key].iloc[idx]
 
     def _windows(self, curves: LightCurveBatch, idx: np.ndarray, feats) -> AugmentedBatch:
         ctx = None if self.context is None else self.context[idx]
         w = hybrid_windows(curves, ctx, self.context_names, max_length=self.max_length, n_jobs=self.n_jobs,
-                           source=idx, features=self.features, feature_table=feats)
+                           source=idx, features=self.features, feature_table=feats, bands=self.bands)
         w.labels = None if self.labels is None else np.asarray(self.labels)[idx]
         return w
 
@@ -144,7 +145,8 @@ def classifier_windows(batch: LightCurveBatch, config, windows: str = "full",
 
     names = context_columns(config.context)
     ctx = context_matrix(batch.static, config.context) if names else None
-    data = HybridData(batch, None, ctx, names, sampler_power=None, max_length=config.windows.max_length)
+    data = HybridData(batch, None, ctx, names, sampler_power=None, max_length=config.windows.max_length,
+                      bands=config.feature_bands, n_jobs=config.threads)
     if windows == "full":
         return data.cut(None)
     if windows == "days":

@@ -58,24 +58,25 @@ def point_features(batch: LightCurveBatch, max_length: int) -> tuple[np.ndarray,
     return x, lens
 
 
-def window_features(batch: LightCurveBatch, n_jobs: int = 1):
-    """The feature baselines' ``light-curve`` features of every window (DataFrame, one row each)."""
+def window_features(batch: LightCurveBatch, n_jobs: int = 1, bands: Sequence[str] = ("g", "r")):
+    """The feature baselines' ``light-curve`` features of every window (DataFrame, one row each),
+    for ``bands`` (ZTF: g, r; LSST: u, g, r, i, z, Y) and the colours of consecutive bands."""
     from ..baselines.features import extract_features
 
-    return extract_features(batch, n_jobs=n_jobs)
+    return extract_features(batch, bands=tuple(bands), n_jobs=n_jobs)
 
 
 def hybrid_windows(batch: LightCurveBatch, context: np.ndarray | None = None,
                    context_names: Sequence[str] = (), *, max_length: int = 128, n_jobs: int = 1,
                    source: np.ndarray | None = None, features: bool = True,
-                   feature_table=None) -> AugmentedBatch:
+                   feature_table=None, bands: Sequence[str] = ("g", "r")) -> AugmentedBatch:
     """The hybrid model's inputs for every object (window) of ``batch`` (see the module docstring).
 
     ``context`` (n, C) holds per-object context already transformed for a network (e.g.
     :func:`elasticc_fast.context.context_matrix`); ``source`` (n,) the object index of each
     window (default 0..n-1); ``features=False`` leaves the ``lc:`` columns out (a light-curve-only
     network); ``feature_table``: the windows' features when already extracted (one row per window,
-    from :func:`window_features`).
+    from :func:`window_features`); ``bands``: the bands described by the features.
     """
     x, lengths = point_features(batch, max_length)
     peak = np.full(len(batch), np.nan)
@@ -84,7 +85,7 @@ def hybrid_windows(batch: LightCurveBatch, context: np.ndarray | None = None,
         np.fmax.at(peak, obj, batch.flux.astype(np.float64))
     parts, names = [np.log10(np.clip(peak, 1e-3, None))[:, None]], ["log_peak_flux"]
     if features:
-        feats = window_features(batch, n_jobs) if feature_table is None else feature_table
+        feats = window_features(batch, n_jobs, bands) if feature_table is None else feature_table
         parts.insert(0, np.arcsinh(feats.to_numpy(np.float64)))
         names = [f"lc:{c}" for c in feats.columns] + names
     if context is not None and np.size(context):

@@ -110,7 +110,8 @@ def hybrid_source(data: LightCurveBatch, config: TrainConfig):
     power = 0.5 if config.sampler_power is None else config.sampler_power
     return HybridData(data, None if data.labels is None else np.asarray(data.labels), ctx, names,
                       sampler_power=power if data.labels is not None else None,
-                      max_length=config.windows.max_length or 128)
+                      max_length=config.windows.max_length or 128, bands=config.feature_bands,
+                      n_jobs=config.threads)
 
 
 @window_source.register
