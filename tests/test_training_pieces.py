@@ -152,6 +152,30 @@ def test_context_is_redshift_abs_b_and_extinction():
         context_frame(static, "photoz")
 
 
+def test_oracle_context_is_the_static_features_with_missing_as_nan():
+    from elasticc_fast.static_features import ORACLE_STATIC_COLUMNS, static_matrix
+
+    cols = {c: [0.5, -9.0] for c in ORACLE_STATIC_COLUMNS}   # -9: a SNANA sentinel (missing)
+    static = pa.table({**cols, "RA": [10.0, 150.1], "DEC": [-44.0, 2.2]})
+    m = context_matrix(static, "oracle")
+    ref = static_matrix(static, ORACLE_STATIC_COLUMNS, flags=True, missing=-9.0)
+    assert m.shape == ref.shape == (2, len(ORACLE_STATIC_COLUMNS) + 5)
+    np.testing.assert_array_equal(np.where(np.isnan(m), -9.0, m), ref)
+    assert np.isnan(m[1, :len(ORACLE_STATIC_COLUMNS)]).all() and not np.isnan(m[0]).any()
+    assert list(context_frame(static, "oracle").columns)[:2] == ["MWEBV", "MWEBV_ERR"]
+
+
+def test_ensemble_members_share_the_time_limit():
+    from elasticc_fast.classifier import _Budget
+
+    ticks = iter([30.0, 100.0])
+    b = _Budget(60.0)
+    b.t0, b.clock = 0.0, lambda: next(ticks)
+    assert b.share(2) == pytest.approx(15.0)      # 30 s used: half of the 30 s left each
+    assert b.share(1) == 1.0                       # over the limit: one more epoch's chance only
+    assert _Budget(None).share(3) is None
+
+
 def test_hybrid_data_cache_and_pool_give_the_same_windows():
     from elasticc_fast.nn.hybrid_data import HybridData, draw_rank
 
