@@ -16,14 +16,13 @@ log = logging.getLogger("elasticc_fast.train")
 
 
 def register(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        NAME, help="train the hierarchical classifier on converted Parquet",
-        description="Train a hierarchical classifier on the Parquet files of `elasticc-fast convert` (ORACLE's "
-                    "taxonomy; the `model` column gives the class) or, with --data bts, on the ZTF BTS curves "
-                    "(BTS taxonomy). Default: the hybrid model, class-balanced epochs, epoch chosen on validation "
-                    "macro-F1 (the demo's training). Every epoch draws fresh random windows. "
-                    "Checkpoints go to MODEL_DIR/training/ (--resume continues); the model to MODEL_DIR "
-                    "(Classifier.load reads it): new or empty, or an earlier output with --resume or --overwrite.")
+    p = subparsers.add_parser(NAME, help="train the hierarchical classifier on converted Parquet",
+                              description="Train a hierarchical classifier on the Parquet files of `elasticc-fast convert` (ORACLE's "
+                                          "taxonomy; the `model` column gives the class) or, with --data bts, on the ZTF BTS curves "
+                                          "(BTS taxonomy). Default: the hybrid model, class-balanced epochs, epoch chosen on validation "
+                                          "macro-F1 (the demo's training). Every epoch draws fresh random windows. "
+                                          "Checkpoints go to MODEL_DIR/training/ (--resume continues); the model to MODEL_DIR "
+                                          "(Classifier.load reads it): new or empty, or an earlier output with --resume or --overwrite.")
     p.add_argument("parquet_dir", type=Path, metavar="PARQUET_DIR", help="converted *.parquet (--data bts: ztf_bts folder)")
     p.add_argument("--data", choices=("parquet", "bts", "alerce-features"), default="parquet", help="the input's kind (default parquet; alerce-features: the folder of ALeRCE's hbrf_15class_*.pkl feature table, trains a hierarchical LightGBM, --epochs boosting rounds)")
     p.add_argument("--context", choices=("none", "redshift", "oracle"), default=None, help="hybrid: context (default: "

@@ -156,5 +156,5 @@ def base_config(data: str = "parquet", arch: str | None = None) -> TrainConfig:
     hybrid (:data:`BTS_HYBRID`); Parquet (ELAsTiCC) :data:`ELASTICC_HYBRID` (the demo's), or the
     :class:`TrainConfig` defaults when ``arch`` names another architecture."""
     if data == "bts":
-        return TrainConfig(**BTS_HYBRID)
+        return TrainConfig().replace(**BTS_HYBRID)
     return TrainConfig().replace(**ELASTICC_HYBRID) if arch in (None, "hybrid") else TrainConfig()
