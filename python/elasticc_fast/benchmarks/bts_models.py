@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas loads when a model runs: the CLI's start-up (every verb) stays without it
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,8 @@ class ModelSpec:
 # ---------------------------------------------------------------------- feature baselines
 def _feature_model(kind: str) -> Callable[[Fold], dict[str, np.ndarray]]:
     def run(fold: Fold) -> dict[str, np.ndarray]:
+        import pandas as pd
+
         from ..baselines import FlatLightGBM, HierarchicalLightGBM, HierarchicalRandomForest
 
         X = pd.concat([f.iloc[fold.train] for f in fold.features.values()], ignore_index=True)
