@@ -4,8 +4,9 @@ docs/simulator.md.
     PYTHONPATH=python python tools/compare_sim_real.py ztf [--per-class 300] [--seed 0]
     PYTHONPATH=python python tools/compare_sim_real.py elasticc [--per-class 150] [--seed 0]
 
-``ztf``: the real BTS curves (``../shared/data/ztf_bts``, detections only) against
-``simulate_ztf(photometry="detections", i_share=0)`` grouped by BTS-tree leaf. ``elasticc``: the
+``ztf``: the real BTS curves (``../shared/data/ztf_bts``, detections only) against the simulated
+objects ``benchmark ztf-bts --pretrain`` pretrains on (``simulate_pretraining``: alert detections,
+g and r, each leaf's types in the BTS catalogue's proportions) grouped by BTS-tree leaf. ``elasticc``: the
 real ELAsTiCC2 training sample (KN_K17, Mdwarf-flare, SNIb-Templates) against the built-in LSST
 simulator's KN, M-dwarf Flare and SNIb/c. Writes ``docs/img/sim_vs_real_<which>.png`` and
 ``.json`` (medians and KS distances) and prints the Markdown table.
@@ -25,14 +26,13 @@ HOST_COLUMNS = ("HOSTGAL_MAG_r", "HOSTGAL_PHOTOZ_ERR", "HOSTGAL_SNSEP")
 
 
 def ztf_tables(per_class: int, seed: int):
+    from elasticc_fast.benchmarks.bts_pretrain import simulate_pretraining
     from elasticc_fast.io.bts import read_bts
     from elasticc_fast.sim.compare import feature_table
-    from elasticc_fast.sim.ztf import simulate_ztf
 
     real = read_bts(SHARED / "ztf_bts", progress=False)
-    sim = simulate_ztf(per_class, seed, photometry="detections", i_share=0.0)
-    keep = sim.labels >= 0  # TDE has no BTS-tree leaf
-    sim = sim.take(keep.nonzero()[0])
+    # per_class objects of each BTS leaf, its types in the BTS catalogue's proportions (no TDE)
+    sim = simulate_pretraining(5 * per_class, seed, workers=2)
     return (feature_table(real, real.static.column("class_name").to_pylist(), n_jobs=2),
             feature_table(sim, sim.static.column("class_name").to_pylist(), n_jobs=2))
 

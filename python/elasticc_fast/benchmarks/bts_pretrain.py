@@ -49,14 +49,14 @@ def type_counts(n_objects: int) -> dict[str, int]:
     return {t: max(1, round(per_leaf * f)) for shares in TYPE_SHARES.values() for t, f in shares.items()}
 
 
-def simulate_pretraining(n_objects: int, seed: int, workers: int = 1):
+def simulate_pretraining(n_objects: int, seed: int, workers: int = 1, i_share: float = 0.0):
     """About ``n_objects`` simulated ZTF objects (alert detections), :func:`type_counts` of each type
-    -> LightCurveBatch with BTS-tree ``labels``."""
+    -> LightCurveBatch with BTS-tree ``labels``. ``i_share`` 0: g and r only, as the BTS curves."""
     from ..sim.ztf import simulate_ztf
 
     counts = type_counts(n_objects)
     sim = simulate_ztf(max(counts.values()), seed=seed, classes=list(counts), photometry="detections",
-                       workers=workers)
+                       workers=workers, i_share=i_share)
     types = np.asarray(sim.static.column("bts_type").to_pylist())
     rank = np.zeros(len(types), np.int64)
     for t in counts:  # the first counts[t] objects of each type
