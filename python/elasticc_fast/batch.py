@@ -12,7 +12,6 @@ from typing import Any, Sequence
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .units import BAND_INDEX, BANDS
 
@@ -242,12 +241,14 @@ def _to_numpy(values: pa.Array, dtype: type) -> np.ndarray:
             raise ValueError(f"from_arrow: null values in an integer column ({values.type})")
         values = values.fill_null(float("nan"))
     if values.type != target:
-        values = pc.cast(values, target)
+        values = values.cast(target)
     return values.to_numpy(zero_copy_only=values.null_count == 0)
 
 
 def _band_codes(values: pa.Array, ids: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """BAND strings (one letter, maybe padded) -> uint8 indices into ``units.BANDS``."""
+    import pyarrow.compute as pc  # here, not at import: the CLI's start-up goes without it (0.1 s CPU)
+
     if pa.types.is_integer(values.type):
         return _to_numpy(values, np.uint8)
     enc = pc.utf8_trim_whitespace(values).dictionary_encode()

@@ -150,9 +150,12 @@ def _ordered_union(jobs: list[Job], per_job: dict[str, pa.Schema], kept: dict[st
 def _chunks(job: Job) -> list[tuple[list[tuple[Path, Path]], tuple | None]]:
     """Consecutive pairs up to BATCH_BYTES of compressed input or BATCH_PAIRS pairs."""
     out: list[tuple[list, list | None]] = []
-    size = 0
+    size, sizes = 0, job.sizes
     for i, (head, phot) in enumerate(job.pairs):
-        nbytes = sum(job.sizes[f.name] if f.name in job.sizes else f.stat().st_size for f in (head, phot))
+        nbytes = 0
+        for f in (head, phot):  # a plain loop: this runs for every pair in the planning process
+            n = sizes.get(f.name)
+            nbytes += f.stat().st_size if n is None else n
         if not out or size + nbytes > BATCH_BYTES or len(out[-1][0]) >= BATCH_PAIRS:
             out.append(([], [] if job.keys is not None else None))
             size = 0

@@ -12,7 +12,6 @@ from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .units import HEAD_SENTINELS
 
@@ -82,7 +81,7 @@ def _as_float(col: pa.ChunkedArray, name: str) -> np.ndarray:
     if col.null_count == 0 and col.num_chunks == 1 and not pa.types.is_boolean(t):
         return col.chunk(0).to_numpy()
     if pa.types.is_boolean(t) or pa.types.is_integer(t):  # nulls: Arrow gives objects or floats
-        col = pc.cast(col, pa.float64())
+        col = col.cast(pa.float64())
     return col.to_numpy()  # float nulls come back as NaN
 
 

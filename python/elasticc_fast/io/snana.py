@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .snana_errors import SnanaFormatError
 
@@ -85,6 +84,8 @@ def _names(cols: list) -> list[str]:
 
 def _snid(arr: pa.Array, kind: str, head: str, snid: str) -> pa.Array:
     """SNID as int64 whatever its FITS type (SNANA writes it as a string or an integer), or as text."""
+    import pyarrow.compute as pc  # here, not at import: the CLI's start-up goes without it (0.1 s CPU)
+
     if snid == "string":
         return arr if kind == "string" else pc.cast(arr, pa.string())
     try:
