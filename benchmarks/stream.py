@@ -290,7 +290,7 @@ def paced(svc_args: dict, bootstrap: str, messages: list, rate: float, seconds: 
     svc = ServiceGroup(bootstrap=bootstrap, topic=topic, **svc_args)
     n = int(rate * seconds)
     feeder = threading.Thread(target=replay.produce, args=(bootstrap, topic, cycle(messages, n)),
-                              kwargs={"rate": rate})
+                              kwargs={"rate": rate}, daemon=True)      # a killed run must not wait for it
     rss, start, fed_from = [], time.monotonic(), time.time()
     feeder.start()
     last, still = -1, 0
