@@ -7,6 +7,7 @@ its quality is not the point, the delivery guarantees and output validity are.
 """
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -176,11 +177,11 @@ def test_rubin_wire_format_current_and_previous_major(kafka, classifier, alerts,
     assert value == unknown and headers["reason_kind"] == b"unknown-schema-id" and b"4242" in headers["reason"]
 
 
-def _start(model_dir, kafka, topics, schema, metrics):
+def _start(model_dir, kafka, topics, schema, metrics, session_ms=6000):
     cmd = [sys.executable, "-m", "elasticc_fast", "stream", str(model_dir), "--bootstrap", kafka,
            "--input-topic", topics[0], "--output-topic", topics[1], "--group", f"g-{topics[0]}",
            "--schema", str(schema), "--batch", "16", "--max-wait-ms", "50", "--metrics", str(metrics),
-           "--metrics-interval", "0.2", "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
+           "--metrics-interval", "0.2", "-X", f"session.timeout.ms={session_ms}", "-X", "heartbeat.interval.ms=500"]
     # The child imports the same elasticc_fast as this process (installed, or a dev tree on PYTHONPATH).
     package_root = str(Path(elasticc_fast.__file__).resolve().parents[1])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")]))
@@ -239,11 +240,14 @@ def test_process_joining_and_leaving_the_group_mid_stream_loses_nothing(kafka, m
     replay at most the batch in flight, so duplicates stay within two batches of 16."""
     topics, n = _topics("rebalance"), 300
     messages = replay.encode_schemaless(alerts[:n], shared_data / SCHEMA)
-    first = _start(model_dir, kafka, topics, shared_data / SCHEMA, tmp_path / "m1.json")
+    # A 30 s session: on a starved machine a 6 s one can expire between heartbeats, and each
+    # such expiry is one more rebalance (one more replayed batch) than the two this test makes.
+    start = functools.partial(_start, session_ms=30000)
+    first = start(model_dir, kafka, topics, shared_data / SCHEMA, tmp_path / "m1.json")
     feed = threading.Thread(target=replay.produce, args=(kafka, topics[0], messages[:100]), kwargs={"rate": 40})
     feed.start()
     _wait_outputs(kafka, topics[1], lambda s: len(s) >= 30)
-    second = _start(model_dir, kafka, topics, shared_data / SCHEMA, tmp_path / "m2.json")   # joins
+    second = start(model_dir, kafka, topics, shared_data / SCHEMA, tmp_path / "m2.json")    # joins
     feed.join()
     feed = threading.Thread(target=replay.produce, args=(kafka, topics[0], messages[100:200]), kwargs={"rate": 40})
     feed.start()
