@@ -215,45 +215,47 @@ def cycle(messages: list, n: int) -> list:
     return [messages[i % len(messages)] for i in range(n)]
 
 
-def topic_size(bootstrap: str, topic: str) -> int:
-    """Messages the broker holds in ``topic`` (high - low watermark, all partitions)."""
-    from confluent_kafka import Consumer, TopicPartition
-
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"size-{uuid.uuid4().hex}"})
-    parts = c.list_topics(topic, timeout=10).topics[topic].partitions
-    size = 0
-    for p in parts:
-        low, high = c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-        size += high - low
-    c.close()
-    return size
-
-
-class OutputCounter:
-    """Messages in a topic (sum of high watermarks), polled through one consumer kept open."""
+class Watermarks:
+    """A topic's watermarks, read through one consumer kept open."""
 
     def __init__(self, bootstrap: str, topic: str):
-        from confluent_kafka import Consumer, TopicPartition
+        from confluent_kafka import Consumer
 
-        self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"count-{uuid.uuid4().hex}"})
-        self.parts = [TopicPartition(topic, p) for p in range(4)]   # the mock cluster's 4 partitions
+        self.topic = topic
+        self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"marks-{uuid.uuid4().hex}"})
 
-    def __enter__(self):
+    def __enter__(self) -> Watermarks:
         return self
-
-    def __call__(self) -> int:
-        from confluent_kafka import KafkaException
-
-        total = 0
-        for tp in self.parts:
-            try:
-                total += self.consumer.get_watermark_offsets(tp, timeout=5, cached=False)[1]
-            except KafkaException:   # the output topic not created yet: nothing written to it
-                pass
-        return total
 
     def __exit__(self, *_: object) -> None:
         self.consumer.close()
+
+    def held(self) -> int:
+        """Messages the broker holds (high - low watermark, every partition of the topic)."""
+        from confluent_kafka import TopicPartition
+
+        parts = self.consumer.list_topics(self.topic, timeout=10).topics[self.topic].partitions
+        return sum(high - low for low, high in (
+            self.consumer.get_watermark_offsets(TopicPartition(self.topic, p), timeout=10) for p in parts))
+
+    def written(self, partitions: int = 4) -> int:
+        """Messages ever written (sum of high watermarks; the mock cluster makes 4 partitions), 0
+        for a partition not created yet."""
+        from confluent_kafka import KafkaException, TopicPartition
+
+        total = 0
+        for p in range(partitions):
+            try:
+                total += self.consumer.get_watermark_offsets(TopicPartition(self.topic, p), timeout=5, cached=False)[1]
+            except KafkaException:   # the topic not created yet: nothing written to it
+                pass
+        return total
+
+
+def topic_size(bootstrap: str, topic: str) -> int:
+    """Messages the broker holds in ``topic`` (high - low watermark, all partitions)."""
+    with Watermarks(bootstrap, topic) as marks:
+        return marks.held()
 
 
 def throughput(svc_args: dict, bootstrap: str, messages: list, n: int) -> dict:
@@ -268,9 +270,9 @@ def throughput(svc_args: dict, bootstrap: str, messages: list, n: int) -> dict:
     # Acknowledged outputs counted at the broker every 0.05 s: the services' metrics files are
     # rewritten once a second, too coarse for a steady part of ~4 s.
     deadline = time.monotonic() + 600   # dead letters would leave outputs short of ``held``
-    with OutputCounter(bootstrap, svc.output) as outputs:
+    with Watermarks(bootstrap, svc.output) as outputs:
         while (not samples or samples[-1][1] < held) and time.monotonic() < deadline:
-            samples.append((time.monotonic(), outputs()))
+            samples.append((time.monotonic(), outputs.written()))
             time.sleep(0.05)
     cpu, own = svc.cpu_seconds() - cpu0, time.process_time() - own0
     final = svc.stop()
