@@ -193,6 +193,19 @@ def _start(model_dir, kafka, topics, schema, metrics, session_ms=6000):
     return proc
 
 
+def _terminate(proc) -> None:
+    """SIGTERM a service: it must finish its batch, commit and exit 0."""
+    proc.send_signal(signal.SIGTERM)
+    log = proc.communicate(timeout=60)[0]
+    assert proc.returncode == 0, log
+
+
+def _output_counts(kafka, topic, shared_data, n) -> Counter:
+    """How many output records each alert id got (the whole output topic)."""
+    records = read_records(shared_data, [v for _, v, _ in drain(kafka, topic, n + 100, timeout=2)])
+    return Counter(r["alertId"] for r in records)
+
+
 def _wait_outputs(kafka, topic, predicate, timeout=90.0) -> list:
     c = reader(kafka, topic)
     seen, end = [], time.monotonic() + timeout
@@ -218,11 +231,8 @@ def test_sigkill_restart_loses_nothing_and_sigterm_commits(kafka, model_dir, ale
     feeder.join()
     ids = {a["alertId"] for a in alerts[:n]}
     _wait_outputs(kafka, topics[1], lambda s: {r["alertId"] for r in read_records(shared_data, s)} >= ids)
-    second.send_signal(signal.SIGTERM)
-    log = second.communicate(timeout=60)[0]
-    assert second.returncode == 0, log
-    records = read_records(shared_data, [v for _, v, _ in drain(kafka, topics[1], n + 100, timeout=2)])
-    counts = Counter(r["alertId"] for r in records)
+    _terminate(second)
+    counts = _output_counts(kafka, topics[1], shared_data, n)
     assert set(counts) == ids                                  # every alert classified
     assert sum(c - 1 for c in counts.values()) <= 16            # duplicates: at most one batch
     assert committed_everything(kafka, f"g-{topics[0]}", topics[0])
@@ -254,18 +264,13 @@ def test_process_joining_and_leaving_the_group_mid_stream_loses_nothing(kafka, m
     end = time.monotonic() + 60
     while _classified(tmp_path / "m2.json") == 0 and time.monotonic() < end:
         time.sleep(0.2)
-    second.send_signal(signal.SIGTERM)                                                   # leaves mid-stream
-    log = second.communicate(timeout=60)[0]
-    assert second.returncode == 0, log
+    _terminate(second)                                                                   # leaves mid-stream
     feed.join()
     replay.produce(kafka, topics[0], messages[200:], rate=40)
     ids = {a["alertId"] for a in alerts[:n]}
     _wait_outputs(kafka, topics[1], lambda s: {r["alertId"] for r in read_records(shared_data, s)} >= ids)
-    first.send_signal(signal.SIGTERM)
-    log = first.communicate(timeout=60)[0]
-    assert first.returncode == 0, log
-    records = read_records(shared_data, [v for _, v, _ in drain(kafka, topics[1], n + 100, timeout=2)])
-    counts = Counter(r["alertId"] for r in records)
+    _terminate(first)
+    counts = _output_counts(kafka, topics[1], shared_data, n)
     assert set(counts) == ids                                   # every alert classified
     assert sum(c - 1 for c in counts.values()) <= 32             # at most one batch per rebalance
     assert _classified(tmp_path / "m1.json") > 0 and _classified(tmp_path / "m2.json") > 0
