@@ -44,6 +44,22 @@ def test_model_names_and_pairing(tmp_path):
     assert orphans == []
 
 
+def test_model_name_uses_every_file_name(tmp_path):
+    """The prefix is shared by ALL the folder's SNANA file names (any case, .gz or not), whatever
+    else the folder holds; the names are matched in one pass, not file by file."""
+    d = tmp_path / "P_Q_MODEL"
+    d.mkdir()
+    for name in ("P_Q_1_HEAD.FITS", "P_Q_1_phot.fits.GZ", "P_R_2_HEAD.FITS.gz", "README.txt", "P_Q_3_HEAD.FIT"):
+        (d / name).write_text("")
+    assert model_name(d) == "Q_MODEL"  # P_R_2 shares only "P_" (the first file alone would give "MODEL")
+    (d / "P_R_2_HEAD.FITS.gz").unlink()
+    assert model_name(d) == "MODEL"
+    (d / "P_Q_1_HEAD.FITS").unlink()
+    (d / "P_Q_1_phot.fits.GZ").unlink()
+    assert model_name(d, ["P_Q_MODEL", "P_Q_OTHER"]) == "MODEL"  # no SNANA file: the sibling folders'
+    assert model_name(d) == "P_Q_MODEL"
+
+
 def test_convert_union_schema_model_column_and_values(tmp_path):
     raw = make_raw(tmp_path / "raw")
     s = convert(raw, tmp_path / "out")

@@ -37,13 +37,15 @@ from .convert_tasks import META_KEY, conform
 from .io.snana import read_snana
 from .progress import progress
 
-__all__ = ["convert", "convert_model", "convert_pair", "find_models", "pair_files", "model_name",
+__all__ = ["convert", "convert_model", "convert_pair", "find_models", "pair_files", "pair_names", "model_name",
            "ConvertSummary", "ModelSummary", "Failure", "ON_ERROR"]
 
 log = logging.getLogger(__name__)
 
 ON_ERROR = ("stop", "skip")
 _FILE_RE = re.compile(r"^(?P<stem>.+)_(?P<part>HEAD|PHOT)\.FITS(?P<gz>\.gz)?$", re.IGNORECASE)
+# _FILE_RE's stems in names joined by "/"
+_STEMS_RE = re.compile(r"(?:^|(?<=/))([^/]+)_(?:HEAD|PHOT)\.FITS(?:\.gz)?(?=/|\Z)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,11 @@ class ConvertSummary:
         return "\n".join(lines)
 
 
-def _is_model_dir(d: Path) -> bool:
-    return d.is_dir() and any(_FILE_RE.match(f) for f in os.listdir(d))
+def _stems(folder: Path) -> list[str]:
+    """The stems of the SNANA FITS files in ``folder`` (HEAD and PHOT: each stem once or twice).
+    One regex pass over the names joined by '/' (which no name holds), not a match per file: a
+    model folder holds tens of thousands of files and this runs in the planning process."""
+    return _STEMS_RE.findall("/".join(os.listdir(folder)))
 
 
 def _common_prefix(names: Iterable[str]) -> str:
@@ -111,18 +116,20 @@ def _common_prefix(names: Iterable[str]) -> str:
     return p[:p.rfind("_") + 1] if "_" in p else ""
 
 
-def model_name(model_dir: str | os.PathLike, siblings: Iterable[str] = ()) -> str:
+def model_name(model_dir: str | os.PathLike, siblings: Iterable[str] = (), *,
+               stems: list[str] | None = None) -> str:
     """``<MODEL>`` of a ``<PREFIX>_<MODEL>`` folder.
 
     The prefix is what the folder name shares with its file names (ELAsTiCC: folder
     ``ELASTICC2_TRAIN_02_KN_K17``, files ``ELASTICC2_TRAIN_02_NONIaMODEL0-0001_HEAD.FITS.gz``), else
     what it shares with its sibling model folders; with neither, the whole folder name.
+    ``stems``: the folder's file stems when already listed.
     """
     d = Path(model_dir)
     name = d.name
-    stems = sorted({m.group("stem") for f in os.listdir(d) if (m := _FILE_RE.match(f))})
+    stems = _stems(d) if stems is None else stems
     if stems:
-        p = _common_prefix([name, *stems])
+        p = _common_prefix([name, min(stems), max(stems)])  # the common prefix of all of them
         if p and len(p) < len(name) and not all(s.startswith(name) for s in stems):
             return name[len(p):]
     others = [s for s in siblings if s != name]
@@ -139,11 +146,11 @@ def find_models(raw_dir: str | os.PathLike) -> list[tuple[str, Path]]:
     raw = Path(raw_dir)
     if not raw.is_dir():
         raise FileNotFoundError(f"RAW_DIR is not a folder: {raw}")
-    dirs = sorted(d for d in raw.iterdir() if _is_model_dir(d))
-    if not dirs and _is_model_dir(raw):
-        dirs = [raw]
-    names = [d.name for d in dirs]
-    models = [(model_name(d, names), d) for d in dirs]
+    stems = {d: s for d in sorted(raw.iterdir()) if d.is_dir() and (s := _stems(d))}  # one listing each
+    if not stems and (s := _stems(raw)):
+        stems = {raw: s}
+    names = [d.name for d in stems]
+    models = [(model_name(d, names, stems=s), d) for d, s in stems.items()]
     seen: dict[str, Path] = {}
     for m, d in models:
         if m in seen:
@@ -152,11 +159,16 @@ def find_models(raw_dir: str | os.PathLike) -> list[tuple[str, Path]]:
     return sorted(models)
 
 
-def pair_files(model_dir: str | os.PathLike, sizes: dict[str, int] | None = None
-               ) -> tuple[list[tuple[Path, Path]], list[Failure]]:
-    """HEAD/PHOT pairs of a folder, matched by file name, sorted; plus files left without a partner.
-    With ``sizes``, it is filled with each file's name -> bytes (from the same directory scan)."""
+def pair_files(model_dir: str | os.PathLike) -> tuple[list[tuple[Path, Path]], list[Failure]]:
+    """HEAD/PHOT pairs of a folder, matched by file name, sorted; plus files left without a partner."""
     folder = Path(model_dir)
+    names, failures = pair_names(folder)
+    return [(folder / h, folder / p) for h, p in names], failures
+
+
+def pair_names(folder: Path, sizes: dict[str, int] | None = None) -> tuple[list[tuple[str, str]], list[Failure]]:
+    """:func:`pair_files` as file names in ``folder``. With ``sizes``, it is filled with each
+    file's name -> bytes (from the same directory scan)."""
     parts: dict[str, dict[str, list[str]]] = {}
     with os.scandir(folder) as entries:  # names as strings: sorting Path objects is slow on big folders
         files = [e for e in entries if e.is_file()]
@@ -182,7 +194,7 @@ def pair_files(model_dir: str | os.PathLike, sizes: dict[str, int] | None = None
             failures.append(Failure(str(folder / phots[0]), f"PHOT file without its HEAD file ({stem}_HEAD.FITS[.gz] "
                                                             "not found beside it)"))
         else:
-            pairs.append((folder / heads[0], folder / phots[0]))
+            pairs.append((heads[0], phots[0]))
     return pairs, failures
 
 
@@ -221,12 +233,15 @@ def _check(workers: int, on_error: str) -> None:
 
 
 def _job(model: str, folder: Path, target: Path, on_error: str) -> Job:
+    """A model folder's listing (run by the workers: one stat per file). The pairs travel back
+    as names with each pair's bytes, little to unpickle in the planning process."""
     sizes: dict[str, int] = {}
-    pairs, orphans = pair_files(folder, sizes)
+    pairs, orphans = pair_names(folder, sizes)
     if orphans and on_error == "stop":
         raise FileNotFoundError(f"{orphans[0].file}: {orphans[0].reason}")
-    return Job(model, target, pairs, ModelSummary(model, str(folder), str(target), failures=list(orphans)),
-               sizes=sizes)
+    return Job(model, target, str(folder), [h for h, _ in pairs], [p for _, p in pairs],
+               [sizes[h] + sizes[p] for h, p in pairs],
+               ModelSummary(model, str(folder), str(target), failures=list(orphans)))
 
 
 def convert_model(model_dir: str | os.PathLike, out_path: str | os.PathLike, *, workers: int = 1,
@@ -243,7 +258,7 @@ def convert_model(model_dir: str | os.PathLike, out_path: str | os.PathLike, *, 
     model_dir, out_path = Path(model_dir), Path(out_path)
     job = _job(model or model_name(model_dir), model_dir, out_path, on_error)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    with _executor(workers, executor, bool(job.pairs)) as ex:
+    with _executor(workers, executor, bool(job.heads)) as ex:
         run_jobs([job], {}, executor=ex, lookahead=2 * workers, layout=layout, snid=snid,
                  on_error=on_error, bar=bar)
     return job.summary
@@ -262,7 +277,7 @@ def _complete(path: Path, folder: Path | None = None) -> bool:
             before = json.loads(meta[META_KEY])["pairs"]
         except (ValueError, KeyError, TypeError):
             before = None
-        if before is not None and before != [h.name for h, _ in pair_files(folder)[0]]:
+        if before is not None and before != [h for h, _ in pair_names(folder)[0]]:
             log.warning("%s was converted from other files than %s holds now: kept; --overwrite redoes it",
                         path, folder)
     return True
@@ -326,7 +341,7 @@ def convert(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *, workers: 
         with _executor(workers, executor, bool(todo)) as ex:
             # the folders are listed (one stat per file) by the workers too
             jobs = [f.result() for f in [ex.submit(_job, m, folder, target, on_error) for m, folder, target in todo]]
-            with progress(total=sum(len(j.pairs) for j in jobs), desc="convert", unit="pair",
+            with progress(total=sum(len(j.heads) for j in jobs), desc="convert", unit="pair",
                           enabled=show_progress) as bar:
                 run_jobs(jobs, kept, executor=ex, lookahead=lookahead or 2 * workers, layout=layout,
                          snid=snid, on_error=on_error, bar=bar)

@@ -48,17 +48,31 @@ HEADER_FILES_PER_TASK = 512
 
 @dataclass
 class Job:
-    """One model folder to convert to ``target``. ``summary`` is a ``convert.ModelSummary``."""
+    """One model folder to convert to ``target``. Its file pairs are names in ``folder`` (plain
+    strings: cheap to send between processes, thousands per model) with each pair's input bytes
+    (``nbytes``, HEAD + PHOT); ``summary`` is a ``convert.ModelSummary``."""
     model: str
     target: Path
-    pairs: list[tuple[Path, Path]]
+    folder: str
+    heads: list[str]
+    phots: list[str]
+    nbytes: list[int]
     summary: Any
     keys: list[tuple] | None = None
-    names: list[str] = field(default_factory=list)
-    sizes: dict[str, int] = field(default_factory=dict)  #: file name -> bytes, when known
+    names: list[str] = field(default_factory=list)  #: the HEAD names found (kept in the metadata)
 
     def __post_init__(self) -> None:
-        self.names = self.names or [h.name for h, _ in self.pairs]
+        self.names = self.names or list(self.heads)
+
+    def paths(self, i: int) -> tuple[str, str]:
+        """Pair ``i``'s HEAD and PHOT paths."""
+        return os.path.join(self.folder, self.heads[i]), os.path.join(self.folder, self.phots[i])
+
+    def select(self, index: list[int]) -> None:
+        """Keep only the pairs at ``index`` (in that order)."""
+        self.heads = [self.heads[i] for i in index]
+        self.phots = [self.phots[i] for i in index]
+        self.nbytes = [self.nbytes[i] for i in index]
 
 
 class InlineExecutor(Executor):
@@ -125,18 +139,15 @@ class _Run:
 
 def _first_schemas(jobs: list[Job], snid: str) -> dict[str, pa.Schema] | None:
     """Each job's first pair's schema from its headers, or None if one cannot be read."""
-    files = [str(f) for j in jobs if j.pairs for f in j.pairs[0]]
-    headers = iter(_engine("auto").read_fits_headers(files) if files else [])
+    firsts = [(j, j.paths(0)) for j in jobs if j.heads]
+    headers = iter(_engine("auto").read_fits_headers([f for _, pair in firsts for f in pair]) if firsts else [])
     out = {}
-    for j in jobs:
-        if not j.pairs:
-            continue
+    for j, (head, phot) in firsts:
         h, p = next(headers), next(headers)
         if h[0] != "ok" or p[0] != "ok":
             return None
         try:
-            out[j.model] = schema_from_header(*parse_key((h[2], p[2])), str(j.pairs[0][0]), str(j.pairs[0][1]),
-                                              snid=snid)
+            out[j.model] = schema_from_header(*parse_key((h[2], p[2])), head, phot, snid=snid)
         except SnanaFormatError:
             return None
     return out
@@ -147,23 +158,18 @@ def _ordered_union(jobs: list[Job], per_job: dict[str, pa.Schema], kept: dict[st
     return union_schema([by_model[m] for m in sorted(by_model)])
 
 
-def _chunks(job: Job) -> list[tuple[list[tuple[Path, Path]], tuple | None]]:
-    """Consecutive pairs up to BATCH_BYTES of compressed input or BATCH_PAIRS pairs."""
-    out: list[tuple[list, list | None]] = []
-    size, sizes = 0, job.sizes
-    for i, (head, phot) in enumerate(job.pairs):
-        nbytes = 0
-        for f in (head, phot):  # a plain loop: this runs for every pair in the planning process
-            n = sizes.get(f.name)
-            nbytes += f.stat().st_size if n is None else n
-        if not out or size + nbytes > BATCH_BYTES or len(out[-1][0]) >= BATCH_PAIRS:
-            out.append(([], [] if job.keys is not None else None))
-            size = 0
-        out[-1][0].append((head, phot))
-        if job.keys is not None:
-            out[-1][1].append(job.keys[i])
-        size += nbytes
-    return [(pairs, tuple(keys) if keys is not None else None) for pairs, keys in out]
+def _chunks(nbytes: list[int]) -> list[tuple[int, int]]:
+    """``(start, stop)`` of consecutive pairs up to BATCH_BYTES of compressed input (``nbytes`` per
+    pair) or BATCH_PAIRS pairs. Runs in the planning process: one integer test per pair."""
+    out, start, size = [], 0, 0
+    for i, n in enumerate(nbytes):
+        if i > start and (size + n > BATCH_BYTES or i - start >= BATCH_PAIRS):
+            out.append((start, i))
+            start, size = i, 0
+        size += n
+    if nbytes:
+        out.append((start, len(nbytes)))
+    return out
 
 
 def _account(job: Job, result: PartResult, n_pairs: int, run: _Run) -> None:
@@ -185,7 +191,7 @@ def _write_jobs(jobs: list[Job], schema: pa.Schema, run: _Run) -> list[tuple[Job
     each model's merge once its parts are in. Returns ``(job, temporary output, merge future)``."""
     pending: deque = deque()
     merges: list[tuple[Job, Path, Future]] = []
-    plan = [(j, _chunks(j)) for j in jobs]
+    plan = [(j, _chunks(j.nbytes)) for j in jobs]
     remaining = {id(j): len(c) for j, c in plan}
     parts: dict[int, list[Path]] = {id(j): [] for j, _ in plan}
 
@@ -202,10 +208,12 @@ def _write_jobs(jobs: list[Job], schema: pa.Schema, run: _Run) -> list[tuple[Job
     for job, chunks in plan:
         if not chunks:
             merges.append(_merge(job, [], schema, run))
-        for i, (pairs, keys) in enumerate(chunks):
+        for i, (a, b) in enumerate(chunks):
             path = run.temp(job.target, f"part{i:05d}")
-            task = PartTask(tuple(pairs), keys, schema, job.model, path, run.layout, run.snid, run.on_error)
-            pending.append((job, path, len(pairs), run.submit(write_part, task)))
+            keys = tuple(job.keys[a:b]) if job.keys is not None else None
+            task = PartTask(job.folder, tuple(job.heads[a:b]), tuple(job.phots[a:b]), keys, schema, job.model,
+                            path, run.layout, run.snid, run.on_error)
+            pending.append((job, path, b - a, run.submit(write_part, task)))
             if len(pending) >= run.lookahead:
                 collect()
     while pending:
@@ -227,14 +235,15 @@ def _scan(jobs: list[Job], kept: dict[str, pa.Schema], run: _Run) -> pa.Schema |
     or raised with on_error="stop"). Sets each job's pairs and keys; returns the run's union."""
     from .convert import Failure
 
-    files = [str(f) for j in jobs for pair in j.pairs for f in pair]
+    files = [f for j in jobs for i in range(len(j.heads)) for f in j.paths(i)]
     tasks = [run.submit(read_headers, files[i:i + HEADER_FILES_PER_TASK])
              for i in range(0, len(files), HEADER_FILES_PER_TASK)]
     headers = iter([h for t in tasks for h in t.result()])
     per_job, cache = {}, {}
     for job in jobs:
-        pairs, keys, schemas = [], [], []
-        for head, phot in job.pairs:
+        index, keys, schemas = [], [], []
+        for i in range(len(job.heads)):
+            head, phot = job.paths(i)
             h, p = next(headers), next(headers)
             bad = h if h[0] == "error" else p if p[0] == "error" else None
             try:
@@ -242,18 +251,19 @@ def _scan(jobs: list[Job], kept: dict[str, pa.Schema], run: _Run) -> pa.Schema |
                     raise SnanaFormatError(bad[1])
                 key = (h[2], p[2])
                 if key not in cache:
-                    cache[key] = schema_from_header(*parse_key(key), str(head), str(phot), snid=run.snid)
+                    cache[key] = schema_from_header(*parse_key(key), head, phot, snid=run.snid)
             except SnanaFormatError as e:
                 if run.on_error == "stop":
                     raise
-                job.summary.failures.append(Failure(str(head), str(e)))
+                job.summary.failures.append(Failure(head, str(e)))
                 continue
-            pairs.append((head, phot))
+            index.append(i)
             keys.append(key)
             schemas.append(cache[key])
         if run.bar is not None:
-            run.bar.update(len(job.pairs) - len(pairs))
-        job.pairs, job.keys = pairs, keys
+            run.bar.update(len(job.heads) - len(index))
+        job.select(index)
+        job.keys = keys
         if schemas:
             per_job[job.model] = union_schema(schemas)
     if not per_job and not kept:

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,11 @@ class PartTask:
 
     keys: each pair's header key (its files' column descriptions) when the headers were read
     first, else None: the schema is then a guess from first files, and a pair that does not fit
-    it stops the task (``PartResult.grew``)."""
-    pairs: tuple[tuple[Path, Path], ...]
+    it stops the task (``PartResult.grew``). The pairs are file names in ``folder`` (strings:
+    a task is pickled to a worker, and Path objects cost the planning process more)."""
+    folder: str
+    heads: tuple[str, ...]
+    phots: tuple[str, ...]
     keys: tuple | None
     schema: pa.Schema
     model: str
@@ -48,6 +52,12 @@ class PartTask:
     layout: str = "pointers"
     snid: str = "int64"
     on_error: str = "stop"
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        """The HEAD and PHOT paths of each pair."""
+        join = os.path.join
+        return [(join(self.folder, h), join(self.folder, p)) for h, p in zip(self.heads, self.phots, strict=True)]
 
 
 @dataclass
@@ -97,7 +107,7 @@ def fits_schema(other: pa.Table | pa.Schema, schema: pa.Schema) -> bool:
         return False
 
 
-def _header_fits(head: Path, phot: Path, schema: pa.Schema, snid: str) -> bool:
+def _header_fits(head: str, phot: str, schema: pa.Schema, snid: str) -> bool:
     """For a pair that failed to read: whether its headers (if they read) fit ``schema``; the
     run's schema is the union of all readable headers, failed pairs included."""
     h, p = _engine("auto").read_fits_headers([str(head), str(phot)])
@@ -114,19 +124,20 @@ def parse_key(key: tuple[str, str]) -> tuple[list, list]:
     return tuple([tuple(line.split("\t")) for line in sig.splitlines()] for sig in key)  # type: ignore
 
 
-def _groups(task: PartTask) -> list[list[tuple[Path, Path]]]:
+def _groups(task: PartTask) -> list[list[tuple[str, str]]]:
     """Consecutive pairs with the same columns (all pairs as one group when the keys are unknown)."""
+    pairs = task.pairs
     if task.keys is None:
-        return [list(task.pairs)]
-    groups: list[list[tuple[Path, Path]]] = []
-    for i, pair in enumerate(task.pairs):
+        return [pairs]
+    groups: list[list[tuple[str, str]]] = []
+    for i, pair in enumerate(pairs):
         if not groups or task.keys[i] != task.keys[i - 1]:
             groups.append([])
         groups[-1].append(pair)
     return groups
 
 
-def _read_group(group: list[tuple[Path, Path]], task: PartTask) -> list[tuple[Path, pa.Table | None, Exception | None]]:
+def _read_group(group: list[tuple[str, str]], task: PartTask) -> list[tuple[str, pa.Table | None, Exception | None]]:
     """``(head, table, error)`` per pair of a group; one C++ call unless a pair fails (then one by
     one, so each failure is reported on its own)."""
     speculative = task.keys is None
@@ -141,7 +152,7 @@ def _read_group(group: list[tuple[Path, Path]], task: PartTask) -> list[tuple[Pa
             raise
     except PAIR_ERRORS:
         pass  # find out which pair(s) failed below
-    out: list[tuple[Path, pa.Table | None, Exception | None]] = []
+    out: list[tuple[str, pa.Table | None, Exception | None]] = []
     for head, phot in group:
         try:
             table = read_snana(head, phot, layout=task.layout, snid=task.snid)
