@@ -54,6 +54,23 @@ def test_a_folder_that_is_not_a_model(tmp_path, capsys):
            "not a saved Classifier")
 
 
+def test_predict_never_replaces_an_input_or_an_existing_file_unasked(tmp_path, capsys, stand_in_model):
+    data = tmp_path / "pq"
+    data.mkdir()
+    src = data / "KN_K17.parquet"
+    pq.write_table(pa.table({"SNID": [1], "model": ["KN_K17"]}), src)
+    before = src.read_bytes()
+    _fails(capsys, ["predict", "M", src, "--out", src, "--overwrite"], 2, "predict", src, "one of the inputs")
+    _fails(capsys, ["predict", "M", data, "--out", data / "p.parquet"], 2, "predict", "inside one")
+    old = tmp_path / "p.csv"
+    old.write_text("earlier results\n")
+    _fails(capsys, ["predict", "M", data, "--out", old], 2, "predict", old, "--overwrite")
+    (tmp_path / "dir.parquet").mkdir()
+    _fails(capsys, ["predict", "M", data, "--out", tmp_path / "dir.parquet"], 2, "predict", "is a folder")
+    assert src.read_bytes() == before and old.read_text() == "earlier results\n"
+    assert sorted(p.name for p in data.iterdir()) == ["KN_K17.parquet"]
+
+
 def test_a_corrupt_parquet_file(tmp_path, capsys, stand_in_model):
     bad = tmp_path / "KN.parquet"
     bad.write_bytes(b"PAR1")

@@ -91,6 +91,11 @@ def test_schemaless_alert_and_converted_parquet_inputs(model_dir, shared_data, t
     res = tmp_path / "res.parquet"
     assert main(["predict", str(model_dir), str(conv), "--out", str(res)]) == 0
     assert pq.read_table(res)["SNID"].to_pylist() == [11290844] * 3
+    res.write_bytes(b"older results")   # an existing --out is replaced only when asked
+    assert main(["predict", str(model_dir), str(conv), "--out", str(res)]) == 2
+    assert res.read_bytes() == b"older results"
+    assert main(["predict", str(model_dir), str(conv), "--out", str(res), "--overwrite"]) == 0
+    assert pq.read_table(res)["SNID"].to_pylist() == [11290844] * 3
     capsys.readouterr()
     assert main(["predict", str(model_dir), str(conv), "--out", str(tmp_path / "x.avro")]) == 2
     assert "elasticc-fast predict: error: --out FILE.avro" in capsys.readouterr().err

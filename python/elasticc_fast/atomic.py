@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from ._version import __version__
 from .errors import OutputExistsError
@@ -110,6 +110,25 @@ def check_output_dir(final: str | os.PathLike, command: str, overwrite: bool = F
         more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
         raise OutputExistsError(f"{final}: also holds files `elasticc-fast {command}` did not write "
                                 f"({', '.join(foreign[:3])}{more}); move them away first (nothing was changed)")
+
+
+def check_output_file(final: str | os.PathLike, inputs: Iterable[str | os.PathLike] = (),
+                      overwrite: bool = False) -> None:
+    """Raise :class:`OutputExistsError` unless the user's ``--out`` file ``final`` may be written.
+
+    Refused: a folder, one of the command's ``inputs`` (or a file inside an input folder: the input
+    would change under a later run), and (without ``overwrite``) any existing file.
+    """
+    final = Path(final)
+    target = final.resolve()
+    for src in map(Path, inputs):
+        src = src.resolve()
+        if target == src or (src.is_dir() and src in target.parents):
+            raise OutputExistsError(f"{final}: is one of the inputs or inside one; give another output file")
+    if final.is_dir():
+        raise OutputExistsError(f"{final}: is a folder; give an output file")
+    if final.exists() and not overwrite:
+        raise OutputExistsError(f"{final}: exists; pass --overwrite to replace it (nothing was changed)")
 
 
 def write_marker(folder: Path, command: str, complete: bool = True, dirs: tuple[str, ...] = ()) -> None:

@@ -169,3 +169,20 @@ def write_table(path: Any, table: pa.Table) -> None:
             table.to_pandas().to_csv(tmp, index=False)
         else:
             pq.write_table(table, tmp)
+
+
+def write_alert_records(path: Any, clf: Any, alerts: pa.Table, *, broker_name: str = "elasticc_fast",
+                        classifier_name: str | None = None, classifier_params: str = "") -> int:
+    """Classify ``alerts`` and write their ``brokerClassification`` records (avro) to ``path``;
+    ``classifier_name`` defaults to ``elasticc_fast <version> <arch>``. Returns the record count."""
+    from ._version import __version__
+    from .errors import DataError
+    from .io.broker import write_records
+
+    name = classifier_name or f"elasticc_fast {__version__} {clf.config.arch}"
+    try:
+        _, records = classify_alerts(clf, alerts, broker_name=broker_name, broker_version=__version__,
+                                     classifier_name=name, classifier_params=classifier_params)
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+    return write_records(path, records)

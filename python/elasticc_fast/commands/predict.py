@@ -5,7 +5,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from ..errors import DataError, UsageError
+from ..errors import UsageError
 
 NAME = "predict"
 ORDER = 60
@@ -22,7 +22,7 @@ converted to FLUXCAL).
 
 --out FILE.parquet or FILE.csv: one row per object (or alert) with its ids, the marginal
 probability of every taxonomy node (one column per node, named), the predicted leaf and its
-probability.
+probability. An existing --out file is replaced only with --overwrite, an input never.
 --out FILE.avro (alerts only): an avro container of ELAsTiCC brokerClassification records (schema
 v0.9.1), one per alert, one (classId, probability) entry per leaf with the official ELAsTiCC class
 ids, probabilities summing to 1.
@@ -41,22 +41,23 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--alert-schema", metavar="PATH", default=None,
                    help="writer schema of schemaless avro alerts (.avsc, or an avro container written with it)")
     p.add_argument("--broker-name", default="elasticc_fast", help="brokerName in brokerClassification records")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.add_argument("--classifier-name", default=None,
                    help="classifierName in brokerClassification records (default: elasticc_fast <version> <arch>)")
     return p
 
 
 def run(args: argparse.Namespace) -> int:
-    from .._version import __version__
+    from ..atomic import check_output_file
     from ..classifier import Classifier
     from ..io.alerts import is_alert_input
     from ..packets import predict_packets_verb
-    from ..predict import classify_alerts, probability_table, read_inputs, write_table
+    from ..predict import probability_table, read_inputs, write_alert_records, write_table
 
-    out = Path(args.out)
-    suffix = out.suffix.lower()
+    out, suffix = Path(args.out), Path(args.out).suffix.lower()
     if suffix not in (".parquet", ".csv", ".avro"):
         raise UsageError(f"--out must end in .parquet, .csv or .avro, not {out.name!r}")
+    check_output_file(out, args.input, args.overwrite)   # before any work: never replace an input
     if args.format != "elasticc":   # packet files, through the stream's decoders
         print(predict_packets_verb(args, out))
         return 0
@@ -68,13 +69,7 @@ def run(args: argparse.Namespace) -> int:
         write_table(out, probability_table(clf, table, alerts))
         print(f"wrote probabilities of {table.num_rows} {'alerts' if alerts else 'objects'} to {out}")
         return 0
-    from ..io.broker import write_records
-
-    name = args.classifier_name or f"elasticc_fast {__version__} {clf.config.arch}"
-    try:
-        _, records = classify_alerts(clf, table, broker_name=args.broker_name, broker_version=__version__,
-                                     classifier_name=name, classifier_params=f"model={Path(args.model_dir).name}")
-    except ValueError as exc:
-        raise DataError(str(exc)) from None
-    print(f"wrote {write_records(out, records)} brokerClassification records to {out}")
+    n = write_alert_records(out, clf, table, broker_name=args.broker_name, classifier_name=args.classifier_name,
+                            classifier_params=f"model={Path(args.model_dir).name}")
+    print(f"wrote {n} brokerClassification records to {out}")
     return 0
