@@ -43,15 +43,18 @@ def test_simulate_summary_is_a_table_not_a_dict():
     assert describe(ztf).splitlines()[-1] == "3 objects, 40 observations, 12 alerts of 2 classes in 0.5 s -> z/ztf_sim.parquet"
 
 
-def test_log_lines_go_through_tqdm_while_a_command_runs():
-    """A console log handler is swapped for tqdm's while the verb runs, so a log line never breaks a
-    progress bar; it is back afterwards."""
+@pytest.mark.parametrize("terminal", [True, False])
+def test_log_lines_go_through_tqdm_while_a_command_runs(monkeypatch, terminal):
+    """On a terminal (where progress bars show) a console log handler is swapped for tqdm's while
+    the verb runs, so a log line never breaks a progress bar; it is back afterwards. Elsewhere
+    (no bar) the handlers stay as they are."""
     import argparse
     import logging
     import sys
 
     from elasticc_fast.cli import run_verb
 
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: terminal)
     root = logging.getLogger()
     console = logging.StreamHandler(sys.stderr)
     root.addHandler(console)
@@ -66,5 +69,5 @@ def test_log_lines_go_through_tqdm_while_a_command_runs():
         assert console in root.handlers
     finally:
         root.removeHandler(console)
-    assert console not in seen["handlers"]
-    assert any(type(h).__module__.startswith("tqdm") for h in seen["handlers"])
+    assert (console not in seen["handlers"]) == terminal
+    assert any(type(h).__module__.startswith("tqdm") for h in seen["handlers"]) == terminal

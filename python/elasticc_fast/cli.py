@@ -17,6 +17,7 @@ exit with 1 (bad data), 2 (bad usage) or 130 (interrupted).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
@@ -25,8 +26,6 @@ import sys
 import traceback
 from types import ModuleType
 
-from tqdm.contrib.logging import logging_redirect_tqdm
-
 from . import commands
 from ._version import __version__
 from .errors import ElasticcFastError, missing_extra
@@ -34,21 +33,32 @@ from .errors import ElasticcFastError, missing_extra
 log = logging.getLogger("elasticc_fast")
 
 
-def _command_modules() -> list[ModuleType]:
-    mods = [importlib.import_module(f"{commands.__name__}.{info.name}")
-            for info in pkgutil.iter_modules(commands.__path__) if not info.name.startswith("_")]
+def _command_modules(only: str | None = None) -> list[ModuleType]:
+    """The verbs' modules (a verb's module is named after it); with ``only``, that verb's alone."""
+    names = [info.name for info in pkgutil.iter_modules(commands.__path__) if not info.name.startswith("_")]
+    mods = [importlib.import_module(f"{commands.__name__}.{name}") for name in names if only in (None, name)]
     mods = [m for m in mods if hasattr(m, "register") and hasattr(m, "run")]
     return sorted(mods, key=lambda m: (getattr(m, "ORDER", 100), m.NAME))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _verb(argv: list[str]) -> str | None:
+    """The verb named in ``argv`` (its first word that is not an option), if any."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every verb; with ``verb``, of that verb only when it is one (a call pays for
+    importing and building its own verb's parser only; every other input gets every verb's)."""
+    mods = _command_modules(verb) if verb else []
+    if len(mods) != 1 or mods[0].NAME != verb:
+        mods = _command_modules()
     parser = argparse.ArgumentParser(
         prog="elasticc-fast",
         description="Classify survey light curves (ELAsTiCC, ZTF) and gravitational-wave triggers, fast.")
     parser.add_argument("--version", action="version", version=f"elasticc-fast {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for mod in _command_modules():
+    for mod in mods:
         p = mod.register(sub)
         p.set_defaults(_run=mod.run)
     return parser
@@ -80,11 +90,22 @@ def _fail(verb: str, exc: BaseException, code: int, verbose: int) -> int:
     return code
 
 
+def _above_progress_bars() -> contextlib.AbstractContextManager:
+    """Log lines printed above the progress bars, which show only on a terminal
+    (:mod:`elasticc_fast.progress`): elsewhere nothing to do, and tqdm.contrib's import (asyncio,
+    ssl: 0.03 s of CPU) is spared."""
+    if not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    return logging_redirect_tqdm(loggers=[logging.getLogger()])
+
+
 def run_verb(args: argparse.Namespace) -> int:
     """Run the verb of parsed ``args``; errors become one line on stderr and the exit status."""
     verb = " ".join(v for v in (args.command, getattr(args, "gw_command", None)) if v)
     try:
-        with logging_redirect_tqdm(loggers=[logging.getLogger()]):   # log lines above the progress bar
+        with _above_progress_bars():
             return int(args._run(args) or 0)
     except BrokenPipeError:           # output piped into `head`: stop quietly, as other tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -103,7 +124,8 @@ def run_verb(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(_verb(argv))
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
     if not getattr(args, "_run", None):

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from .convert_run import InlineExecutor, Job, run_jobs
 from .convert_tasks import META_KEY, conform
@@ -267,6 +266,8 @@ def convert_model(model_dir: str | os.PathLike, out_path: str | os.PathLike, *, 
 def _complete(path: Path, folder: Path | None = None) -> bool:
     """A readable Parquet file is complete (outputs appear only by rename). With `folder`, warn
     when the file pairs there are not the ones it was converted from."""
+    import pyarrow.parquet as pq  # here: the planning process needs it only when outputs exist (0.03 s)
+
     try:
         meta = pq.read_schema(path).metadata or {}
     except Exception:  # noqa: BLE001 - any unreadable file is redone
@@ -316,6 +317,10 @@ def _missing_dirs(path: Path) -> list[Path]:
 
 
 def _kept_schemas(result: ConvertSummary) -> dict[str, tuple[Path, pa.Schema, ModelSummary]]:
+    if not result.models:
+        return {}
+    import pyarrow.parquet as pq
+
     return {m.model: (Path(m.output), pq.read_schema(m.output), m) for m in result.models}
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 from collections import deque
 from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass, field
@@ -113,7 +112,7 @@ class _Run:
     snid: str
     on_error: str
     bar: Any
-    token: str = field(default_factory=lambda: f"{os.getpid()}-{secrets.token_hex(4)}")
+    token: str = field(default_factory=lambda: f"{os.getpid()}-{os.urandom(4).hex()}")  # secrets.token_hex
     temps: list[Path] = field(default_factory=list)
     futures: list[Future] = field(default_factory=list)
 

@@ -17,13 +17,15 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from .io.parquet_concat import concat_parquet, read_footer
 from .io.snana import SnanaFormatError, _engine, read_snana, read_snana_many, schema_from_header
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 __all__ = ["PartTask", "PartResult", "write_part", "merge_parts", "rewrite_output", "read_headers",
            "conform", "fits_schema", "parquet_writer", "META_KEY"]
@@ -215,6 +217,8 @@ def dictionary_columns(schema: pa.Schema) -> list[str]:
 
 def parquet_writer(path: str | Path, schema: pa.Schema) -> pq.ParquetWriter:
     """The converter's Parquet writer (zstd level 1, dictionaries for non-float columns)."""
+    import pyarrow.parquet as pq  # here, not at the top: the planning process imports this module too
+
     return pq.ParquetWriter(path, schema, use_dictionary=dictionary_columns(schema), **PARQUET_OPTIONS)
 
 
@@ -241,6 +245,8 @@ def merge_parts(parts: list[Path], out: Path, schema: pa.Schema) -> int:
 def rewrite_output(path: Path, out: Path, schema: pa.Schema) -> int:
     """Write the Parquet file ``path`` to ``out`` conformed to ``schema`` (same row groups, its own
     ``elasticc_fast.convert`` metadata kept); returns the rows."""
+    import pyarrow.parquet as pq
+
     src = pq.ParquetFile(path)
     meta = (src.schema_arrow.metadata or {}).get(META_KEY)
     if meta is not None:
