@@ -34,7 +34,7 @@ def test_tiny_demo_writes_model_and_report(tmp_path, capsys):
     assert f"model:  {out / 'model'}  (1 epoch on 76 objects" in printed
     assert f"report: {out / 'report' / 'report.md'}" in printed
     assert "macro-F1 leaf" in printed and "macro-F1 level 1" in printed
-    assert "LightGBM on light-curve features (same split), leaf: 8 d " in printed
+    assert "LightGBM on light-curve features + ORACLE host/MW columns (same split), leaf: 8 d " in printed
     assert (out / "model" / "model.json").is_file() and (out / "model" / "params").is_dir()
     report = out / "report"
     for name in ("report.md", "metrics.json", "f1_vs_days.png", "cm_leaf_full.png", "cm_leaf_8d.png",
@@ -55,7 +55,8 @@ def test_tiny_demo_writes_model_and_report(tmp_path, capsys):
     # the feature baseline, trained and tested on the same split, beside the deep model
     base = data["meta"]["lightgbm"]["leaf_macro_f1"]
     assert set(base) == set(data["results"]) and all(0.0 <= v <= 1.0 for v in base.values())
-    assert "| LightGBM on light-curve features (same split) |" in md and "| hybrid (this model) |" in md
+    assert data["meta"]["lightgbm"]["context"] == "oracle"
+    assert "| LightGBM on light-curve features + ORACLE host/MW columns (same split) |" in md and "| hybrid (this model) |" in md
     # the model on disk is the one evaluated: reloading it and scoring the same held-out objects
     # reproduces the report's numbers
     from elasticc_fast import evaluate as ev_mod

@@ -165,6 +165,26 @@ def test_oracle_context_is_the_static_features_with_missing_as_nan():
     assert list(context_frame(static, "oracle").columns)[:2] == ["MWEBV", "MWEBV_ERR"]
 
 
+def test_feature_lightgbm_gets_the_context_columns_beside_the_features():
+    """The demo's baseline row sees what the deep model sees: features + the ``oracle`` context."""
+    from elasticc_fast.baselines.feature_classifier import FeatureLightGBM
+    from elasticc_fast.static_features import ORACLE_STATIC_COLUMNS
+    from elasticc_fast.taxonomy import ORACLE_TREE
+
+    batch = _toy_batch(6)
+    rng = np.random.default_rng(1)
+    cols = {c: rng.uniform(0.1, 1.0, 6).tolist() for c in ORACLE_STATIC_COLUMNS}
+    cols[ORACLE_STATIC_COLUMNS[0]][2] = -9.0   # a SNANA sentinel: NaN for LightGBM
+    batch.static = pa.table({**cols, "RA": rng.uniform(0, 360, 6), "DEC": rng.uniform(-60, 0, 6)})
+    plain = FeatureLightGBM(ORACLE_TREE, bands=("g", "r"), n_jobs=1).features(batch)
+    both = FeatureLightGBM(ORACLE_TREE, bands=("g", "r"), n_jobs=1, context="oracle").features(batch)
+    ctx = context_frame(batch.static, "oracle")
+    assert list(both.columns) == list(plain.columns) + list(ctx.columns)
+    pd.testing.assert_frame_equal(both[plain.columns], plain)
+    np.testing.assert_array_equal(both[ctx.columns].to_numpy(), ctx.to_numpy())
+    assert np.isnan(both[ORACLE_STATIC_COLUMNS[0]].iloc[2]) and list(both.index) == list(batch.ids)
+
+
 def test_ensemble_members_share_the_time_limit():
     from elasticc_fast.classifier import _Budget
 
