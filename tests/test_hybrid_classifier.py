@@ -75,3 +75,32 @@ def test_hybrid_ensemble_save_load_and_day_windows(fitted, tmp_path):
     win = back.windows(b, "days", days=(8, 32))
     assert len(win) == 2 * len(b) and set(win.days.tolist()) == {8.0, 32.0}
     assert back.predict_proba(win).shape == (2 * len(b), len(BTS_TREE))
+
+
+def test_training_draws_fresh_views_every_epoch_and_the_same_ones_for_a_seed():
+    """The training loop asks its window source for a new seed every epoch (fresh cuts, noise and
+    drops), and two runs with the same seed ask for the same seeds and get the same windows."""
+    from elasticc_fast.nn.hybrid_data import HybridData
+
+    b = _labelled_batch()
+
+    class Recorder:
+        def __init__(self):
+            self.data = HybridData(b, np.asarray(b.labels), sampler_power=0.5, max_length=32)
+            self.pool, self.labels, self.seeds, self.x = self.data.pool, self.data.labels, [], []
+
+        def __call__(self, seed):
+            w = self.data(seed)
+            self.seeds.append(int(seed))
+            self.x.append(w.x)
+            return w
+
+    runs = [Recorder(), Recorder()]
+    for r in runs:
+        Classifier(tree=BTS_TREE, seed=0, **{**TINY, "epochs": 3}).fit(r, b.labels, show_progress=False)
+    a, c = runs
+    assert a.seeds == c.seeds and len(a.seeds) == 4 == len(set(a.seeds))  # epoch 0, validation, epochs 1 and 2
+    for x, y in zip(a.x, c.x, strict=True):
+        np.testing.assert_array_equal(x, y)
+    train_x = [a.x[0], a.x[2], a.x[3]]
+    assert not any(np.array_equal(train_x[i], train_x[j]) for i in range(3) for j in range(i + 1, 3))
