@@ -79,15 +79,25 @@ def simulated_training_set(work: Path, objects_per_class: int, seed: int, trigge
     return batch, leaves
 
 
+def training_config(arch: str = "hybrid", epochs: int = 40, seed: int = 0, train_minutes: float | None = 6.0):
+    """``elasticc-fast train``'s configuration for ``arch`` (``nn.config.base_config``: the hybrid is
+    :data:`~elasticc_fast.nn.config.ELASTICC_HYBRID`, the demo's training, 2 members) with the
+    benchmark's epochs, seed and time limit (minutes; None: none)."""
+    from ..nn.config import base_config
+
+    return base_config("parquet", arch).replace(
+        epochs=epochs, seed=seed, time_limit_s=None if train_minutes is None else train_minutes * 60)
+
+
 def train_on_simulation(work: Path, objects_per_class: int = 300, seed: int = 0, epochs: int = 40,
-                        train_minutes: float | None = 5.0, arch: str = "gru"):
-    """A Classifier trained only on the built-in simulator (``objects_per_class`` per leaf)."""
+                        train_minutes: float | None = 6.0, arch: str = "hybrid"):
+    """A Classifier trained only on the built-in simulator (``objects_per_class`` per leaf) with
+    ``train``'s configuration (:func:`training_config`)."""
     from ..classifier import Classifier
     from ..taxonomy import ORACLE_TREE
 
     batch, leaves = simulated_training_set(work, objects_per_class, seed)
-    clf = Classifier(tree=ORACLE_TREE, arch=arch, epochs=epochs, seed=seed,
-                     time_limit_s=None if train_minutes is None else train_minutes * 60)
+    clf = Classifier(tree=ORACLE_TREE, config=training_config(arch, epochs, seed, train_minutes))
     clf.fit(batch, labels=leaves, show_progress=False)
     return clf
 
@@ -107,10 +117,11 @@ def score_set(clf, batch, truth: str, top: int = 4) -> dict:
 
 
 def run(shared: Path, *, objects_per_class: int = 300, seed: int = 0, epochs: int = 40,
-        train_minutes: float | None = 5.0, model_dir: Path | None = None,
+        train_minutes: float | None = 6.0, model_dir: Path | None = None, arch: str = "hybrid",
         sets: Sequence[RealSet] = REAL_SETS) -> dict:
     """Train on the simulator (or load ``model_dir``) and score every real set; the JSON-ready result."""
     from ..classifier import Classifier
+    from .machine import machine
 
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="sim_to_real_") as tmp:
@@ -118,15 +129,17 @@ def run(shared: Path, *, objects_per_class: int = 300, seed: int = 0, epochs: in
         if model_dir is not None:
             clf, trained = Classifier.load(model_dir), f"loaded from {model_dir}"
         else:
-            clf = train_on_simulation(work, objects_per_class, seed, epochs, train_minutes)
-            trained = f"{objects_per_class} simulated objects per class, seed {seed}, {len(clf.history)} epochs"
+            clf = train_on_simulation(work, objects_per_class, seed, epochs, train_minutes, arch)
+            trained = (f"{clf.config.arch} ({clf.config.ensemble} member(s)), {objects_per_class} simulated objects "
+                       f"per class, seed {seed}, {len(clf.history)} epochs (best {clf.best_epoch})")
         t_train = time.perf_counter() - t0
         results = {s.name: score_set(clf, load_real_set(shared, s, work), s.truth) for s in sets}
     recalls = [r["recall"] for r in results.values()]
     return {"benchmark": "sim-to-real", "model": trained, "sets": results,
             "mean_recall": round(float(np.mean(recalls)), 3), "min_recall": round(float(np.min(recalls)), 3),
             "goal_mean_recall": GOAL_MEAN_RECALL, "goal_min_recall": GOAL_MIN_RECALL,
-            "train_seconds": round(t_train, 1), "total_seconds": round(time.perf_counter() - t0, 1)}
+            "train_seconds": round(t_train, 1), "total_seconds": round(time.perf_counter() - t0, 1),
+            "machine": machine()}
 
 
 def markdown(result: dict) -> str:
@@ -138,7 +151,8 @@ def markdown(result: dict) -> str:
         lines.append(f"| {name} | {r['truth']} | {r['n']} | {r['recall']:.2f} | {most} |")
     lines += ["", f"Mean recall {result['mean_recall']:.2f} (goal {result['goal_mean_recall']:.2f}), lowest "
               f"{result['min_recall']:.2f} (goal: none below {result['goal_min_recall']:.2f}); training "
-              f"{result['train_seconds']:.0f} s, total {result['total_seconds']:.0f} s."]
+              f"{result['train_seconds']:.0f} s, total {result['total_seconds']:.0f} s.",
+              f"Machine: {result.get('machine', 'not recorded')}."]
     return "\n".join(lines)
 
 
@@ -152,9 +166,11 @@ def register_cli(sub) -> None:
     s.add_argument("--data", type=Path, default=None,
                    help="the reference-data folder (default: $ELASTICC_FAST_SHARED or ../shared/data)")
     s.add_argument("--objects-per-class", type=int, default=300, help="simulated training objects per class (300)")
+    s.add_argument("--arch", choices=("hybrid", "gru", "transformer"), default="hybrid",
+                   help="the model: `train`'s default ELAsTiCC training (hybrid, 2 members; default) or its gru/transformer")
     s.add_argument("--epochs", type=int, default=40, help="maximum epochs (default 40)")
-    s.add_argument("--train-minutes", type=float, default=5.0,
-                   help="training time limit in minutes (default 5; 0: none, only --epochs)")
+    s.add_argument("--train-minutes", type=float, default=6.0,
+                   help="training time limit in minutes, all members together (default 6, the demo's; 0: none, only --epochs)")
     s.add_argument("--seed", type=int, default=0, help="seed of the simulation and the model (default 0)")
     s.add_argument("--model", type=Path, default=None,
                    help="score this saved model instead of training one (e.g. the demo's DIR/model)")
@@ -170,7 +186,8 @@ def run_cli(args) -> int:
 
     data = args.data or require_shared(".", "--data")
     result = run(data, objects_per_class=args.objects_per_class, seed=args.seed, epochs=args.epochs,
-                 train_minutes=args.train_minutes if args.train_minutes > 0 else None, model_dir=args.model)
+                 train_minutes=args.train_minutes if args.train_minutes > 0 else None, model_dir=args.model,
+                 arch=args.arch)
     print(markdown(result))
     if args.json:
         with atomic_path(args.json) as tmp:
