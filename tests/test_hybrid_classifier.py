@@ -104,3 +104,53 @@ def test_training_draws_fresh_views_every_epoch_and_the_same_ones_for_a_seed():
         np.testing.assert_array_equal(x, y)
     train_x = [a.x[0], a.x[2], a.x[3]]
     assert not any(np.array_equal(train_x[i], train_x[j]) for i in range(3) for j in range(i + 1, 3))
+
+
+def test_test_views_average_the_noise_only_views_of_each_curve(fitted):
+    """``test_views=R``: predict_proba on raw curves is the mean over the curve and R noise-only
+    views (fluxes redrawn from their errors); R=0 is the plain prediction."""
+    import copy
+
+    from elasticc_fast.views import noisy_view
+
+    b, m = fitted
+    base = m["s0"]
+    tta = copy.copy(base)
+    tta.config = base.config.replace(test_views=2)
+    plain = base.predict_proba(b).to_numpy()
+    views = [base.predict_proba(base.windows(b, "full", view=v)).to_numpy() for v in (1, 2)]
+    assert not np.allclose(views[0], plain) and not np.allclose(views[0], views[1])
+    np.testing.assert_allclose(tta.predict_proba(b).to_numpy(), np.mean([plain, *views], axis=0), rtol=1e-5)
+    v1, v1b, v2 = noisy_view(b, 1), noisy_view(b, 1), noisy_view(b, 2)
+    np.testing.assert_array_equal(v1.flux, v1b.flux)                 # deterministic for a seed
+    assert not np.array_equal(v1.flux, v2.flux)
+    for name in ("mjd", "band", "flux_err", "offsets"):                  # every point kept
+        np.testing.assert_array_equal(getattr(v1, name), getattr(b, name))
+    z = (v1.flux - b.flux) / b.flux_err
+    assert abs(z.mean()) < 0.15 and 0.85 < z.std() < 1.15
+
+
+def test_benchmark_hybrid_tta_reuses_the_hybrids_members(monkeypatch):
+    """hybrid-tta predicts with the very members hybrid trained on the fold (trained once), averaged
+    over the test curve and its noise-only views."""
+    from elasticc_fast.benchmarks.bts_models import CUTS, MODELS, Fold, _hybrid_data, cut_key
+    from elasticc_fast.nn.config import BTS_HYBRID
+
+    monkeypatch.setitem(BTS_HYBRID, "hidden", 8)
+    monkeypatch.setitem(BTS_HYBRID, "width", 16)
+    monkeypatch.setitem(BTS_HYBRID, "buckets", (32,))
+    b = _labelled_batch(45)
+    y = np.asarray(b.labels, np.int64)
+    idx = np.arange(45)
+    fold = Fold(b, y, BTS_TREE, idx[:30], idx[24:30], idx[30:], {}, None, (),
+                options={"epochs": 1, "ensemble": 1, "test_views": 1})
+    hyb = MODELS["hybrid"].run(fold)
+    members = fold.members[True, True]
+    tta = MODELS["hybrid-tta"].run(fold)
+    assert fold.members[True, True] is members and len(members) == 1
+    data = _hybrid_data(fold, idx[:24], {}, True)
+    for c in (CUTS[0], None):
+        p = [members[0].predict_proba(data.cut(c, objects=fold.test, view=v)).to_numpy() for v in (None, 1)]
+        np.testing.assert_allclose(hyb[cut_key(c)], p[0], rtol=1e-6)
+        np.testing.assert_allclose(tta[cut_key(c)], np.mean(p, axis=0), rtol=1e-6)
+    assert not np.allclose(tta["full"], hyb["full"])

@@ -218,6 +218,10 @@ def test_hybrid_data_cache_and_pool_give_the_same_windows():
     assert twice
     rows = np.flatnonzero(w.source == twice[0])
     assert not np.array_equal(w.x[rows[0]], w.x[rows[1]])
+    # a noise-only test view of a cut: the same through the cache, not the plain cut
+    objs = np.array([1, 2, 3])
+    np.testing.assert_array_equal(plain.cut(8.0, objs, view=3).x, cached.cut(8.0, objs, view=3).x)
+    assert not np.array_equal(cached.cut(8.0, objs, view=3).x, cached.cut(8.0, objs).x)
     cut = cached.cuts([8.0, None], objects=np.array([1, 2]))
     np.testing.assert_array_equal(cut.source, [1, 2, 1, 2])
     np.testing.assert_array_equal(cut.days, [8.0, 8.0, np.inf, np.inf])

@@ -134,13 +134,15 @@ class Classifier:
 
     def windows(self, batch: Any, windows: str = "full", **kwargs: Any) -> Any:
         """An ``AugmentedBatch`` of ``batch`` with this model's preprocessing and features;
-        ``windows`` and ``kwargs`` (e.g. ``days=(1, 2, 4)``, ``seed``) choose the windows."""
+        ``windows`` and ``kwargs`` (e.g. ``days=(1, 2, 4)``, ``seed``; hybrid: ``view``, a seed of
+        noise-only test-time views) choose the windows."""
         from .augment import augment
 
         if self.config.arch == "hybrid":
             from .nn.hybrid_data import classifier_windows
 
-            return classifier_windows(self._prepared(batch), self.config, windows, kwargs.get("days"))
+            return classifier_windows(self._prepared(batch), self.config, windows, kwargs.get("days"),
+                                      kwargs.get("view"))
         return augment(self._prepared(batch), windows, self.config.windows, **kwargs)
 
     # ------------------------------------------------------------------ training
@@ -226,24 +228,38 @@ class Classifier:
 
     def _infer(self, batch: Any) -> tuple[np.ndarray, np.ndarray, pd.Index]:
         """(log marginals (N, K), embeddings (N, E), index) of every row of the output."""
-        from flax import nnx
-
         from .nn.cache import enable_compilation_cache
-        from .nn.loss import TreeArrays
-        from .nn.steps import make_infer_step
-        from .predict import infer_windows
 
         self._check_fitted()
         enable_compilation_cache()
         if isinstance(batch, AugmentedBatch):
             aug, index = batch, pd.RangeIndex(len(batch.lengths), name="window")
+            views = [aug]
         else:
             aug = self.windows(batch, "full")
             index = pd.Index(self._prepared(batch).ids[aug.source], name="object_id")
+            # test-time views (hybrid): the same windows with fluxes redrawn, seeds 1..test_views
+            n_views = self.config.test_views if self.config.arch == "hybrid" else 0
+            views = [aug] + [self.windows(batch, "full", view=v) for v in range(1, n_views + 1)]
         self._check_features(aug)
         if len(aug) == 0:
             k = len(self.tree)
             return np.zeros((0, k), np.float32), np.zeros((0, 64), np.float32), index
+        outs = [o for w in views for o in self._member_outputs(w)]
+        if len(outs) == 1:
+            return outs[0][0], outs[0][1], index
+        # an ensemble (and the test views) average probabilities; the embedding is the first member's
+        lm = np.log(np.mean([np.exp(o[0].astype(np.float64)) for o in outs], axis=0)).astype(np.float32)
+        return lm, outs[0][1], index
+
+    def _member_outputs(self, aug: Any) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(log marginals, embeddings) of the windows ``aug`` by every member."""
+        from flax import nnx
+
+        from .nn.loss import TreeArrays
+        from .nn.steps import make_infer_step
+        from .predict import infer_windows
+
         outs = []
         for model, norm in self._members:  # the members share one graph: one compiled step
             graphdef, params, rest = nnx.split(model, nnx.Param, ...)
@@ -252,11 +268,7 @@ class Classifier:
             outs.append(infer_windows(self._eval_step, params, rest, np.asarray(aug.x, np.float32), aug.lengths,
                                       norm(aug.static), batch_size=self.config.eval_batch_size,
                                       buckets=self.config.buckets))
-        if len(outs) == 1:
-            return outs[0][0], outs[0][1], index
-        # an ensemble averages the members' probabilities; the embedding is the first member's
-        lm = np.log(np.mean([np.exp(o[0].astype(np.float64)) for o in outs], axis=0)).astype(np.float32)
-        return lm, outs[0][1], index
+        return outs
 
     def _check_features(self, w: Any) -> None:
         if self.feature_names and w.feature_names and tuple(w.feature_names) != tuple(self.feature_names):

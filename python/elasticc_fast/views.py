@@ -13,6 +13,8 @@ sees exactly the same points.
 - :func:`random_views` draws the training augmentation: cut at ``2**U(0, max_log2_days)`` days,
   ``flux += flux_err * N(0, 1)`` and each point after the first detection dropped with
   probability ``drop``. Deterministic for a seed (use a new seed every epoch).
+- :func:`noisy_view` redraws only the fluxes (every point kept): the test-time views a model's
+  prediction can be averaged over (``TrainConfig.test_views``).
 """
 from __future__ import annotations
 
@@ -76,6 +78,14 @@ def cut_batch(batch: LightCurveBatch, days: float | np.ndarray | None) -> LightC
     obj, t = _since_first(batch)
     limit = np.broadcast_to(np.asarray(days, dtype=np.float64), (len(batch),))
     return _subset(batch, np.nan_to_num(t, nan=np.inf) <= limit[obj])
+
+
+def noisy_view(batch: LightCurveBatch, seed: int) -> LightCurveBatch:
+    """``batch`` with every flux redrawn as ``flux + flux_err * N(0, 1)``, every point kept
+    (deterministic for a seed; the noise of :func:`random_views` without its cut and drops)."""
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, 0x7E57]))
+    flux = batch.flux + (batch.flux_err * rng.standard_normal(batch.n_obs)).astype(np.float32)
+    return _subset(batch, np.ones(batch.n_obs, bool), flux)
 
 
 def random_views(batch: LightCurveBatch, seed: int, options: ViewOptions = ViewOptions()

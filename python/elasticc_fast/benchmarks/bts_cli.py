@@ -38,6 +38,8 @@ def register_cli(sub: Any) -> None:
     z.add_argument("--seed", type=int, default=0, help="seed of the split and of every model (default 0)")
     z.add_argument("--ensemble", type=int, default=None, help="deep models: average K seeds (default 2; --quick 1)")
     z.add_argument("--epochs", type=int, default=None, help="deep models: maximum epochs")
+    z.add_argument("--test-views", type=int, default=None, metavar="R",
+                   help="hybrid-tta: noise-only views of each test curve averaged with it (default 4)")
     z.add_argument("--pretrain", type=int, default=None, metavar="N",
                    help="also run hybrid-pre (the hybrid pretrained on N simulated ZTF objects, fine-tuned per fold) "
                    "and hybrid-sim (the pretrained model alone)")
@@ -66,7 +68,8 @@ def run_cli(args: argparse.Namespace) -> int:
         raise UsageError(f"{data}: not the ztf_bts folder (no ANTARES/ inside); give --data or set "
                          "ELASTICC_FAST_SHARED")
     tracks = ("none", "redshift") if args.quick or args.context == "both" else (args.context,)
-    opts = {k: v for k, v in {"ensemble": args.ensemble, "epochs": args.epochs, "pretrain": args.pretrain}.items() if v is not None}
+    opts = {k: v for k, v in {"ensemble": args.ensemble, "epochs": args.epochs, "pretrain": args.pretrain,
+                              "test_views": args.test_views}.items() if v is not None}
     cache: dict = {}  # the deep models' view features serve both tracks
     done: list[dict] = []
 

@@ -45,6 +45,8 @@ class Fold:
     jobs: int = 2
     options: dict = field(default_factory=dict)  #: per-run overrides (epochs, ensemble, ...)
     cache: dict = field(default_factory=dict)    #: the deep models' view features, shared by folds
+    members: dict = field(default_factory=dict)  #: this fold's trained deep members, shared by the
+    #: models that differ only in how they predict (hybrid, hybrid-tta)
 
 
 @dataclass(frozen=True)
@@ -78,21 +80,26 @@ def _feature_model(kind: str) -> Callable[[Fold], dict[str, np.ndarray]]:
 
 # ---------------------------------------------------------------------- deep models
 #: the deep models' training beyond :data:`elasticc_fast.nn.config.BTS_HYBRID` (``train --data bts``
-#: trains the same model); ``ensemble``: members averaged (``quick_ensemble`` with --quick)
-DEEP_DEFAULTS = {"quick_epochs": 12, "ensemble": 2, "quick_ensemble": 1}
+#: trains the same model); ``ensemble``: members averaged (``quick_ensemble`` with --quick);
+#: ``test_views``: hybrid-tta's noise-only views of each test curve averaged with the curve itself
+DEEP_DEFAULTS = {"quick_epochs": 12, "ensemble": 2, "quick_ensemble": 1, "test_views": 4}
 
 
-def _deep_model(features: bool, seq: bool) -> Callable[[Fold], dict[str, np.ndarray]]:
+def _deep_model(features: bool, seq: bool, tta: bool = False) -> Callable[[Fold], dict[str, np.ndarray]]:
     def run(fold: Fold) -> dict[str, np.ndarray]:
         opts = {**DEEP_DEFAULTS, **fold.options}
         data = _hybrid_data(fold, fold.train[~np.isin(fold.train, fold.val)], opts, features)
-        val = data.cuts([*CUTS, None], objects=fold.val)
-        k_members = opts["ensemble"] if "ensemble" in fold.options or not fold.quick else opts["quick_ensemble"]
-        members = [_fit_member(fold, data, val, opts, seq, fold.seed + k) for k in range(int(k_members))]
+        if (features, seq) not in fold.members:  # hybrid and hybrid-tta: the same members
+            val = data.cuts([*CUTS, None], objects=fold.val)
+            k_members = opts["ensemble"] if "ensemble" in fold.options or not fold.quick else opts["quick_ensemble"]
+            fold.members[features, seq] = [_fit_member(fold, data, val, opts, seq, fold.seed + k)
+                                           for k in range(int(k_members))]
+        members = fold.members[features, seq]
+        views = [None, *range(1, int(opts["test_views"]) + 1)] if tta else [None]
         out = {}
         for cut in (*CUTS, None):
-            w = data.cut(cut, objects=fold.test)
-            out[cut_key(cut)] = np.mean([m.predict_proba(w).to_numpy() for m in members], axis=0)
+            ws = [data.cut(cut, objects=fold.test, view=v) for v in views]
+            out[cut_key(cut)] = np.mean([m.predict_proba(w).to_numpy() for w in ws for m in members], axis=0)
         return out
     return run
 
@@ -159,6 +166,8 @@ def _pretrained_hybrid(fine_tune: bool) -> Callable[[Fold], dict[str, np.ndarray
 
 MODELS: dict[str, ModelSpec] = {
     "hybrid": ModelSpec("hybrid (light curve + features)", _deep_model(True, True), deep=True),
+    "hybrid-tta": ModelSpec("hybrid, averaged over noise-only test views (same members)",
+                            _deep_model(True, True, tta=True), deep=True),
     "hybrid-pre": ModelSpec("hybrid, pretrained on simulated ZTF (--pretrain N)", _pretrained_hybrid(True), deep=True),
     "hybrid-sim": ModelSpec("hybrid, simulated ZTF only (--pretrain N)", _pretrained_hybrid(False), deep=True),
     "deep-features": ModelSpec("deep, features only", _deep_model(True, False), deep=True),

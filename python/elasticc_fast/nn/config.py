@@ -69,6 +69,8 @@ class TrainConfig:
     encoder: str = "gru"              #: its encoder: "gru" or "set" (per-point MLP, mean/max pooled)
     feature_bands: tuple[str, ...] = ("g", "r")  #: bands of its ``light-curve`` features (LSST: ugrizY)
     threads: int = 1                  #: threads of its feature extraction (the result does not depend on it)
+    test_views: int = 0               #: predicting raw curves: also average over this many
+    #: noise-only views of each curve (fluxes redrawn from their errors, views.noisy_view)
     # transformer
     d_model: int = 64
     heads: int = 4
@@ -84,8 +86,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.arch not in ARCHS:
             raise ValueError(f"arch must be one of {', '.join(ARCHS)}, not {self.arch!r}")
-        if self.ensemble < 1:
-            raise ValueError(f"ensemble must be >= 1, not {self.ensemble}")
+        if self.ensemble < 1 or self.test_views < 0:
+            raise ValueError(f"ensemble must be >= 1 and test_views >= 0, not {self.ensemble}, {self.test_views}")
         if self.sampler_power is not None and self.sampler_power < 0:
             raise ValueError(f"sampler_power must be >= 0 or None, not {self.sampler_power}")
         if self.context not in ("none", "redshift", "oracle"):

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..augment import AugmentedBatch
 from ..batch import LightCurveBatch
-from ..views import ViewOptions, cut_batch, random_views
+from ..views import ViewOptions, cut_batch, noisy_view, random_views
 from .hybrid_inputs import hybrid_windows, window_features
 from .sampling import balanced_epoch
 
@@ -104,16 +104,22 @@ class HybridData:
             parts.append(self._windows(sub, objs, feats))
         return _stack(parts)
 
-    def cut(self, days: float | None, objects: np.ndarray | None = None) -> AugmentedBatch:
-        """Objects ``objects`` (default ``pool``) cut ``days`` after their first detection (None: whole)."""
+    def cut(self, days: float | None, objects: np.ndarray | None = None, view: int | None = None) -> AugmentedBatch:
+        """Objects ``objects`` (default ``pool``) cut ``days`` after their first detection (None:
+        whole); ``view``: a seed, the fluxes of the cut curves redrawn from their errors
+        (:func:`~elasticc_fast.views.noisy_view`, a test-time view)."""
         idx = self.pool if objects is None else np.asarray(objects, np.int64)
         whole = cut_batch(self.batch, days)
-        feats = self._features(("cut", days), lambda: whole, whole.take(idx), idx)
+        if view is not None:
+            whole = noisy_view(whole, view)
+        key = ("cut", days) if view is None else ("cut", days, "view", int(view))
+        feats = self._features(key, lambda: whole, whole.take(idx), idx)
         return self._windows(whole.take(idx), idx, feats)
 
-    def cuts(self, days: Sequence[float | None], objects: np.ndarray | None = None) -> AugmentedBatch:
+    def cuts(self, days: Sequence[float | None], objects: np.ndarray | None = None,
+             view: int | None = None) -> AugmentedBatch:
         """The windows of several cuts, stacked (``days`` per window; None -> inf)."""
-        parts = [self.cut(d, objects) for d in days]
+        parts = [self.cut(d, objects, view) for d in days]
         out = _stack(parts)
         out.days = np.concatenate([np.full(len(p), np.inf if d is None else float(d))
                                    for p, d in zip(parts, days, strict=True)])
@@ -136,11 +142,12 @@ def _stack(parts: list[AugmentedBatch]) -> AugmentedBatch:
 
 
 def classifier_windows(batch: LightCurveBatch, config, windows: str = "full",
-                       days: Sequence[float] | None = None) -> AugmentedBatch:
+                       days: Sequence[float] | None = None, view: int | None = None) -> AugmentedBatch:
     """The windows a hybrid :class:`~elasticc_fast.classifier.Classifier` classifies: ``"full"``
     (one per object) or ``"days"`` (each object cut at every ``days`` value after its first
     detection, stacked cut by cut; ``days`` per window). Context from ``batch.static`` by
-    ``config.context`` (:mod:`elasticc_fast.context`)."""
+    ``config.context`` (:mod:`elasticc_fast.context`). ``view``: a seed, noise-only test-time
+    views of those windows (:meth:`HybridData.cut`)."""
     from ..context import context_columns, context_matrix
 
     names = context_columns(config.context)
@@ -148,9 +155,9 @@ def classifier_windows(batch: LightCurveBatch, config, windows: str = "full",
     data = HybridData(batch, None, ctx, names, sampler_power=None, max_length=config.windows.max_length,
                       bands=config.feature_bands, n_jobs=config.threads)
     if windows == "full":
-        return data.cut(None)
+        return data.cut(None, view=view)
     if windows == "days":
         if days is None:
             raise ValueError("windows='days' needs days=")
-        return data.cuts([float(d) for d in days])
+        return data.cuts([float(d) for d in days], view=view)
     raise ValueError(f"a hybrid model classifies windows 'full' or 'days', not {windows!r}")
