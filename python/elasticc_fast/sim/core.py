@@ -56,7 +56,8 @@ def _draw(spec: ClassSpec, rng: np.random.Generator, lib: cadence.SurveyLibrary,
     """Simulate ``n`` candidates of ``spec``; returns (head values, flat phot, offsets, selected mask,
     dump values, parameters)."""
     family = get_family(spec.family)
-    ra, dec, in_ddf = hosts.draw_positions(rng, n, spec.galactic, bulge=family.bulge)
+    ra, dec, in_ddf = hosts.draw_positions(rng, n, spec.galactic, bulge=family.bulge,
+                                              latitude_scale=family.latitude_scale)
     ebv_true, ebv = hosts.milky_way_ebv(rng, ra, dec)
     p = sample_params(spec, rng, n)
     p["mwebv"] = ebv_true

@@ -48,6 +48,9 @@ class Family:
     name: ClassVar[str] = ""
     #: sources concentrated to the Galactic bulge (microlensing)
     bulge: ClassVar[bool] = False
+    #: scale (degrees) of the Laplace law of Galactic latitude of Galactic sources: 10 for distant
+    #: disc stars; nearby M dwarfs (hundreds of pc, a 300-pc thin disc) are spread far wider
+    latitude_scale: ClassVar[float] = 10.0
 
     def sample(self, spec, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         raise NotImplementedError
@@ -194,6 +197,7 @@ class Galactic(Family):
 
 class Flare(Galactic):
     name = "flare"
+    latitude_scale = 30.0  # real ELAsTiCC flares: median |b| 20 deg, a third below 15 (ours were 7, 80 %)
     quiescent_template = True
     flux = staticmethod(lc.flare_flux)
 

@@ -179,7 +179,8 @@ def _sed_scale(g, lam, temp, mw_r):
     dims every band)."""
     ref_temp = np.where(g["shape_at_ref"] > 0, temp, g["T_peak"]) if "shape_at_ref" in g else g["T_peak"]
     sed = planck_fnu(lam, temp) / planck_fnu(_LAMBDA_REF, ref_temp)
-    uv = np.where(g["uv_cut"] > 0, 1.0 / (1.0 + (g["uv_cut"] / lam) ** 10), 1.0)
+    power = g["uv_power"] if "uv_power" in g else 10.0
+    uv = np.where(g["uv_cut"] > 0, 1.0 / (1.0 + (g["uv_cut"] / lam) ** power), 1.0)
     extinction = g["AV"] * (lam / 5500.0) ** -1.3 + mw_r * g["mwebv"]
     return mag_to_fluxcal(g["M"] + g["mu"] + extinction) * (1.0 + g["z"]) * sed * uv
 
@@ -199,7 +200,7 @@ def sed_peak_mags(p: dict, bands: Passbands = LSST_PASSBANDS) -> np.ndarray:
     to be selected can be dropped before the light curves are computed."""
     n = len(p["M"])
     obj, band = np.repeat(np.arange(n), 6), np.tile(np.arange(6), n)
-    g = {k: p[k][obj] for k in ("M", "mu", "z", "AV", "mwebv", "uv_cut", "T_peak")}
+    g = {k: p[k][obj] for k in ("M", "mu", "z", "AV", "mwebv", "uv_cut", "uv_power", "T_peak") if k in p}
     lam = bands.lam[band] / (1.0 + g["z"])
     return fluxcal_to_mag(_sed_scale(g, lam, g["T_peak"], bands.mw_r[band])).reshape(n, 6)
 

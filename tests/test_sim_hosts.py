@@ -1,0 +1,52 @@
+"""Host context of the LSST simulator against what the real ELAsTiCC2 files show (the inputs of the
+ELAsTiCC hybrid's context branch): photo-z and their quoted errors, spec-z errors, host colours,
+and the sky distribution of M-dwarf flares."""
+from __future__ import annotations
+
+import numpy as np
+
+from elasticc_fast.sim import hosts
+
+
+def _hosts(z, gentype=20, seed=0):
+    rng = np.random.default_rng(seed)
+    n = len(z)
+    return hosts.host_columns(rng, np.asarray(z, float), rng.uniform(0, 360, n), rng.uniform(-60, 0, n), gentype)
+
+
+def test_photoz_close_to_truth_quoted_error_about_the_photoz_no_pile_up_at_zero():
+    z = np.random.default_rng(1).uniform(0.05, 1.0, 20000)
+    h = _hosts(z)
+    zp, err = h["HOSTGAL_PHOTOZ"], h["HOSTGAL_PHOTOZ_ERR"]
+    assert zp.min() >= 0.02 and np.mean(zp < 0.03) < 0.01          # the old model piled 15-29 % at 0.001
+    ratio = err / zp
+    assert np.mean((ratio > 0.8) & (ratio < 1.25)) > 0.95            # real: 0.9-1.1 (10-90 %)
+    dz = np.abs(zp - z) / (1 + z)
+    assert np.median(dz) < 0.08 and 0.08 < np.mean(dz > 0.15) < 0.35  # real KN / SN Ib/c hosts
+    spec = h["HOSTGAL_SPECZ"] > 0
+    assert set(np.unique(h["HOSTGAL_SPECZ_ERR"][spec])) == {5e-4, 1e-3}
+    np.testing.assert_array_equal(h["REDSHIFT_HELIO_ERR"][~spec], err[~spec])
+    q = np.stack([h[f"HOSTGAL_ZPHOT_Q{k:03d}"] for k in range(10, 100, 10)], axis=1)
+    assert 0.8 < np.median((q[:, -1] - q[:, 0]) / err) < 1.1          # real 10-90 % width / error: 0.9-1.0
+
+
+def test_host_colours_spread_redden_with_redshift_and_mass():
+    rng = np.random.default_rng(2)
+    def g_i(z, logmass):
+        c = hosts.host_colours(rng, np.full(5000, z), np.full(5000, logmass))
+        return c[:, 1] - c[:, 3]
+    low, high = g_i(0.1, 10.0), g_i(0.45, 10.0)
+    for c in (low, high):  # real 10-90 % ranges: 0.64-1.45 (z ~ 0.1), 1.10-2.18 (z ~ 0.45)
+        assert np.quantile(c, 0.9) - np.quantile(c, 0.1) > 0.4
+    assert np.median(high) > np.median(low) + 0.3
+    assert np.median(g_i(0.2, 11.0)) > np.median(g_i(0.2, 9.0)) + 0.3
+
+
+def test_flares_spread_far_from_the_galactic_plane():
+    rng = np.random.default_rng(3)
+    def abs_b(scale):
+        ra, dec, _ = hosts.draw_positions(rng, 4000, True, latitude_scale=scale)
+        return np.abs(hosts.galactic_latitude(ra, dec))
+    flare, disc = abs_b(30.0), abs_b(10.0)
+    assert 12 < np.median(flare) < 30 and 0.2 < np.mean(flare < 15) < 0.6  # real flares: 20 deg, 1/3
+    assert np.median(disc) < 10
