@@ -246,8 +246,11 @@ def _classified(metrics: Path) -> int:
 def test_process_joining_and_leaving_the_group_mid_stream_loses_nothing(kafka, model_dir, alerts, shared_data,
                                                                       tmp_path):
     """Two service processes in one consumer group: the second joins mid-stream (the partitions
-    are split), classifies, then leaves on SIGTERM (they go back to the first). Each rebalance may
-    replay at most the batch in flight, so duplicates stay within two batches of 16."""
+    are split), classifies, then leaves on SIGTERM (they go back to the first). A rebalance that
+    catches a batch in flight makes that batch's commit fail (counted as ``commit_failures``) and
+    the new owner replays it: so every duplicate must come from a refused commit, at most one batch
+    of 16 each. How many such rebalances happen is up to the group coordinator's timing (the mock
+    cluster can run extra generations, and a leave can wait out the 30-s session)."""
     topics, n = _topics("rebalance"), 300
     messages = replay.encode_schemaless(alerts[:n], shared_data / SCHEMA)
     # A 30 s session: on a starved machine a 6 s one can expire between heartbeats, and each
@@ -268,10 +271,13 @@ def test_process_joining_and_leaving_the_group_mid_stream_loses_nothing(kafka, m
     feed.join()
     replay.produce(kafka, topics[0], messages[200:], rate=40)
     ids = {a["alertId"] for a in alerts[:n]}
-    _wait_outputs(kafka, topics[1], lambda s: {r["alertId"] for r in read_records(shared_data, s)} >= ids)
+    _wait_outputs(kafka, topics[1], lambda s: {r["alertId"] for r in read_records(shared_data, s)} >= ids,
+                  timeout=240.0)   # the leave's rebalance can wait out the session (30 s) more than once
     _terminate(first)
     counts = _output_counts(kafka, topics[1], shared_data, n)
     assert set(counts) == ids                                   # every alert classified
-    assert sum(c - 1 for c in counts.values()) <= 32             # at most one batch per rebalance
+    refused = [json.loads((tmp_path / m).read_text())["commit_failures"] for m in ("m1.json", "m2.json")]
+    duplicates = sum(c - 1 for c in counts.values())
+    assert duplicates <= 16 * sum(refused), (duplicates, refused)   # only replays of refused batches
     assert _classified(tmp_path / "m1.json") > 0 and _classified(tmp_path / "m2.json") > 0
     assert committed_everything(kafka, f"g-{topics[0]}", topics[0])
