@@ -185,10 +185,15 @@ def _start(model_dir, kafka, topics, schema, metrics, session_ms=6000):
     # The child imports the same elasticc_fast as this process (installed, or a dev tree on PYTHONPATH).
     package_root = str(Path(elasticc_fast.__file__).resolve().parents[1])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")]))
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Its log goes to a file, never to a pipe: nobody reads a pipe while the service runs, and a
+    # full pipe (64 KiB of metrics lines) blocks the service mid-loop, stalling its group.
+    log = metrics.with_suffix(".log")
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+    proc.log_path = log
     end = time.monotonic() + 120
     while not metrics.exists():
-        assert proc.poll() is None and time.monotonic() < end, proc.communicate()[0] if proc.poll() is not None else "slow"
+        assert proc.poll() is None and time.monotonic() < end, log.read_text() if proc.poll() is not None else "slow"
         time.sleep(0.1)
     return proc
 
@@ -196,8 +201,8 @@ def _start(model_dir, kafka, topics, schema, metrics, session_ms=6000):
 def _terminate(proc) -> None:
     """SIGTERM a service: it must finish its batch, commit and exit 0."""
     proc.send_signal(signal.SIGTERM)
-    log = proc.communicate(timeout=60)[0]
-    assert proc.returncode == 0, log
+    proc.wait(timeout=60)
+    assert proc.returncode == 0, proc.log_path.read_text()[-4000:]
 
 
 def _output_counts(kafka, topic, shared_data, n) -> Counter:
