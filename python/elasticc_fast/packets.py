@@ -87,7 +87,7 @@ def predict_packets(classifier: Any, fmt: str, inputs: Sequence[str | Path], out
     from ._version import __version__
     from .io.alerts import records_to_table
     from .io.broker import write_records
-    from .predict import classify_alerts, probability_table, write_table
+    from .predict import probability_table, write_alert_records, write_table
     from .stream.classify import with_static_columns
     from .stream.ztf import ALERCE_PROBABILITIES_SCHEMA, ztf_probabilities, ztf_records
 
@@ -106,10 +106,9 @@ def predict_packets(classifier: Any, fmt: str, inputs: Sequence[str | Path], out
     if not avro:
         write_table(out, probability_table(classifier, table, True))
         return f"wrote probabilities of {table.num_rows} alerts to {out}"
-    _, records = classify_alerts(classifier, table, broker_name=names.get("broker_name", "elasticc_fast"),
-                                 broker_version=__version__, classifier_name=name,
-                                 classifier_params=names.get("classifier_params", ""))
-    return f"wrote {write_records(out, records)} brokerClassification records to {out}"
+    n = write_alert_records(out, classifier, table, broker_name=names.get("broker_name", "elasticc_fast"),
+                            classifier_name=name, classifier_params=names.get("classifier_params", ""))
+    return f"wrote {n} brokerClassification records to {out}"
 
 
 def predict_packets_verb(args: Any, out: Path) -> str:

@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     from ..packets import predict_packets_verb
     from ..predict import probability_table, read_inputs, write_alert_records, write_table
 
-    out, suffix = Path(args.out), Path(args.out).suffix.lower()
+    out = Path(args.out)
+    suffix = out.suffix.lower()
     if suffix not in (".parquet", ".csv", ".avro"):
         raise UsageError(f"--out must end in .parquet, .csv or .avro, not {out.name!r}")
     check_output_file(out, args.input, args.overwrite)   # before any work: never replace an input
