@@ -363,7 +363,7 @@ class Classifier:
         norms = [clf._norm] + [StaticNorm.from_dict(d) for d in meta.get("member_static_norms", [])]
         members = []
         for k, norm in enumerate(norms):
-            model = build_model(clf.config.arch, meta["n_features"], len(norm.mean), len(clf.tree),
+            model = build_model(clf.config.arch, meta["n_features"], norm.width, len(clf.tree),
                                 clf.config.seed, **clf.config.model_kwargs())
             state = nnx.state(model, nnx.Param)
             with ocp.StandardCheckpointer() as ckptr:

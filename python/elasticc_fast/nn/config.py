@@ -16,12 +16,14 @@ BTS_HYBRID = {"arch": "hybrid", "sampler_power": 0.5, "monitor": "val_f1", "clas
               "batch_size": 64, "epochs": 24, "patience": 6, "hidden": 48, "width": 128, "encoder": "set",
               "buckets": (32, 128), "max_length": 128, "val_fraction": 0.15}
 #: the ELAsTiCC/LSST training of ``elasticc-fast train`` (Parquet) and ``demo``: the hybrid with the
-#: set encoder, the ``light-curve`` features of all six bands, ORACLE's host/MW columns as context, an
-#: ensemble of 2 (measured on the demo's simulation, benchmarks/RESULTS.md)
+#: set encoder, the ``light-curve`` features of all six bands, ORACLE's host/MW columns as context
+#: (piecewise-linear encoding of the tabular inputs with missing-value indicators), an ensemble of 2
+#: (measured on the demo's simulation, benchmarks/RESULTS.md)
 ELASTICC_HYBRID = {"arch": "hybrid", "encoder": "set", "hidden": 64, "width": 128, "sampler_power": 0.5,
                    "monitor": "val_f1", "class_weighted": False, "batch_size": 64, "epochs": 40, "patience": 10,
                    "max_length": 128, "buckets": (32, 128), "feature_bands": ("u", "g", "r", "i", "z", "Y"),
-                   "context": "oracle", "ensemble": 2, "threads": 2}
+                   "context": "oracle", "ensemble": 2, "threads": 2, "static_encoding": "ple",
+                   "missing_indicators": True}
 _WINDOW_FIELDS = {f.name for f in dataclasses.fields(WindowOptions)}
 _PREPROCESS_FIELDS = {f.name for f in dataclasses.fields(PreprocessOptions)}
 
@@ -69,6 +71,10 @@ class TrainConfig:
     encoder: str = "gru"              #: its encoder: "gru" or "set" (per-point MLP, mean/max pooled)
     feature_bands: tuple[str, ...] = ("g", "r")  #: bands of its ``light-curve`` features (LSST: ugrizY)
     threads: int = 1                  #: threads of its feature extraction (the result does not depend on it)
+    static_encoding: str = "standard"  #: encoding of the static (tabular) inputs, fitted on the
+    #: training windows: "standard" (mean/scale), "quantile" (to a normal) or "ple" (piecewise linear)
+    static_bins: int = 8              #: bins per input of the "ple" encoding
+    missing_indicators: bool = False  #: append a 0/1 input per static column that can be NaN
     test_views: int = 0               #: predicting raw curves: also average over this many
     #: noise-only views of each curve (fluxes redrawn from their errors, views.noisy_view)
     # transformer
@@ -92,6 +98,9 @@ class TrainConfig:
             raise ValueError(f"sampler_power must be >= 0 or None, not {self.sampler_power}")
         if self.context not in ("none", "redshift", "oracle"):
             raise ValueError(f"context must be 'none', 'redshift' or 'oracle', not {self.context!r}")
+        if self.static_encoding not in ("standard", "quantile", "ple") or self.static_bins < 1:
+            raise ValueError(f"static_encoding must be 'standard', 'quantile' or 'ple' and static_bins >= 1, "
+                             f"not {self.static_encoding!r}, {self.static_bins}")
         if self.monitor not in ("val_loss", "val_f1"):
             raise ValueError(f"monitor must be 'val_loss' or 'val_f1', not {self.monitor!r}")
         if self.epochs < 1 or self.batch_size < 1:

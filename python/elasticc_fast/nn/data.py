@@ -6,6 +6,7 @@ length before batching: most batches then pad little.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -32,16 +33,46 @@ class Batch:
         return self.x, self.lengths, self.static, self.label, self.weight
 
 
+#: the encodings of the static (tabular) inputs, :class:`StaticNorm`
+STATIC_ENCODINGS = ("standard", "quantile", "ple")
+_QUANTILES = 64          # training quantiles kept per column by the quantile encoding
+_U_CLIP = 1e-3           # the quantile encoding's uniform value is clipped to [c, 1-c]: |z| <= 3.09
+
+
 @dataclass(frozen=True)
 class StaticNorm:
-    """Per-column standardisation of static features: ``(s - mean) / scale``, NaN -> 0, clipped to
-    +-10. Fitted on the training windows; saved with the model."""
+    """Encoding of the static (tabular) inputs, fitted on the training windows, saved with the model.
+
+    - ``standard`` (``edges`` None): ``(s - mean) / scale``, NaN -> 0, clipped to +-10;
+    - ``quantile`` (``kind="quantile"``, ``edges`` (Q, S): training quantiles of each column):
+      each value's training CDF mapped to a standard normal (scikit-learn's QuantileTransformer
+      with ``output_distribution="normal"``), NaN -> 0;
+    - ``ple`` (``edges`` (B+1, S): bin edges at training quantiles): piecewise-linear encoding
+      (Gorishniy et al. 2022), B columns per input, bin ``t`` = clip((s - e_t) / (e_{t+1} - e_t),
+      0, 1), NaN -> all 0.
+
+    ``missing`` (M,) columns whose NaN/inf get a 0/1 indicator appended after the encoded columns
+    (those with a missing value in training). :attr:`width` is the number of outputs.
+    """
 
     mean: np.ndarray
     scale: np.ndarray
+    kind: str = "standard"
+    edges: np.ndarray | None = None
+    missing: np.ndarray | None = None
+
+    @property
+    def width(self) -> int:
+        """Columns of the encoded output (the network's tabular input width)."""
+        n_in = len(self.mean)
+        per = self.edges.shape[0] - 1 if self.kind == "ple" and self.edges is not None else 1
+        return n_in * per + (0 if self.missing is None else len(self.missing))
 
     @classmethod
-    def fit(cls, static: np.ndarray) -> "StaticNorm":
+    def fit(cls, static: np.ndarray, kind: str = "standard", missing: bool = False, bins: int = 8) -> "StaticNorm":
+        """Fit on training windows ``static`` (n, S); ``bins``: the ``ple`` bins per column."""
+        if kind not in STATIC_ENCODINGS:
+            raise ValueError(f"static encoding must be one of {', '.join(STATIC_ENCODINGS)}, not {kind!r}")
         s = np.asarray(static, dtype=np.float64)
         if s.shape[1] == 0:
             return cls(np.zeros(0, np.float32), np.ones(0, np.float32))
@@ -50,18 +81,71 @@ class StaticNorm:
         mean = np.where(finite, s, 0.0).sum(axis=0) / cnt
         var = (np.where(finite, s - mean, 0.0) ** 2).sum(axis=0) / cnt
         scale = np.where(var > 1e-12, np.sqrt(var), 1.0)
-        return cls(mean.astype(np.float32), scale.astype(np.float32))
+        edges = None if kind == "standard" else _column_quantiles(s, _QUANTILES if kind == "quantile" else bins + 1)
+        miss = np.flatnonzero(~finite.all(axis=0)).astype(np.int64) if missing else None
+        return cls(mean.astype(np.float32), scale.astype(np.float32), kind, edges, miss)
 
     def __call__(self, static: np.ndarray) -> np.ndarray:
-        s = (np.asarray(static, dtype=np.float32) - self.mean) / self.scale
-        return np.clip(np.nan_to_num(s, nan=0.0, posinf=10.0, neginf=-10.0), -10.0, 10.0).astype(np.float32)
+        s = np.asarray(static, dtype=np.float32)
+        if self.kind == "standard":
+            z = np.clip(np.nan_to_num((s - self.mean) / self.scale, nan=0.0, posinf=10.0, neginf=-10.0), -10.0, 10.0)
+        elif self.kind == "quantile":
+            z = _quantile_normal(s.astype(np.float64), self.edges)
+        else:
+            z = _piecewise_linear(s.astype(np.float64), self.edges)
+        if self.missing is not None and len(self.missing):
+            z = np.concatenate([z, (~np.isfinite(s[:, self.missing])).astype(np.float32)], axis=1)
+        return np.asarray(z, np.float32)
 
     def to_dict(self) -> dict:
-        return {"mean": self.mean.tolist(), "scale": self.scale.tolist()}
+        d = {"mean": self.mean.tolist(), "scale": self.scale.tolist()}
+        if self.kind != "standard":
+            d |= {"kind": self.kind, "edges": self.edges.tolist()}
+        if self.missing is not None:
+            d["missing"] = self.missing.tolist()
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "StaticNorm":
-        return cls(np.asarray(d["mean"], np.float32), np.asarray(d["scale"], np.float32))
+        edges = None if d.get("edges") is None else np.asarray(d["edges"], np.float64).reshape(-1, len(d["mean"]))
+        miss = None if d.get("missing") is None else np.asarray(d["missing"], np.int64)
+        return cls(np.asarray(d["mean"], np.float32), np.asarray(d["scale"], np.float32), d.get("kind", "standard"),
+                   edges, miss)
+
+
+def _column_quantiles(s: np.ndarray, n: int) -> np.ndarray:
+    """(n, S) quantiles 0, 1/(n-1), ..., 1 of each column's finite values (0 where none)."""
+    clean = np.where(np.isfinite(s), s, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        q = np.nanquantile(clean, np.linspace(0.0, 1.0, n), axis=0)
+    return np.nan_to_num(q, nan=0.0)
+
+
+def _quantile_normal(s: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Each column's training CDF (interpolated between quantiles ``q``; ties averaged from both
+    sides, as scikit-learn does) mapped to a standard normal; NaN -> 0."""
+    from scipy.special import ndtri
+
+    ref = np.linspace(0.0, 1.0, q.shape[0])
+    out = np.zeros(s.shape, np.float64)
+    for j in range(s.shape[1]):
+        x, qj = s[:, j], q[:, j]
+        u = 0.5 * (np.interp(x, qj, ref) - np.interp(-x, -qj[::-1], -ref[::-1]))
+        out[:, j] = ndtri(np.clip(u, _U_CLIP, 1.0 - _U_CLIP))
+    return np.where(np.isnan(s), 0.0, out)
+
+
+def _piecewise_linear(s: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """(n, S * B) piecewise-linear encoding with bin edges ``e`` (B+1, S): column ``j * B + t`` is
+    how far ``s[:, j]`` has crossed bin ``t`` (0..1; a zero-width bin is a step); NaN -> 0."""
+    lo, hi = e[:-1][None], e[1:][None]                       # (1, B, S)
+    x = s[:, None, :]
+    width = hi - lo
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.where(width > 0, (x - lo) / np.where(width > 0, width, 1.0), (x >= hi).astype(np.float64))
+    frac = np.nan_to_num(np.clip(frac, 0.0, 1.0), nan=0.0)
+    return np.swapaxes(frac, 1, 2).reshape(len(s), -1)
 
 
 def bucket_length(n: int, buckets: tuple[int, ...]) -> int:

@@ -6,8 +6,10 @@ Same call as the other encoders, ``model(x, lengths, static) -> (logits (N, K), 
   last valid point -> Dense(``hidden``, tanh); ``"set"`` a per-point MLP (F -> ``hidden`` ->
   ``hidden``, gelu; the points carry their times) pooled by masked mean and max -> Dense(``hidden``,
   tanh): no sequential scan;
-- tabular branch: the normalised static vector (the window's ``light-curve`` features and the
-  context) -> Dense(``width``, gelu) -> Dense(``width``, gelu), with a skip of the input;
+- tabular branch: the encoded static vector (the window's ``light-curve`` features and the
+  context, by ``TrainConfig.static_encoding``: standardised, quantile or piecewise-linear, with
+  optional missing indicators, :class:`~elasticc_fast.nn.data.StaticNorm`) -> Dense(``width``,
+  gelu) -> Dense(``width``, gelu), with a skip of the input;
 - head: concat -> Dense(100, relu) -> Dense(64, relu) -> K logits (one per tree node).
 
 ``seq=False`` drops the light-curve branch (a features-only network, for ablations).

@@ -238,12 +238,13 @@ def fit(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainConfig =
     wins = _prepare(train, labels, tree, config, val, val_labels)
     if init is not None:
         _check_init(init, wins.first)
-    norm = init.static_norm if init is not None else StaticNorm.fit(wins.first.static)
+    norm = init.static_norm if init is not None else StaticNorm.fit(
+        wins.first.static, config.static_encoding, config.missing_indicators, config.static_bins)
     counts_leaf = wins.object_leaf[wins.in_train]
     weights = tempered_weights(tree, counts_leaf, config.class_weight_power) if config.class_weighted else None
     ta = TreeArrays.build(tree, weights, config.alpha)
     mesh = mesh if mesh is not None else make_mesh(jax.devices()[:1])
-    graphdef, state, steps = build_state(config, tree, ta, wins.first.x.shape[2], wins.first.static.shape[1], mesh,
+    graphdef, state, steps = build_state(config, tree, ta, wins.first.x.shape[2], norm.width, mesh,
                                          init=None if init is None else init.model)
     log.info("training %s on %d objects (%d validation windows), %d leaves, %d parameters", config.arch,
              wins.n_train, 0 if wins.val is None else len(wins.val), len(set(counts_leaf.tolist())),

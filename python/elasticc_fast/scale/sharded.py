@@ -78,6 +78,9 @@ def _check(train: ShardDataset, tree: Any, config: Any, mesh: Mesh) -> None:
                          f"not {tree.name!r}")
     if not len(train.object_leaves()):
         raise ValueError(f"{train.path}: the shards have no labels (written with label_column=None?)")
+    if config.static_encoding != "standard" or config.missing_indicators:
+        raise ValueError("fit_stream: shards keep the moments of the static features, so only "
+                         "static_encoding='standard' without missing_indicators is supported")
 
 
 def fit_stream(train: ShardDataset | str, tree: Any, config: Any = None, *, val: ShardDataset | str | None = None,
