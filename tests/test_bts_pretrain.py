@@ -38,16 +38,17 @@ def test_pretrain_option_runs_both_models_once_pretrained_per_track(shared_data,
         warnings.simplefilter("ignore")
         rc = main(["benchmark", "ztf-bts", "--data", str(shared_data / "ztf_bts"), "--models", "lgbm",
                    "--pretrain", "40", "--context", "redshift", "--max-objects", "120", "--folds", "3",
-                   "--fold-limit", "2", "--epochs", "2", "--ensemble", "1", "--jobs", "1", "--json", str(out)])
+                   "--fold-limit", "2", "--epochs", "2", "--ensemble", "1", "--jobs", "1", "--sim-share", "0.5", "--json", str(out)])
     assert rc == 0
     res = json.loads(out.read_text())["tracks"]["redshift"]
     assert list(res["models"]) == ["lgbm", "hybrid", "hybrid-pre", "hybrid-sim"]  # same run, same folds
-    assert res["folds_run"] == 2 and res["options"]["pretrain"] == 40
+    assert res["folds_run"] == 2 and res["options"]["pretrain"] == 40 and res["options"]["sim_share"] == 0.5
     for m in ("hybrid", "hybrid-pre", "hybrid-sim"):
         assert all(0.0 <= v <= 1.0 for v in res["models"][m]["macro_f1"].values())
     pretrained = [r.getMessage() for r in caplog.records if r.getMessage().startswith("pretrained on")]
     assert len(pretrained) == 1 and "redshift, abs_b, A_V" in pretrained[0]  # once for the track's 2 folds
-    assert sum("fine-tuned member" in r.getMessage() for r in caplog.records) == 2
+    tuned = [r.getMessage() for r in caplog.records if "fine-tuned member" in r.getMessage()]
+    assert len(tuned) == 2 and all("0.5 simulated views per real view" in m for m in tuned)  # co-trained
 
 
 def test_hybrid_pre_without_pretrain_is_refused(shared_data):

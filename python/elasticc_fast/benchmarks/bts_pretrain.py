@@ -7,6 +7,8 @@ alert detections, microjansky, the BTS reader's static columns, so the spec-z tr
 simulated redshift, |b| and A_V exactly as it takes the BTS table's). Pretraining never sees a real
 object: it holds 15 % of the *simulated* objects out to choose its epoch, and runs once per track
 (the result is kept in the fold cache, so every fold fine-tunes from the same weights).
+Fine-tuning keeps ``sim_share`` simulated views per real view in every epoch (co-training,
+:mod:`.bts_cotrain`: the network does not forget the simulated rare classes).
 
 Simulated classes: the BTS types the simulator has that map to a leaf of the BTS tree (TDE has
 none); each leaf gets N / 5 objects, split over its types in about the BTS catalogue's proportions
@@ -22,8 +24,10 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 #: pretraining defaults (``fold.options`` overrides: ``pretrain`` = N, ``pretrain_epochs``,
-#: ``pretrain_seed``, ``finetune_lr``)
-PRETRAIN_DEFAULTS = {"pretrain": 0, "pretrain_epochs": 20, "pretrain_seed": 1000, "finetune_lr": 1e-3}
+#: ``pretrain_seed``, ``finetune_lr``, ``sim_share``: simulated views per real view in every
+#: fine-tuning epoch, :mod:`.bts_cotrain`; 0: fine-tune on the real objects alone)
+PRETRAIN_DEFAULTS = {"pretrain": 0, "pretrain_epochs": 20, "pretrain_seed": 1000, "finetune_lr": 1e-3,
+                     "sim_share": 0.0}
 
 
 #: the simulated types of each BTS leaf and their shares, about the BTS catalogue's mix
@@ -66,8 +70,6 @@ def simulate_pretraining(n_objects: int, seed: int, workers: int = 1, i_share: f
 
 def pretrain(fold, opts: dict):
     """The ``hybrid`` model pretrained on simulated objects for ``fold``'s track (cached per track)."""
-    from ..context import context_matrix
-    from ..crossval import validation_split
     from ..nn.config import BTS_HYBRID
     from ..nn.hybrid_data import HybridData
     from .bts_models import CUTS
@@ -76,10 +78,7 @@ def pretrain(fold, opts: dict):
     if key in fold.cache:
         return fold.cache[key]
     t0 = time.perf_counter()
-    sim = simulate_pretraining(opts["pretrain"], opts["pretrain_seed"], workers=fold.jobs)
-    y = np.asarray(sim.labels, np.int64)
-    ctx = context_matrix(sim.static, "redshift") if fold.context_names else None
-    fit_idx, val_idx = validation_split(np.arange(len(y)), y, 0.15, opts["pretrain_seed"])
+    sim, y, ctx, fit_idx, val_idx = pretraining_set(fold, opts)
     data = HybridData(sim, y, ctx, fold.context_names, pool=fit_idx, sampler_power=BTS_HYBRID["sampler_power"],
                       n_jobs=fold.jobs)
     val = data.cuts([*CUTS, None], objects=val_idx)
@@ -90,6 +89,22 @@ def pretrain(fold, opts: dict):
              time.perf_counter() - t0)
     fold.cache[key] = clf
     return clf
+
+
+def pretraining_set(fold, opts: dict) -> tuple:
+    """(simulated batch, leaf labels, context or None, fit objects, validation objects) of
+    :func:`pretrain` (cached per track: co-training draws from the same objects)."""
+    from ..context import context_matrix
+    from ..crossval import validation_split
+
+    key = ("pretraining-set", fold.context_names, opts["pretrain"], opts["pretrain_seed"])
+    if key not in fold.cache:
+        sim = simulate_pretraining(opts["pretrain"], opts["pretrain_seed"], workers=fold.jobs)
+        y = np.asarray(sim.labels, np.int64)
+        ctx = context_matrix(sim.static, "redshift") if fold.context_names else None
+        fit_idx, val_idx = validation_split(np.arange(len(y)), y, 0.15, opts["pretrain_seed"])
+        fold.cache[key] = (sim, y, ctx, fit_idx, val_idx)
+    return fold.cache[key]
 
 
 def _classifier(tree, overrides: dict):
@@ -138,12 +153,24 @@ def run_pretrained(fold) -> dict[str, np.ndarray]:
     pre = pretrain(fold, opts)
     data = _hybrid_data(fold, fold.train[~np.isin(fold.train, fold.val)], opts, True)
     val = data.cuts([*CUTS, None], objects=fold.val)
+    train = _with_simulated(fold, data, opts)
     k_members = opts["ensemble"] if "ensemble" in fold.options or not fold.quick else opts["quick_ensemble"]
     epochs = fold.options.get("epochs") or (opts["quick_epochs"] if fold.quick else BTS_HYBRID["epochs"])
     members = []
     for k in range(int(k_members)):
         clf = _classifier(fold.tree, {"epochs": epochs, "seed": fold.seed + k, "learning_rate": opts["finetune_lr"]})
-        clf.fit(data, val=val, show_progress=False, init_from=pre)
-        log.info("fine-tuned member seed %d: best epoch %d of %d", fold.seed + k, clf.best_epoch, len(clf.history))
+        clf.fit(train, val=val, show_progress=False, init_from=pre)
+        log.info("fine-tuned member seed %d (%g simulated views per real view): best epoch %d of %d",
+                 fold.seed + k, opts["sim_share"], clf.best_epoch, len(clf.history))
         members.append(clf)
     return _predict_cuts(fold, data, members)
+
+
+def _with_simulated(fold, data, opts: dict):
+    """The fine-tuning source: ``data`` alone, or with ``sim_share`` simulated views per real one."""
+    if not opts["sim_share"]:
+        return data
+    from .bts_cotrain import CoTrainData
+
+    sim, y, ctx, fit_idx, _ = pretraining_set(fold, opts)
+    return CoTrainData(data, sim, y, ctx, fit_idx, share=float(opts["sim_share"]))
