@@ -44,8 +44,8 @@ def register_cli(sub: Any) -> None:
                    help="also run hybrid-pre (the hybrid pretrained on N simulated ZTF objects, fine-tuned per fold) "
                    "and hybrid-sim (the pretrained model alone)")
     z.add_argument("--sim-share", type=float, default=None, metavar="S",
-                   help="hybrid-pre: simulated views per real view in every fine-tuning epoch (default: "
-                   "bts_pretrain.PRETRAIN_DEFAULTS; 0: fine-tune on the real objects alone)")
+                   help="hybrid-pre: simulated views per real view in every fine-tuning epoch (default 0.5; "
+                   "0: fine-tune on the real objects alone)")
     z.add_argument("--max-objects", type=int, default=None, help="stratified subset of this many objects (smoke tests)")
     z.add_argument("--jobs", type=int, default=2, help="threads for features and tree models (default 2)")
     z.add_argument("--json", type=Path, default=None, help="write the results (per model and track: macro_f1 by cut)")

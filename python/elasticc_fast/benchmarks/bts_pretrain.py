@@ -25,9 +25,10 @@ log = logging.getLogger(__name__)
 
 #: pretraining defaults (``fold.options`` overrides: ``pretrain`` = N, ``pretrain_epochs``,
 #: ``pretrain_seed``, ``finetune_lr``, ``sim_share``: simulated views per real view in every
-#: fine-tuning epoch, :mod:`.bts_cotrain`; 0: fine-tune on the real objects alone)
+#: fine-tuning epoch, :mod:`.bts_cotrain`; 0: fine-tune on the real objects alone; 0.5 measured best
+#: of 0 / 0.5 / 1, benchmarks/RESULTS.md "co-training")
 PRETRAIN_DEFAULTS = {"pretrain": 0, "pretrain_epochs": 20, "pretrain_seed": 1000, "finetune_lr": 1e-3,
-                     "sim_share": 0.0}
+                     "sim_share": 0.5}
 
 
 #: the simulated types of each BTS leaf and their shares, about the BTS catalogue's mix
