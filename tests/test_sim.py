@@ -254,7 +254,10 @@ def test_statistics_close_to_the_real_sample(tmp_path, elasticc_sample):
         assert abs(np.median(ndet) - real_ndet) <= 3, (cls, np.median(ndet), real_ndet)
         real_span = np.median([float(r["det_span_days"]) for r in rows])
         if cls == "SNIb-Templates":
-            assert 1 < real_span < 30 and 1 < np.median(span) < 30
+            # a third of the real SN Ib/c (and of ours) have one detection (span 0), so their median
+            # span sits at the edge of 0 with 60 objects; the upper quartile is days to weeks (real 22)
+            real_q3 = np.quantile([float(r["det_span_days"]) for r in rows], 0.75)
+            assert 1 < real_span < 30 and 5 < real_q3 < 60 and 5 < np.quantile(span, 0.75) < 60
         else:
             assert real_span < 0.5 and np.median(span) < 0.5
 

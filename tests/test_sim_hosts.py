@@ -50,3 +50,29 @@ def test_flares_spread_far_from_the_galactic_plane():
     flare, disc = abs_b(30.0), abs_b(10.0)
     assert 12 < np.median(flare) < 30 and 0.2 < np.mean(flare < 15) < 0.6  # real flares: 20 deg, 1/3
     assert np.median(disc) < 10
+
+
+def test_host_size_and_offset_grow_with_stellar_mass():
+    """r_e ~ M^0.22: at one redshift, hosts 1.5 dex apart in mass differ by 10^(0.33) in radius;
+    KN hosts (mean log M 9.2) are smaller than SN Ib/c hosts (10.3) as in the real files (SQRADIUS
+    median 17 vs 13 at lower redshift; the old mass-blind sizes gave the KN hosts 30)."""
+    z = np.full(20000, 0.15)
+    kn, ibc = _hosts(z, gentype=50, seed=3), _hosts(z, gentype=20, seed=3)
+    assert np.median(kn["HOSTGAL_SQRADIUS"]) < 0.75 * np.median(ibc["HOSTGAL_SQRADIUS"])
+    assert np.median(kn["HOSTGAL_SNSEP"]) < 0.85 * np.median(ibc["HOSTGAL_SNSEP"])
+    m = ibc["HOSTGAL_LOGMASS"]
+    r = np.sqrt(ibc["HOSTGAL_SQRADIUS"])
+    ratio = np.median(r[(m > 10.9) & (m < 11.1)]) / np.median(r[(m > 9.4) & (m < 9.6)])
+    assert 10 ** 0.33 / 1.15 < ratio < 10 ** 0.33 * 1.15
+
+
+def test_lsst_milky_way_law_matches_the_real_sets_ztf_law_unchanged():
+    """Same sky, both laws: the LSST one gives the real ELAsTiCC sets' MWEBV (median 0.034-0.038,
+    90 % ~0.10 at high latitude), the ZTF one keeps its old values (0.018 at the pole, 40 % scatter)."""
+    ra, dec = hosts.galactic_to_equatorial(np.random.default_rng(4).uniform(0, 360, 20000),
+                                           np.random.default_rng(5).uniform(35, 75, 20000))
+    lsst, _ = hosts.milky_way_ebv(np.random.default_rng(6), ra, dec, hosts.LSST_EBV)
+    ztf, _ = hosts.milky_way_ebv(np.random.default_rng(6), ra, dec)
+    assert hosts.ZTF_EBV == (0.018, 0.4)
+    assert np.median(lsst) > 1.1 * np.median(ztf)
+    assert np.quantile(lsst, 0.9) / np.median(lsst) > np.quantile(ztf, 0.9) / np.median(ztf)

@@ -36,8 +36,8 @@ _SN = (-100.0, 400.0)   # GENRANGE_TREST of the ELAsTiCC2 SN / KN models (README
 _LONG = (-150.0, 600.0)
 
 CLASSES: tuple[ClassSpec, ...] = (
-    ClassSpec("SNIa", "SNIa-SALT3", 10, 2222, "bazin", False, "Ia", 6, _SN, (0.01, 0.9), "mass"),
-    ClassSpec("SNIb/c", "SNIb-Templates", 20, 2223, "bazin", False, "Ib", 10, _SN, (0.01, 0.45), "mass"),
+    ClassSpec("SNIa", "SNIa-SALT3", 10, 2222, "bazin_k", False, "Ia", 6, _SN, (0.01, 0.9), "mass"),
+    ClassSpec("SNIb/c", "SNIb-Templates", 20, 2223, "bazin_k", False, "Ib", 10, _SN, (0.01, 0.45), "mass"),
     ClassSpec("SNIax", "SNIax", 12, 2225, "bazin", False, "Iax", 10, _SN, (0.01, 0.45), "mass"),
     ClassSpec("SNI91bg", "SNIa-91bg", 11, 2226, "bazin", False, "Ia-91bg", 10, _SN, (0.01, 0.35), "mass"),
     ClassSpec("SNII", "SNII-Templates", 31, 2224, "plateau", False, "II", 10, _SN, (0.01, 0.5), "mass"),

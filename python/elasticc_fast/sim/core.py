@@ -58,7 +58,7 @@ def _draw(spec: ClassSpec, rng: np.random.Generator, lib: cadence.SurveyLibrary,
     family = get_family(spec.family)
     ra, dec, in_ddf = hosts.draw_positions(rng, n, spec.galactic, bulge=family.bulge,
                                               latitude_scale=family.latitude_scale)
-    ebv_true, ebv = hosts.milky_way_ebv(rng, ra, dec)
+    ebv_true, ebv = hosts.milky_way_ebv(rng, ra, dec, hosts.LSST_EBV)
     p = sample_params(spec, rng, n)
     p["mwebv"] = ebv_true
     head: dict[str, np.ndarray] = {}

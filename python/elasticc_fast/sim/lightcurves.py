@@ -166,7 +166,8 @@ def transient_flux(shape: Shape, p: dict, obj, mjd, band, bands: Passbands = LSS
     lam = bands.lam[band] / z1
     if "bump" in g:  # SN Ia near-infrared secondary maximum
         red = 1.0 / (1.0 + np.exp(-(lam - 6500.0) / 300.0))
-        s = s + g["bump"] * red * np.exp(-0.5 * ((tau - g["tau_peak"] - 28.0 * g["tau_rise"] / 3.5) / 7.0) ** 2) \
+        delay = g["bump_days"] if "bump_days" in g else 28.0 * g["tau_rise"] / 3.5  # rest days after peak
+        s = s + g["bump"] * red * np.exp(-0.5 * ((tau - g["tau_peak"] - delay) / 7.0) ** 2) \
             * (tau > 0)
     return _sed_scale(g, lam, _temperature(tau - g["tau_peak"], g), bands.mw_r[band]) * s
 
@@ -180,7 +181,10 @@ def _sed_scale(g, lam, temp, mw_r):
     ref_temp = np.where(g["shape_at_ref"] > 0, temp, g["T_peak"]) if "shape_at_ref" in g else g["T_peak"]
     sed = planck_fnu(lam, temp) / planck_fnu(_LAMBDA_REF, ref_temp)
     power = g["uv_power"] if "uv_power" in g else 10.0
-    uv = np.where(g["uv_cut"] > 0, 1.0 / (1.0 + (g["uv_cut"] / lam) ** power), 1.0)
+    cut = g["uv_cut"]
+    if "uv_grow" in g:  # line blanketing spreads redward as it cools (0 at T_peak, uv_grow at T_late)
+        cut = cut + g["uv_grow"] * (g["T_peak"] - temp) / (g["T_peak"] - g["T_late"])
+    uv = np.where(g["uv_cut"] > 0, 1.0 / (1.0 + (cut / lam) ** power), 1.0)
     extinction = g["AV"] * (lam / 5500.0) ** -1.3 + mw_r * g["mwebv"]
     return mag_to_fluxcal(g["M"] + g["mu"] + extinction) * (1.0 + g["z"]) * sed * uv
 
@@ -200,7 +204,7 @@ def sed_peak_mags(p: dict, bands: Passbands = LSST_PASSBANDS) -> np.ndarray:
     to be selected can be dropped before the light curves are computed."""
     n = len(p["M"])
     obj, band = np.repeat(np.arange(n), 6), np.tile(np.arange(6), n)
-    g = {k: p[k][obj] for k in ("M", "mu", "z", "AV", "mwebv", "uv_cut", "uv_power", "T_peak") if k in p}
+    g = {k: p[k][obj] for k in ("M", "mu", "z", "AV", "mwebv", "uv_cut", "uv_power", "uv_grow", "T_peak", "T_late") if k in p}
     lam = bands.lam[band] / (1.0 + g["z"])
     return fluxcal_to_mag(_sed_scale(g, lam, g["T_peak"], bands.mw_r[band])).reshape(n, 6)
 
