@@ -8,6 +8,9 @@ from typing import Any
 
 from ..options import PreprocessOptions, WindowOptions
 
+#: the encodings of the static (tabular) inputs, :class:`~elasticc_fast.nn.data.StaticNorm`
+STATIC_ENCODINGS = ("standard", "quantile", "ple")
+
 #: TrainConfig's default windows (augment's defaults, but at most 256 points and asinh flux)
 DEFAULT_WINDOWS = WindowOptions(max_length=256, flux_scale="asinh")
 ARCHS = ("gru", "transformer", "hybrid")
@@ -98,7 +101,7 @@ class TrainConfig:
             raise ValueError(f"sampler_power must be >= 0 or None, not {self.sampler_power}")
         if self.context not in ("none", "redshift", "oracle"):
             raise ValueError(f"context must be 'none', 'redshift' or 'oracle', not {self.context!r}")
-        if self.static_encoding not in ("standard", "quantile", "ple") or self.static_bins < 1:
+        if self.static_encoding not in STATIC_ENCODINGS or self.static_bins < 1:
             raise ValueError(f"static_encoding must be 'standard', 'quantile' or 'ple' and static_bins >= 1, "
                              f"not {self.static_encoding!r}, {self.static_bins}")
         if self.monitor not in ("val_loss", "val_f1"):

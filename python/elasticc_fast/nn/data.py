@@ -12,6 +12,8 @@ from typing import Iterator
 
 import numpy as np
 
+from .config import STATIC_ENCODINGS
+
 
 @dataclass
 class Batch:
@@ -33,8 +35,6 @@ class Batch:
         return self.x, self.lengths, self.static, self.label, self.weight
 
 
-#: the encodings of the static (tabular) inputs, :class:`StaticNorm`
-STATIC_ENCODINGS = ("standard", "quantile", "ple")
 _QUANTILES = 64          # training quantiles kept per column by the quantile encoding
 _U_CLIP = 1e-3           # the quantile encoding's uniform value is clipped to [c, 1-c]: |z| <= 3.09
 
