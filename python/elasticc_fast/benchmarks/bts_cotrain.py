@@ -17,7 +17,7 @@ import dataclasses
 import numpy as np
 
 from ..augment import AugmentedBatch
-from ..nn.hybrid_data import HybridData, _stack
+from ..nn.hybrid_data import HybridData, stack_windows
 
 
 @dataclasses.dataclass
@@ -64,4 +64,4 @@ class CoTrainData:
     def __call__(self, seed: int) -> AugmentedBatch:
         real = self.real(seed)
         sim = self.sim_windows(seed)
-        return real if sim is None else _stack([real, sim])
+        return real if sim is None else stack_windows([real, sim])

@@ -102,7 +102,7 @@ class HybridData:
             sub = views.take(objs)
             feats = self._features(("view", vseed, self.views), lambda v=views: v, sub, objs)
             parts.append(self._windows(sub, objs, feats))
-        return _stack(parts)
+        return stack_windows(parts)
 
     def cut(self, days: float | None, objects: np.ndarray | None = None, view: int | None = None) -> AugmentedBatch:
         """Objects ``objects`` (default ``pool``) cut ``days`` after their first detection (None:
@@ -120,14 +120,16 @@ class HybridData:
              view: int | None = None) -> AugmentedBatch:
         """The windows of several cuts, stacked (``days`` per window; None -> inf)."""
         parts = [self.cut(d, objects, view) for d in days]
-        out = _stack(parts)
+        out = stack_windows(parts)
         out.days = np.concatenate([np.full(len(p), np.inf if d is None else float(d))
                                    for p, d in zip(parts, days, strict=True)])
         return out
 
 
-def _stack(parts: list[AugmentedBatch]) -> AugmentedBatch:
-    """Several AugmentedBatches of the same features as one (``x`` padded to the longest)."""
+def stack_windows(parts: list[AugmentedBatch]) -> AugmentedBatch:
+    """Several AugmentedBatches with the same feature and static columns as one, in order (``x``
+    zero-padded to the longest window; ``days`` and ``n_dropped`` are not carried). One part is
+    returned as it is, not copied."""
     if len(parts) == 1:
         return parts[0]
     t_len = max(p.x.shape[1] for p in parts)
