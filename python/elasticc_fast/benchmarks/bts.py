@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from .bts_models import ALL_MODELS, CUTS, DEFAULT_MODELS, MODELS, Fold, cut_key  # noqa: F401
+from .bts_models import ALL_MODELS, CUTS, DEFAULT_MODELS, MODELS, Fold, cut_key, horizon_of, max_days  # noqa: F401
 from .machine import machine
 
 log = logging.getLogger(__name__)
@@ -56,15 +56,16 @@ def load(data: Path, max_objects: int | None = None, seed: int = 0):
     return batch, aside, kept
 
 
-def cut_features(batch, context: str, jobs: int) -> dict[str, pd.DataFrame]:
-    """Features of every object at every cut, with the track's raw context columns appended."""
+def cut_features(batch, context: str, jobs: int, horizon: float | None = None) -> dict[str, pd.DataFrame]:
+    """Features of every object at every cut (points later than ``horizon`` days after the first
+    detection ignored), with the track's raw context columns appended."""
     from ..baselines.features import extract_features
     from ..context import context_frame
 
     ctx = context_frame(batch.static, context, index=pd.Index(batch.ids, name="object_id"))
     out = {}
     for cut in (*CUTS, None):
-        f = extract_features(batch, max_days=cut, n_jobs=jobs)
+        f = extract_features(batch, max_days=max_days(cut, horizon), n_jobs=jobs)
         out[cut_key(cut)] = pd.concat([f, ctx], axis=1) if len(ctx.columns) else f
     return out
 
@@ -92,7 +93,7 @@ def run_track(data: str | Path | None = None, *, context: str = "none", models: 
     batch, run["aside"], run["kept"] = load(data, max_objects, seed)
     y = batch.labels.astype(np.int64)
     t_feat = time.perf_counter()
-    feats = cut_features(batch, context, jobs)
+    feats = cut_features(batch, context, jobs, horizon_of(run["options"]))
     run["feature_seconds"] = time.perf_counter() - t_feat
     ctx = context_matrix(batch.static, context) if context_columns(context) else None
     splits = stratified_folds(y, folds, seed)[:1 if quick and fold_limit is None else fold_limit]
@@ -127,6 +128,6 @@ def _result(run: dict, oof, tree, y: np.ndarray, folds_run: int) -> dict:
             "class_counts": {tree.nodes[k]: int(v) for k, v in zip(*np.unique(y, return_counts=True), strict=True)},
             "bts_types_kept": run["kept"], "bts_types_set_aside": run["aside"], "folds": run["folds"],
             "folds_run": folds_run, "seed": run["seed"], "quick": run["quick"], "cuts": list(oof.cuts),
-            "models": models, "options": run["options"], "feature_seconds": round(run["feature_seconds"], 1),
+            "models": models, "options": run["options"], "horizon_days": horizon_of(run["options"]), "feature_seconds": round(run["feature_seconds"], 1),
             "total_seconds": round(time.perf_counter() - run["t0"], 1), "references": REFERENCES[c],
             "goal_full_leaf_macro_f1": GOALS[c], "machine": machine()}

@@ -46,6 +46,9 @@ def register_cli(sub: Any) -> None:
     z.add_argument("--sim-share", type=float, default=None, metavar="S",
                    help="hybrid-pre: simulated views per real view in every fine-tuning epoch (default 0.5; "
                    "0: fine-tune on the real objects alone)")
+    z.add_argument("--horizon", type=float, default=None, metavar="DAYS",
+                   help="every model ignores points later than DAYS after the first detection, so 'full' means "
+                   "up to DAYS (default: the BTS hybrid's horizon; 0: keep every point)")
     z.add_argument("--max-objects", type=int, default=None, help="stratified subset of this many objects (smoke tests)")
     z.add_argument("--jobs", type=int, default=2, help="threads for features and tree models (default 2)")
     z.add_argument("--json", type=Path, default=None, help="write the results (per model and track: macro_f1 by cut)")
@@ -72,7 +75,8 @@ def run_cli(args: argparse.Namespace) -> int:
                          "ELASTICC_FAST_SHARED")
     tracks = ("none", "redshift") if args.quick or args.context == "both" else (args.context,)
     opts = {k: v for k, v in {"ensemble": args.ensemble, "epochs": args.epochs, "pretrain": args.pretrain,
-                              "test_views": args.test_views, "sim_share": args.sim_share}.items() if v is not None}
+                              "test_views": args.test_views, "sim_share": args.sim_share,
+                              "horizon": args.horizon}.items() if v is not None}
     cache: dict = {}  # the deep models' view features serve both tracks
     done: list[dict] = []
 

@@ -27,6 +27,22 @@ def cut_key(cut: float | None) -> str:
     return "full" if cut is None else f"{cut:g}"
 
 
+def horizon_of(options: dict) -> float | None:
+    """The run's horizon in days (``options["horizon"]``, default :data:`BTS_HYBRID`'s; 0 or None:
+    none): every model, feature baselines included, ignores points later than this after the
+    first detection, so "full" means "up to the horizon" for all of them alike."""
+    from ..nn.config import BTS_HYBRID
+
+    h = options.get("horizon", BTS_HYBRID.get("horizon"))
+    return float(h) if h else None
+
+
+def max_days(cut: float | None, horizon: float | None) -> float | None:
+    """The points a cut keeps, the horizon applied: min(cut, horizon) (None: no limit)."""
+    limits = [d for d in (cut, horizon) if d is not None]
+    return min(limits) if limits else None
+
+
 @dataclass
 class Fold:
     """One fold of one track: everything a model may use."""
@@ -111,7 +127,7 @@ def _hybrid_data(fold: Fold, pool: np.ndarray, opts: dict, features: bool):
     # every fold draws from the same views of the whole batch: the feature cache serves them all
     return HybridData(fold.batch, fold.labels, fold.context, fold.context_names, pool=pool,
                       sampler_power=BTS_HYBRID["sampler_power"], features=features, n_jobs=fold.jobs,
-                      cache=fold.cache.setdefault(("features", features), {}))
+                      cache=fold.cache.setdefault(("features", features), {}), horizon=horizon_of(fold.options))
 
 
 def _fit_member(fold: Fold, data, val, opts: dict, seq: bool, seed: int):
@@ -119,7 +135,8 @@ def _fit_member(fold: Fold, data, val, opts: dict, seq: bool, seed: int):
     from ..nn.config import BTS_HYBRID
 
     epochs = fold.options.get("epochs") or (opts["quick_epochs"] if fold.quick else BTS_HYBRID["epochs"])
-    clf = Classifier(tree=fold.tree, **{**BTS_HYBRID, "epochs": epochs, "seed": seed, "seq": seq})
+    clf = Classifier(tree=fold.tree, **{**BTS_HYBRID, "epochs": epochs, "seed": seed, "seq": seq,
+                                        "horizon": horizon_of(fold.options)})
     clf.fit(data, val=val, show_progress=False)
     log.info("deep member seed %d: best epoch %d of %d", seed, clf.best_epoch, len(clf.history))
     return clf

@@ -73,17 +73,18 @@ def pretrain(fold, opts: dict):
     """The ``hybrid`` model pretrained on simulated objects for ``fold``'s track (cached per track)."""
     from ..nn.config import BTS_HYBRID
     from ..nn.hybrid_data import HybridData
-    from .bts_models import CUTS
+    from .bts_models import CUTS, horizon_of
 
-    key = ("pretrained", fold.context_names, opts["pretrain"], opts["pretrain_seed"], opts["pretrain_epochs"])
+    horizon = horizon_of(fold.options)
+    key = ("pretrained", fold.context_names, opts["pretrain"], opts["pretrain_seed"], opts["pretrain_epochs"], horizon)
     if key in fold.cache:
         return fold.cache[key]
     t0 = time.perf_counter()
     sim, y, ctx, fit_idx, val_idx = pretraining_set(fold, opts)
     data = HybridData(sim, y, ctx, fold.context_names, pool=fit_idx, sampler_power=BTS_HYBRID["sampler_power"],
-                      n_jobs=fold.jobs)
+                      n_jobs=fold.jobs, horizon=horizon)
     val = data.cuts([*CUTS, None], objects=val_idx)
-    clf = _classifier(fold.tree, {"epochs": opts["pretrain_epochs"], "seed": opts["pretrain_seed"]})
+    clf = _classifier(fold.tree, {"epochs": opts["pretrain_epochs"], "seed": opts["pretrain_seed"], "horizon": horizon})
     clf.fit(data, val=val, show_progress=False)
     log.info("pretrained on %d simulated objects (%s): best epoch %d of %d, %.0f s", len(y),
              ", ".join(fold.context_names) or "photometry only", clf.best_epoch, len(clf.history),
@@ -148,7 +149,7 @@ def run_pretrained(fold) -> dict[str, np.ndarray]:
     """``hybrid-pre`` on one fold: the ``hybrid`` model's training, started from :func:`pretrain`'s
     weights -> {cut key: (len(test), K) marginals}."""
     from ..nn.config import BTS_HYBRID
-    from .bts_models import CUTS, _hybrid_data
+    from .bts_models import CUTS, _hybrid_data, horizon_of
 
     opts = _options(fold)
     pre = pretrain(fold, opts)
@@ -159,7 +160,8 @@ def run_pretrained(fold) -> dict[str, np.ndarray]:
     epochs = fold.options.get("epochs") or (opts["quick_epochs"] if fold.quick else BTS_HYBRID["epochs"])
     members = []
     for k in range(int(k_members)):
-        clf = _classifier(fold.tree, {"epochs": epochs, "seed": fold.seed + k, "learning_rate": opts["finetune_lr"]})
+        clf = _classifier(fold.tree, {"epochs": epochs, "seed": fold.seed + k, "learning_rate": opts["finetune_lr"],
+                                      "horizon": horizon_of(fold.options)})
         clf.fit(train, val=val, show_progress=False, init_from=pre)
         log.info("fine-tuned member seed %d (%g simulated views per real view): best epoch %d of %d",
                  fold.seed + k, opts["sim_share"], clf.best_epoch, len(clf.history))

@@ -33,7 +33,9 @@ def track_markdown(result: dict) -> str:
              f"{result['n_objects']} ({result['folds_run']} of {result['folds']} stratified folds, seed "
              f"{result['seed']}{', --quick' if result['quick'] else ''}).", "",
              f"Leaf macro-F1 ({tag}; pooled out-of-fold, ± spread over folds; cuts in days after the first "
-             "detection):", "", *_head(cuts)]
+             "detection" + (f"; every model ignores points later than {result['horizon_days']:g} d, so full = up to "
+                            f"{result['horizon_days']:g} d" if result.get("horizon_days") else "")
+             + "):", "", *_head(cuts)]
     lines += [f"| {r['label']} | {_cells(r, 'macro_f1', cuts, True)} |" for r in result["models"].values()]
     lines += ["", f"Top-level macro-F1 (SN / SLSN / CV-nova; {tag}):", "", *_head(cuts)]
     lines += [f"| {r['label']} | {_cells(r, 'top_macro_f1', cuts, False)} |" for r in result["models"].values()]

@@ -78,6 +78,9 @@ class TrainConfig:
     #: training windows: "standard" (mean/scale), "quantile" (to a normal) or "ple" (piecewise linear)
     static_bins: int = 8              #: bins per input of the "ple" encoding
     missing_indicators: bool = False  #: append a 0/1 input per static column that can be NaN
+    horizon: float | None = None      #: hybrid: ignore points later than this many days after the
+    #: first detection, in training views, validation and prediction (late host variability, a
+    #: later event or bogus points); None: use every point
     test_views: int = 0               #: predicting raw curves: also average over this many
     #: noise-only views of each curve (fluxes redrawn from their errors, views.noisy_view)
     # transformer
@@ -104,6 +107,8 @@ class TrainConfig:
         if self.static_encoding not in STATIC_ENCODINGS or self.static_bins < 1:
             raise ValueError(f"static_encoding must be 'standard', 'quantile' or 'ple' and static_bins >= 1, "
                              f"not {self.static_encoding!r}, {self.static_bins}")
+        if self.horizon is not None and not (self.horizon > 0 and self.arch == "hybrid"):
+            raise ValueError(f"horizon must be > 0 days and needs arch='hybrid', not {self.horizon} with {self.arch!r}")
         if self.monitor not in ("val_loss", "val_f1"):
             raise ValueError(f"monitor must be 'val_loss' or 'val_f1', not {self.monitor!r}")
         if self.epochs < 1 or self.batch_size < 1:

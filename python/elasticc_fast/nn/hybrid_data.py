@@ -56,8 +56,14 @@ class HybridData:
     bands: tuple[str, ...] = ("g", "r")       #: the bands those features describe
     n_jobs: int = 1
     cache: dict | None = None                 #: (kind, seed, draw) -> features of every object
+    horizon: float | None = None              #: ignore points later than this many days after the
+    #: first detection, in every view and cut (``batch`` is cut once here); None: keep them all
 
     def __post_init__(self) -> None:
+        if self.horizon is not None:
+            if not self.horizon > 0:
+                raise ValueError(f"HybridData: horizon must be > 0 days or None, not {self.horizon}")
+            self.batch = cut_batch(self.batch, float(self.horizon))
         n = len(self.batch)
         if self.labels is not None and len(self.labels) != n:
             raise ValueError(f"HybridData: {len(self.labels)} labels for {n} objects")
@@ -100,19 +106,19 @@ class HybridData:
             vseed = self._view_seed(seed, int(r))
             views = random_views(self.batch, vseed, self.views)[0]
             sub = views.take(objs)
-            feats = self._features(("view", vseed, self.views), lambda v=views: v, sub, objs)
+            feats = self._features(("view", vseed, self.views, self.horizon), lambda v=views: v, sub, objs)
             parts.append(self._windows(sub, objs, feats))
         return stack_windows(parts)
 
     def cut(self, days: float | None, objects: np.ndarray | None = None, view: int | None = None) -> AugmentedBatch:
         """Objects ``objects`` (default ``pool``) cut ``days`` after their first detection (None:
-        whole); ``view``: a seed, the fluxes of the cut curves redrawn from their errors
+        whole, up to ``horizon``); ``view``: a seed, the fluxes of the cut curves redrawn from their errors
         (:func:`~elasticc_fast.views.noisy_view`, a test-time view)."""
         idx = self.pool if objects is None else np.asarray(objects, np.int64)
         whole = cut_batch(self.batch, days)
         if view is not None:
             whole = noisy_view(whole, view)
-        key = ("cut", days) if view is None else ("cut", days, "view", int(view))
+        key = ("cut", days, self.horizon) if view is None else ("cut", days, self.horizon, "view", int(view))
         feats = self._features(key, lambda: whole, whole.take(idx), idx)
         return self._windows(whole.take(idx), idx, feats)
 
@@ -148,14 +154,15 @@ def classifier_windows(batch: LightCurveBatch, config, windows: str = "full",
     """The windows a hybrid :class:`~elasticc_fast.classifier.Classifier` classifies: ``"full"``
     (one per object) or ``"days"`` (each object cut at every ``days`` value after its first
     detection, stacked cut by cut; ``days`` per window). Context from ``batch.static`` by
-    ``config.context`` (:mod:`elasticc_fast.context`). ``view``: a seed, noise-only test-time
+    ``config.context`` (:mod:`elasticc_fast.context`); points later than ``config.horizon`` days
+    after the first detection are ignored. ``view``: a seed, noise-only test-time
     views of those windows (:meth:`HybridData.cut`)."""
     from ..context import context_columns, context_matrix
 
     names = context_columns(config.context)
     ctx = context_matrix(batch.static, config.context) if names else None
     data = HybridData(batch, None, ctx, names, sampler_power=None, max_length=config.windows.max_length,
-                      bands=config.feature_bands, n_jobs=config.threads)
+                      bands=config.feature_bands, n_jobs=config.threads, horizon=config.horizon)
     if windows == "full":
         return data.cut(None, view=view)
     if windows == "days":
