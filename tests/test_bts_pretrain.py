@@ -6,6 +6,7 @@ import json
 import warnings
 
 import numpy as np
+import pytest
 
 from elasticc_fast.benchmarks.bts_pretrain import pretraining_classes, simulate_pretraining
 from elasticc_fast.cli import main
@@ -69,3 +70,20 @@ def test_origin_auc_and_shifted_features_see_a_shift_and_only_a_shift():
     assert origin_auc(real, moved) > 0.95
     top = shifted_features(real, moved, top=1)
     assert list(top) == ["b"] and 1.8 < top["b"] < 2.7   # 3 sigma = 3 / 1.35 IQR
+
+
+def test_shift_inputs_context_columns():
+    """``--context only`` compares log10 z, |b| and A_V alone; ``redshift`` appends them to the features."""
+    from elasticc_fast.benchmarks.bts_shift import shift_inputs
+    from elasticc_fast.sim.ztf import simulate_ztf
+
+    batch = simulate_ztf(3, seed=2, classes=["SN Ia", "SN II"], photometry="detections")
+    static = batch.static.to_pandas()
+    only = shift_inputs(batch, context="only", jobs=1)
+    assert list(only.columns) == ["redshift", "abs_b", "A_V"]
+    np.testing.assert_allclose(only["redshift"], np.log10(static["redshift"]))
+    np.testing.assert_allclose(only["abs_b"], np.abs(static["b"]))
+    both = shift_inputs(batch, context="redshift", jobs=1)
+    assert len(both) == len(batch) and both.shape[1] > 20 and list(both.columns[-3:]) == list(only.columns)
+    with pytest.raises(ValueError, match="context must be"):
+        shift_inputs(batch, context="spec-z")
