@@ -1,5 +1,5 @@
 """TrainConfig.horizon: points later than the horizon after the first detection are ignored by the
-hybrid in training views, validation and prediction; saved in model.json; the BTS benchmark applies
+hybrid in validation and prediction (training views keep every point); saved in model.json; the BTS benchmark applies
 the same horizon to every model (feature baselines included)."""
 from __future__ import annotations
 
@@ -57,13 +57,17 @@ def test_horizon_round_trips_through_model_json_and_older_models_load_without_it
     assert TrainConfig.from_dict(d).horizon is None
 
 
-def test_training_views_and_cuts_stop_at_the_horizon():
+def test_cuts_stop_at_the_horizon_and_training_views_keep_every_point():
     b = _labelled_batch()
     data = HybridData(b, np.asarray(b.labels), max_length=64, horizon=H)
-    for seed in range(3):
-        w = data(seed)
+    for c in (None, 80.0, H):
+        w = data.cut(c)
         valid = np.arange(w.x.shape[1])[None, :] < w.lengths[:, None]
         assert w.x[..., 0][valid].max() * 100 <= H + 1e-4   # t = days since first detection / 100
+    np.testing.assert_array_equal(data.cut(8.0).x, HybridData(b, max_length=64).cut(8.0).x)
+    plain = HybridData(b, np.asarray(b.labels), max_length=64)
+    for seed in range(2):                                     # the training augmentation is unchanged
+        np.testing.assert_array_equal(data(seed).x, plain(seed).x)
     full, at_h = data.cut(None), data.cut(H)
     np.testing.assert_array_equal(full.x, at_h.x)
     np.testing.assert_array_equal(full.static, at_h.static)

@@ -81,8 +81,8 @@ class TrainConfig:
     static_bins: int = 8              #: bins per input of the "ple" encoding
     missing_indicators: bool = False  #: append a 0/1 input per static column that can be NaN
     horizon: float | None = None      #: hybrid: ignore points later than this many days after the
-    #: first detection, in training views, validation and prediction (late host variability, a
-    #: later event or bogus points); None: use every point
+    #: first detection in validation and every prediction (late host residuals, a later event);
+    #: training views keep every point (cutting them too did worse on BTS); None: use every point
     test_views: int = 0               #: predicting raw curves: also average over this many
     #: noise-only views of each curve (fluxes redrawn from their errors, views.noisy_view)
     # transformer

@@ -56,14 +56,12 @@ class HybridData:
     bands: tuple[str, ...] = ("g", "r")       #: the bands those features describe
     n_jobs: int = 1
     cache: dict | None = None                 #: (kind, seed, draw) -> features of every object
-    horizon: float | None = None              #: ignore points later than this many days after the
-    #: first detection, in every view and cut (``batch`` is cut once here); None: keep them all
+    horizon: float | None = None              #: :meth:`cut` ignores points later than this many days
+    #: after the first detection (validation and prediction); training views keep every point
 
     def __post_init__(self) -> None:
-        if self.horizon is not None:
-            if not self.horizon > 0:
-                raise ValueError(f"HybridData: horizon must be > 0 days or None, not {self.horizon}")
-            self.batch = cut_batch(self.batch, float(self.horizon))
+        if self.horizon is not None and not self.horizon > 0:
+            raise ValueError(f"HybridData: horizon must be > 0 days or None, not {self.horizon}")
         n = len(self.batch)
         if self.labels is not None and len(self.labels) != n:
             raise ValueError(f"HybridData: {len(self.labels)} labels for {n} objects")
@@ -106,7 +104,7 @@ class HybridData:
             vseed = self._view_seed(seed, int(r))
             views = random_views(self.batch, vseed, self.views)[0]
             sub = views.take(objs)
-            feats = self._features(("view", vseed, self.views, self.horizon), lambda v=views: v, sub, objs)
+            feats = self._features(("view", vseed, self.views), lambda v=views: v, sub, objs)
             parts.append(self._windows(sub, objs, feats))
         return stack_windows(parts)
 
@@ -115,7 +113,8 @@ class HybridData:
         whole, up to ``horizon``); ``view``: a seed, the fluxes of the cut curves redrawn from their errors
         (:func:`~elasticc_fast.views.noisy_view`, a test-time view)."""
         idx = self.pool if objects is None else np.asarray(objects, np.int64)
-        whole = cut_batch(self.batch, days)
+        limits = [d for d in (days, self.horizon) if d is not None]
+        whole = cut_batch(self.batch, min(limits) if limits else None)
         if view is not None:
             whole = noisy_view(whole, view)
         key = ("cut", days, self.horizon) if view is None else ("cut", days, self.horizon, "view", int(view))
