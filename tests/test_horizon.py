@@ -88,7 +88,8 @@ def test_benchmark_features_use_the_same_horizon():
     those of the curves cut at the horizon, and a cut later than the horizon stops at it."""
     from elasticc_fast.baselines.features import extract_features
     from elasticc_fast.benchmarks.bts import cut_features
-    from elasticc_fast.benchmarks.bts_models import horizon_of, max_days
+    from elasticc_fast.benchmarks.bts_models import horizon_of
+    from elasticc_fast.views import max_days
 
     assert max_days(None, None) is None and max_days(None, H) == H and max_days(64.0, H) == H
     assert max_days(8.0, H) == 8.0 and horizon_of({"horizon": 0}) is None and horizon_of({"horizon": 50}) == 50.0
@@ -99,3 +100,18 @@ def test_benchmark_features_use_the_same_horizon():
         np.testing.assert_array_equal(f[key].to_numpy(), ref.to_numpy())
     np.testing.assert_array_equal(f["8"].to_numpy(), extract_features(b, max_days=8.0, n_jobs=1).to_numpy())
     assert not np.array_equal(cut_features(b, "none", 1)["full"].to_numpy(), ref.to_numpy(), equal_nan=True)
+
+
+def test_pretrained_members_follow_the_run_horizon():
+    """``hybrid-pre``'s classifiers take the run's horizon, also when ``--horizon 0`` turns it off
+    (None must replace BTS_HYBRID's 96 d, not be skipped like the other unset options)."""
+    from types import SimpleNamespace
+
+    from elasticc_fast.benchmarks.bts_pretrain import _classifier
+    from elasticc_fast.nn.config import BTS_HYBRID
+    from elasticc_fast.taxonomy.ztf import BTS_TREE
+
+    default = _classifier(SimpleNamespace(tree=BTS_TREE, options={}), {"epochs": 2, "seed": None})
+    off = _classifier(SimpleNamespace(tree=BTS_TREE, options={"horizon": 0}), {"epochs": 2})
+    assert default.config.horizon == BTS_HYBRID["horizon"] and default.config.epochs == 2
+    assert off.config.horizon is None

@@ -70,6 +70,12 @@ def _subset(batch: LightCurveBatch, keep: np.ndarray, flux: np.ndarray | None = 
                            trigger_mjd=batch.trigger_mjd, n_dropped=batch.n_dropped)
 
 
+def max_days(cut: float | None, horizon: float | None) -> float | None:
+    """The points a cut keeps, a horizon applied: min(cut, horizon) in days (None: no limit)."""
+    limits = [d for d in (cut, horizon) if d is not None]
+    return min(limits) if limits else None
+
+
 def cut_batch(batch: LightCurveBatch, days: float | np.ndarray | None) -> LightCurveBatch:
     """Each object's points up to ``days`` (scalar or (n,)) after its first detection; None: all.
     An object with no detection keeps nothing."""

@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from .bts_models import ALL_MODELS, CUTS, DEFAULT_MODELS, MODELS, Fold, cut_key, horizon_of, max_days  # noqa: F401
+from .bts_models import ALL_MODELS, CUTS, DEFAULT_MODELS, MODELS, Fold, cut_key, horizon_of  # noqa: F401
 from .machine import machine
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ def cut_features(batch, context: str, jobs: int, horizon: float | None = None) -
     detection ignored), with the track's raw context columns appended."""
     from ..baselines.features import extract_features
     from ..context import context_frame
+    from ..views import max_days
 
     ctx = context_frame(batch.static, context, index=pd.Index(batch.ids, name="object_id"))
     out = {}

@@ -37,12 +37,6 @@ def horizon_of(options: dict) -> float | None:
     return float(h) if h else None
 
 
-def max_days(cut: float | None, horizon: float | None) -> float | None:
-    """The points a cut keeps, the horizon applied: min(cut, horizon) (None: no limit)."""
-    limits = [d for d in (cut, horizon) if d is not None]
-    return min(limits) if limits else None
-
-
 @dataclass
 class Fold:
     """One fold of one track: everything a model may use."""

@@ -84,7 +84,7 @@ def pretrain(fold, opts: dict):
     data = HybridData(sim, y, ctx, fold.context_names, pool=fit_idx, sampler_power=BTS_HYBRID["sampler_power"],
                       n_jobs=fold.jobs, horizon=horizon)
     val = data.cuts([*CUTS, None], objects=val_idx)
-    clf = _classifier(fold.tree, {"epochs": opts["pretrain_epochs"], "seed": opts["pretrain_seed"], "horizon": horizon})
+    clf = _classifier(fold, {"epochs": opts["pretrain_epochs"], "seed": opts["pretrain_seed"]})
     clf.fit(data, val=val, show_progress=False)
     log.info("pretrained on %d simulated objects (%s): best epoch %d of %d, %.0f s", len(y),
              ", ".join(fold.context_names) or "photometry only", clf.best_epoch, len(clf.history),
@@ -109,11 +109,15 @@ def pretraining_set(fold, opts: dict) -> tuple:
     return fold.cache[key]
 
 
-def _classifier(tree, overrides: dict):
+def _classifier(fold, overrides: dict):
+    """BTS_HYBRID with ``overrides`` (None values skipped) and the run's horizon, which may be None
+    (``--horizon 0``) and must then replace BTS_HYBRID's rather than be skipped."""
     from ..classifier import Classifier
     from ..nn.config import BTS_HYBRID
+    from .bts_models import horizon_of
 
-    return Classifier(tree=tree, **{**BTS_HYBRID, **{k: v for k, v in overrides.items() if v is not None}})
+    return Classifier(tree=fold.tree, **{**BTS_HYBRID, **{k: v for k, v in overrides.items() if v is not None},
+                                         "horizon": horizon_of(fold.options)})
 
 
 def _predict_cuts(fold, data, members: list) -> dict[str, np.ndarray]:
@@ -149,7 +153,7 @@ def run_pretrained(fold) -> dict[str, np.ndarray]:
     """``hybrid-pre`` on one fold: the ``hybrid`` model's training, started from :func:`pretrain`'s
     weights -> {cut key: (len(test), K) marginals}."""
     from ..nn.config import BTS_HYBRID
-    from .bts_models import CUTS, _hybrid_data, horizon_of
+    from .bts_models import CUTS, _hybrid_data
 
     opts = _options(fold)
     pre = pretrain(fold, opts)
@@ -160,8 +164,7 @@ def run_pretrained(fold) -> dict[str, np.ndarray]:
     epochs = fold.options.get("epochs") or (opts["quick_epochs"] if fold.quick else BTS_HYBRID["epochs"])
     members = []
     for k in range(int(k_members)):
-        clf = _classifier(fold.tree, {"epochs": epochs, "seed": fold.seed + k, "learning_rate": opts["finetune_lr"],
-                                      "horizon": horizon_of(fold.options)})
+        clf = _classifier(fold, {"epochs": epochs, "seed": fold.seed + k, "learning_rate": opts["finetune_lr"]})
         clf.fit(train, val=val, show_progress=False, init_from=pre)
         log.info("fine-tuned member seed %d (%g simulated views per real view): best epoch %d of %d",
                  fold.seed + k, opts["sim_share"], clf.best_epoch, len(clf.history))

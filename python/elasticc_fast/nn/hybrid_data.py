@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..augment import AugmentedBatch
 from ..batch import LightCurveBatch
-from ..views import ViewOptions, cut_batch, noisy_view, random_views
+from ..views import ViewOptions, cut_batch, max_days, noisy_view, random_views
 from .hybrid_inputs import hybrid_windows, window_features
 from .sampling import balanced_epoch
 
@@ -113,8 +113,7 @@ class HybridData:
         whole, up to ``horizon``); ``view``: a seed, the fluxes of the cut curves redrawn from their errors
         (:func:`~elasticc_fast.views.noisy_view`, a test-time view)."""
         idx = self.pool if objects is None else np.asarray(objects, np.int64)
-        limits = [d for d in (days, self.horizon) if d is not None]
-        whole = cut_batch(self.batch, min(limits) if limits else None)
+        whole = cut_batch(self.batch, max_days(days, self.horizon))
         if view is not None:
             whole = noisy_view(whole, view)
         key = ("cut", days, self.horizon) if view is None else ("cut", days, self.horizon, "view", int(view))
