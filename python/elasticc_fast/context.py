@@ -52,12 +52,19 @@ def context_frame(static, kind: str, index=None) -> pd.DataFrame:
     return pd.DataFrame(out, index=index if index is not None else df.index)
 
 
+def network_frame(static, kind: str) -> pd.DataFrame:
+    """:func:`context_frame` (not ``oracle``) as a network sees it: ``log10(redshift)`` (clipped at
+    1e-4), the other columns raw."""
+    df = context_frame(static, kind)
+    if "redshift" in df.columns:
+        df["redshift"] = np.log10(np.clip(df["redshift"].to_numpy(), 1e-4, None))
+    return df
+
+
 def context_matrix(static, kind: str) -> np.ndarray:
     """(n, C) float32 context for a network: ``log10(redshift)`` (clipped at 1e-4), others raw."""
     if kind == "oracle":
         table = static if isinstance(static, pa.Table) else pa.Table.from_pandas(pd.DataFrame(static))
         return static_matrix(table, ORACLE_STATIC_COLUMNS, flags=True, missing=np.nan)
-    df = context_frame(static, kind)
-    if "redshift" in df.columns:
-        df["redshift"] = np.log10(np.clip(df["redshift"].to_numpy(), 1e-4, None))
+    df = network_frame(static, kind)
     return df.to_numpy(np.float32).reshape(len(df), len(df.columns))

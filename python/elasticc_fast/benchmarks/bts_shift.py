@@ -54,7 +54,7 @@ def shift_inputs(batch, cut: float | None = None, context: str = "none", jobs: i
     days after the first detection), with the spec-z context (``context="redshift"``: log10 z, |b|,
     A_V) or that context alone (``"only"``)."""
     from ..baselines.features import extract_features
-    from ..context import context_frame
+    from ..context import network_frame
     from ..views import cut_batch
 
     if context not in ("none", "redshift", "only"):
@@ -63,9 +63,7 @@ def shift_inputs(batch, cut: float | None = None, context: str = "none", jobs: i
     if context != "only":
         parts.append(np.arcsinh(extract_features(cut_batch(batch, cut), n_jobs=jobs).reset_index(drop=True)))
     if context != "none":
-        ctx = context_frame(batch.static, "redshift").reset_index(drop=True)
-        ctx["redshift"] = np.log10(ctx["redshift"].clip(lower=1e-4))
-        parts.append(ctx)
+        parts.append(network_frame(batch.static, "redshift").reset_index(drop=True))
     return pd.concat(parts, axis=1)
 
 
