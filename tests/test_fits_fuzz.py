@@ -146,3 +146,14 @@ def test_batches_with_a_mutated_pair_never_crash_and_match_twin(data):
     assert same(cpp, py), (cpp[0], py[0], cpp[1] if cpp[0] == "error" else "", py[1] if py[0] == "error" else "")
     if cpp[0] == "ok":
         assert cpp[1][0] >= 3 and list(cpp[1][3][:4]) == [0, 3, 3, 8]  # the clean pair comes first
+
+
+def test_integer_keyword_with_embedded_nul_is_refused_by_both():
+    """Found by the fuzzer: NAXIS = '\\0 ... 0' was read as 0 by the C++ reader (c_str() stops at
+    the NUL) and refused by the twin; both must refuse it."""
+    raw = bytearray(PHOT)
+    i = raw.find(b"NAXIS   = ") + 10
+    raw[i:i + 20] = b"\x00" + b" " * 18 + b"0"
+    for read in (_core.read_fits_table, twin.read_fits_table):
+        with pytest.raises(SnanaFormatError, match="keyword NAXIS"):  # C++ text stops at the NUL
+            read(bytes(raw), "fuzz.fits")

@@ -165,7 +165,8 @@ struct HeaderView {
         char* end = nullptr;
         errno = 0;
         long long x = std::strtoll(v.c_str(), &end, 10);
-        if (v.empty() || errno != 0 || *end != '\0' || val->is_string)
+        // the whole text must be the number: c_str() stops at an embedded NUL, which the twin rejects
+        if (v.empty() || errno != 0 || end != v.c_str() + v.size() || val->is_string)
             throw FormatError(where(k) + " = '" + v + "' is not an integer");
         if (x < lo || x > hi)
             throw FormatError(where(k) + " = " + v + " is outside [" + std::to_string(lo) + ", " +
