@@ -52,6 +52,42 @@ def test_pretrain_option_runs_both_models_once_pretrained_per_track(shared_data,
     assert len(tuned) == 2 and all("0.5 simulated views per real view" in m for m in tuned)  # co-trained
 
 
+def test_members_fine_tune_from_pretrained_model_k_mod_m(shared_data, monkeypatch, caplog):
+    import jax
+    from flax import nnx
+
+    from elasticc_fast.benchmarks import bts_pretrain
+    from elasticc_fast.benchmarks.bts import run_track
+    from elasticc_fast.classifier import Classifier
+
+    made, inits, fit = {}, [], Classifier.fit
+    real_pretrain = bts_pretrain.pretrain
+
+    def pretrain(fold, opts, index=0):
+        made.setdefault(index, real_pretrain(fold, opts, index))
+        return made[index]
+
+    def fit_spy(self, *args, init_from=None, **kw):
+        inits.append(init_from)
+        return fit(self, *args, init_from=init_from, **kw)
+
+    monkeypatch.setattr(bts_pretrain, "pretrain", pretrain)
+    monkeypatch.setattr(Classifier, "fit", fit_spy)
+    caplog.set_level("INFO", logger="elasticc_fast.benchmarks.bts_pretrain")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_track(shared_data / "ztf_bts", models=["hybrid-pre"], folds=3, fold_limit=1, max_objects=120, jobs=1,
+                  options={"pretrain": 30, "epochs": 1, "pretrain_epochs": 1, "ensemble": 3, "pretrain_models": 2})
+    tuned = [c for c in inits if c is not None]  # the pretrainings themselves start from nothing
+    assert tuned == [made[0], made[1], made[0]] and made[0] is not made[1]
+    seeds = sorted(r.getMessage().split("seed ")[1][:4] for r in caplog.records
+                   if r.getMessage().startswith("pretrained on"))
+    assert seeds == ["1000", "1001"]  # one training seed per pretrained model, each pretrained once
+    w0, w1 = (np.concatenate([np.ravel(a) for a in jax.tree.leaves(nnx.state(m._model, nnx.Param))])
+              for m in (made[0], made[1]))
+    assert w0.shape == w1.shape and not np.allclose(w0, w1)
+
+
 def test_hybrid_pre_without_pretrain_is_refused(shared_data):
     assert main(["benchmark", "ztf-bts", "--data", str(shared_data / "ztf_bts"), "--models", "hybrid-pre",
                  "--max-objects", "60", "--folds", "2", "--fold-limit", "1", "--epochs", "1"]) == 2

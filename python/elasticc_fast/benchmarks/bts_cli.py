@@ -46,6 +46,9 @@ def register_cli(sub: Any) -> None:
     z.add_argument("--sim-share", type=float, default=None, metavar="S",
                    help="hybrid-pre: simulated views per real view in every fine-tuning epoch (default 0.5; "
                    "0: fine-tune on the real objects alone)")
+    z.add_argument("--pretrain-models", type=int, default=None, metavar="M",
+                   help="hybrid-pre: pretrained models (training seeds) its ensemble members start from, member k "
+                   "from model k mod M (default 1)")
     z.add_argument("--horizon", type=float, default=None, metavar="DAYS",
                    help="every model ignores points later than DAYS after the first detection, so 'full' means "
                    "up to DAYS (default: the BTS hybrid's horizon; 0: keep every point)")
@@ -76,7 +79,7 @@ def run_cli(args: argparse.Namespace) -> int:
     tracks = ("none", "redshift") if args.quick or args.context == "both" else (args.context,)
     opts = {k: v for k, v in {"ensemble": args.ensemble, "epochs": args.epochs, "pretrain": args.pretrain,
                               "test_views": args.test_views, "sim_share": args.sim_share,
-                              "horizon": args.horizon}.items() if v is not None}
+                              "pretrain_models": args.pretrain_models, "horizon": args.horizon}.items() if v is not None}
     cache: dict = {}  # the deep models' view features serve both tracks
     done: list[dict] = []
 

@@ -8,7 +8,10 @@ simulated redshift, |b| and A_V exactly as it takes the BTS table's). Pretrainin
 object: it holds 15 % of the *simulated* objects out to choose its epoch, and runs once per track
 (the result is kept in the fold cache, so every fold fine-tunes from the same weights).
 Fine-tuning keeps ``sim_share`` simulated views per real view in every epoch (co-training,
-:mod:`.bts_cotrain`: the network does not forget the simulated rare classes).
+:mod:`.bts_cotrain`: the network does not forget the simulated rare classes). Ensemble member k
+fine-tunes from pretrained model ``k mod pretrain_models``: the models share the simulated set and
+differ in their training seed, so the members do not all start from one point (members fine-tuned
+from one pretrained model stay close and average to little more than one of them).
 
 Simulated classes: the BTS types the simulator has that map to a leaf of the BTS tree (TDE has
 none); each leaf gets N / 5 objects, split over its types in about the BTS catalogue's proportions
@@ -26,9 +29,10 @@ log = logging.getLogger(__name__)
 #: pretraining defaults (``fold.options`` overrides: ``pretrain`` = N, ``pretrain_epochs``,
 #: ``pretrain_seed``, ``finetune_lr``, ``sim_share``: simulated views per real view in every
 #: fine-tuning epoch, :mod:`.bts_cotrain`; 0: fine-tune on the real objects alone; 0.5 measured best
-#: of 0 / 0.5 / 1, benchmarks/RESULTS.md "co-training")
+#: of 0 / 0.5 / 1, benchmarks/RESULTS.md "co-training"; ``pretrain_models``: pretrained models the
+#: ensemble members start from, member k from model k mod M, each pretrained only when a member needs it)
 PRETRAIN_DEFAULTS = {"pretrain": 0, "pretrain_epochs": 20, "pretrain_seed": 1000, "finetune_lr": 1e-3,
-                     "sim_share": 0.5}
+                     "sim_share": 0.5, "pretrain_models": 1}
 
 
 #: the simulated types of each BTS leaf and their shares, about the BTS catalogue's mix
@@ -69,14 +73,16 @@ def simulate_pretraining(n_objects: int, seed: int, workers: int = 1, i_share: f
     return sim.take(np.flatnonzero(rank < np.array([counts[t] for t in types])))
 
 
-def pretrain(fold, opts: dict):
-    """The ``hybrid`` model pretrained on simulated objects for ``fold``'s track (cached per track)."""
+def pretrain(fold, opts: dict, index: int = 0):
+    """The ``hybrid`` model pretrained on simulated objects for ``fold``'s track (cached per track):
+    model ``index`` trains with seed ``pretrain_seed + index`` on the same simulated objects."""
     from ..nn.config import BTS_HYBRID
     from ..nn.hybrid_data import HybridData
     from .bts_models import CUTS, horizon_of
 
     horizon = horizon_of(fold.options)
-    key = ("pretrained", fold.context_names, opts["pretrain"], opts["pretrain_seed"], opts["pretrain_epochs"], horizon)
+    key = ("pretrained", fold.context_names, opts["pretrain"], opts["pretrain_seed"], opts["pretrain_epochs"], horizon,
+           index)
     if key in fold.cache:
         return fold.cache[key]
     t0 = time.perf_counter()
@@ -84,10 +90,10 @@ def pretrain(fold, opts: dict):
     data = HybridData(sim, y, ctx, fold.context_names, pool=fit_idx, sampler_power=BTS_HYBRID["sampler_power"],
                       n_jobs=fold.jobs, horizon=horizon)
     val = data.cuts([*CUTS, None], objects=val_idx)
-    clf = _classifier(fold, {"epochs": opts["pretrain_epochs"], "seed": opts["pretrain_seed"]})
+    clf = _classifier(fold, {"epochs": opts["pretrain_epochs"], "seed": opts["pretrain_seed"] + index})
     clf.fit(data, val=val, show_progress=False)
-    log.info("pretrained on %d simulated objects (%s): best epoch %d of %d, %.0f s", len(y),
-             ", ".join(fold.context_names) or "photometry only", clf.best_epoch, len(clf.history),
+    log.info("pretrained on %d simulated objects (%s), seed %d: best epoch %d of %d, %.0f s", len(y),
+             ", ".join(fold.context_names) or "photometry only", opts["pretrain_seed"] + index, clf.best_epoch, len(clf.history),
              time.perf_counter() - t0)
     fold.cache[key] = clf
     return clf
@@ -136,6 +142,8 @@ def _options(fold) -> dict:
     opts = {**DEEP_DEFAULTS, **PRETRAIN_DEFAULTS, **fold.options}
     if not opts["pretrain"]:
         raise ValueError("models hybrid-pre and hybrid-sim need a number of simulated objects: --pretrain N")
+    if int(opts["pretrain_models"]) < 1:
+        raise ValueError(f"--pretrain-models must be at least 1, not {opts['pretrain_models']}")
     return opts
 
 
@@ -150,13 +158,12 @@ def run_sim_only(fold) -> dict[str, np.ndarray]:
 
 
 def run_pretrained(fold) -> dict[str, np.ndarray]:
-    """``hybrid-pre`` on one fold: the ``hybrid`` model's training, started from :func:`pretrain`'s
-    weights -> {cut key: (len(test), K) marginals}."""
+    """``hybrid-pre`` on one fold: the ``hybrid`` model's training, member k started from the weights
+    of :func:`pretrain` model ``k mod pretrain_models`` -> {cut key: (len(test), K) marginals}."""
     from ..nn.config import BTS_HYBRID
     from .bts_models import CUTS, _hybrid_data
 
     opts = _options(fold)
-    pre = pretrain(fold, opts)
     data = _hybrid_data(fold, fold.train[~np.isin(fold.train, fold.val)], opts, True)
     val = data.cuts([*CUTS, None], objects=fold.val)
     train = _with_simulated(fold, data, opts)
@@ -164,10 +171,11 @@ def run_pretrained(fold) -> dict[str, np.ndarray]:
     epochs = fold.options.get("epochs") or (opts["quick_epochs"] if fold.quick else BTS_HYBRID["epochs"])
     members = []
     for k in range(int(k_members)):
+        index = k % int(opts["pretrain_models"])
         clf = _classifier(fold, {"epochs": epochs, "seed": fold.seed + k, "learning_rate": opts["finetune_lr"]})
-        clf.fit(train, val=val, show_progress=False, init_from=pre)
-        log.info("fine-tuned member seed %d (%g simulated views per real view): best epoch %d of %d",
-                 fold.seed + k, opts["sim_share"], clf.best_epoch, len(clf.history))
+        clf.fit(train, val=val, show_progress=False, init_from=pretrain(fold, opts, index))
+        log.info("fine-tuned member seed %d from pretrained model %d (%g simulated views per real view): "
+                 "best epoch %d of %d", fold.seed + k, index, opts["sim_share"], clf.best_epoch, len(clf.history))
         members.append(clf)
     return _predict_cuts(fold, data, members)
 
