@@ -30,6 +30,14 @@ def test_bad_numbers_are_refused_before_any_work(tmp_path, capsys, option):
     assert f"{option[0]} must be at least" in capsys.readouterr().err
 
 
+def test_run_track_refuses_bad_numbers_before_reading_data(tmp_path):
+    from elasticc_fast.benchmarks.bts import run_track
+    from elasticc_fast.errors import UsageError
+
+    with pytest.raises(UsageError, match="--pretrain-models must be at least 1, not 0"):  # not a missing-file error
+        run_track(tmp_path, models=["lgbm"], options={"pretrain_models": 0})
+
+
 def test_missing_data_is_refused(tmp_path):
     assert main(["benchmark", "ztf-bts", "--data", str(tmp_path)]) == 2
 

@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from .bts_models import ALL_MODELS, CUTS, DEFAULT_MODELS, MODELS, Fold, cut_key, horizon_of  # noqa: F401
+from .bts_models import ALL_MODELS, CUTS, DEFAULT_MODELS, MODELS, Fold, check_options, cut_key, horizon_of  # noqa: F401
 from .machine import machine
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,7 @@ def run_track(data: str | Path | None = None, *, context: str = "none", models: 
     unknown = sorted(set(models) - set(MODELS))
     if unknown:
         raise ValueError(f"unknown models {unknown} (choose from {', '.join(MODELS)})")
+    check_options(options or {})
     data = Path(data) if data is not None else default_data()
     run = {"t0": time.perf_counter(), "data": data, "context": context, "folds": folds, "seed": seed,
            "quick": quick, "options": dict(options or {}), "seconds": dict.fromkeys(models, 0.0)}

@@ -58,25 +58,17 @@ def register_cli(sub: Any) -> None:
     z.add_argument("--markdown", type=Path, default=None, help="write the markdown tables here")
 
 
-#: options refused below these values before any work starts (a long run must not fail at its end)
-_AT_LEAST = {"ensemble": 1, "epochs": 1, "test_views": 1, "pretrain_models": 1,
-             "pretrain": 0, "sim_share": 0, "horizon": 0}
-
-
-def _check_numbers(args: argparse.Namespace) -> None:
-    for name, low in _AT_LEAST.items():
-        value = getattr(args, name, None)
-        if value is not None and value < low:
-            raise UsageError(f"--{name.replace('_', '-')} must be at least {low}, not {value}")
-
-
 def run_cli(args: argparse.Namespace) -> int:
     """Run ``benchmark ztf-bts`` from its parsed arguments; print the tables, write JSON/markdown."""
     from ..atomic import atomic_path
     from .bts import default_data, run_track
+    from .bts_models import check_options
     from .bts_report import markdown
 
-    _check_numbers(args)
+    opts = {k: v for k, v in {"ensemble": args.ensemble, "epochs": args.epochs, "pretrain": args.pretrain,
+                              "test_views": args.test_views, "sim_share": args.sim_share,
+                              "pretrain_models": args.pretrain_models, "horizon": args.horizon}.items() if v is not None}
+    check_options(opts)  # run_track checks them too, but only after the data folder's check below
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if args.pretrain:  # the pretrained hybrid next to the same model without pretraining
         models = list(dict.fromkeys([*models, "hybrid", "hybrid-pre", "hybrid-sim"]))
@@ -90,9 +82,6 @@ def run_cli(args: argparse.Namespace) -> int:
         raise UsageError(f"{data}: not the ztf_bts folder (no ANTARES/ inside); give --data or set "
                          "ELASTICC_FAST_SHARED")
     tracks = ("none", "redshift") if args.quick or args.context == "both" else (args.context,)
-    opts = {k: v for k, v in {"ensemble": args.ensemble, "epochs": args.epochs, "pretrain": args.pretrain,
-                              "test_views": args.test_views, "sim_share": args.sim_share,
-                              "pretrain_models": args.pretrain_models, "horizon": args.horizon}.items() if v is not None}
     cache: dict = {}  # the deep models' view features serve both tracks
     done: list[dict] = []
 

@@ -37,6 +37,22 @@ def horizon_of(options: dict) -> float | None:
     return float(h) if h else None
 
 
+#: run options (``options`` of :func:`~elasticc_fast.benchmarks.bts.run_track`, the CLI's flags) refused
+#: below these values before any work starts: a long run must not fail when a late model begins
+OPTION_MINIMUM = {"ensemble": 1, "epochs": 1, "test_views": 1, "pretrain_models": 1,
+                  "pretrain": 0, "sim_share": 0, "horizon": 0}
+
+
+def check_options(options: dict) -> None:
+    """Raise :class:`~elasticc_fast.errors.UsageError` naming the flag of an option below its least value."""
+    from ..errors import UsageError
+
+    for name, low in OPTION_MINIMUM.items():
+        value = options.get(name)
+        if value is not None and value < low:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least {low}, not {value}")
+
+
 @dataclass
 class Fold:
     """One fold of one track: everything a model may use."""

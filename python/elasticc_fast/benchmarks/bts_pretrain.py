@@ -142,8 +142,6 @@ def _options(fold) -> dict:
     opts = {**DEEP_DEFAULTS, **PRETRAIN_DEFAULTS, **fold.options}
     if not opts["pretrain"]:
         raise ValueError("models hybrid-pre and hybrid-sim need a number of simulated objects: --pretrain N")
-    if int(opts["pretrain_models"]) < 1:
-        raise ValueError(f"--pretrain-models must be at least 1, not {opts['pretrain_models']}")
     return opts
 
 
