@@ -243,8 +243,21 @@ def test_sigkill_restart_loses_nothing_and_sigterm_commits(kafka, model_dir, ale
     assert committed_everything(kafka, f"g-{topics[0]}", topics[0])
 
 
+def _metric(metrics: Path, key: str):
+    """One field of a service's metrics file (None before its first report)."""
+    return json.loads(metrics.read_text()).get(key) if metrics.exists() else None
+
+
 def _classified(metrics: Path) -> int:
-    return json.loads(metrics.read_text())["classified"] if metrics.exists() else 0
+    return _metric(metrics, "classified") or 0
+
+
+def _wait_split(m1: Path, m2: Path, timeout: float = 180.0) -> None:
+    """Wait until the group has split the input's 4 partitions between the two services."""
+    end = time.monotonic() + timeout
+    while not (0 < (_metric(m2, "assigned_partitions") or 0) and 0 < (_metric(m1, "assigned_partitions") or 0) < 4):
+        assert time.monotonic() < end, ("no rebalance", m1.read_text(), m2.read_text())
+        time.sleep(0.2)
 
 
 @pytest.mark.slow
@@ -267,6 +280,9 @@ def test_process_joining_and_leaving_the_group_mid_stream_loses_nothing(kafka, m
     _wait_outputs(kafka, topics[1], lambda s: len(s) >= 30)
     second = start(model_dir, kafka, topics, shared_data / SCHEMA, tmp_path / "m2.json")    # joins
     feed.join()
+    # Feed the second part only once the second service owns partitions: fed earlier, the first
+    # service can classify all of it before the (timing-dependent) rebalance gives the second any.
+    _wait_split(tmp_path / "m1.json", tmp_path / "m2.json")
     feed = threading.Thread(target=replay.produce, args=(kafka, topics[0], messages[100:200]), kwargs={"rate": 40})
     feed.start()
     end = time.monotonic() + 60
