@@ -50,6 +50,9 @@ class TrainConfig:
     lr_decay: float = 0.9             #: multiply the learning rate by this every ``decay_steps`` steps
     decay_steps: int = 500
     clip_norm: float = 1.0            #: global gradient-norm clipping
+    warmup_steps: int = 0             #: raise the learning rate linearly over this many first steps
+    freeze_steps: int = 0             #: train only the ``head`` module in this many first steps
+    #: (fine-tuning: the head adapts before the pretrained encoders move)
     alpha: float = 0.5                #: depth decay of the hierarchical loss, exp(-alpha * depth)
     class_weighted: bool = True       #: weight nodes by (N_total / (K * N_with_node)) ** class_weight_power
     class_weight_power: float = 1.0   #: 1: ORACLE's weights; 0.5: ORACLE-2's tempered ones
@@ -113,6 +116,8 @@ class TrainConfig:
             raise ValueError(f"horizon must be > 0 days and needs arch='hybrid', not {self.horizon} with {self.arch!r}")
         if self.monitor not in ("val_loss", "val_f1"):
             raise ValueError(f"monitor must be 'val_loss' or 'val_f1', not {self.monitor!r}")
+        if self.warmup_steps < 0 or self.freeze_steps < 0:
+            raise ValueError(f"warmup_steps and freeze_steps must be >= 0, not {self.warmup_steps}, {self.freeze_steps}")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be >= 1")
         if not 0.0 <= self.val_fraction < 1.0:

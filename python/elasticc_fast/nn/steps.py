@@ -81,9 +81,30 @@ class Steps(NamedTuple):
 
 
 def make_optimizer(config: TrainConfig) -> optax.GradientTransformation:
-    """Adam with exponential learning-rate decay after global-norm gradient clipping."""
+    """Adam with exponential learning-rate decay after global-norm gradient clipping; with
+    ``config.warmup_steps`` the rate rises linearly over the first steps, with
+    ``config.freeze_steps`` only the ``head`` module's parameters move in the first steps (the
+    others' rate is 0 there: fine-tuning adapts the head before the pretrained encoders)."""
     schedule = optax.exponential_decay(config.learning_rate, config.decay_steps, config.lr_decay)
-    return optax.chain(optax.clip_by_global_norm(config.clip_norm), optax.adam(schedule))
+    if config.warmup_steps:
+        schedule = _warm_up(schedule, config.warmup_steps)
+    adam = optax.adam(schedule)
+    if config.freeze_steps:
+        body = optax.adam(lambda step: jnp.where(step < config.freeze_steps, 0.0, schedule(step)))
+        adam = optax.multi_transform({"head": adam, "body": body}, _head_or_body)
+    return optax.chain(optax.clip_by_global_norm(config.clip_norm), adam)
+
+
+def _warm_up(schedule: optax.Schedule, steps: int) -> optax.Schedule:
+    return lambda step: schedule(step) * jnp.minimum(1.0, (step + 1.0) / steps)
+
+
+def _head_or_body(params: Any) -> Any:
+    """The label of every parameter: "head" under a top-level ``head`` module, else "body"."""
+    def label(path, _):
+        return "head" if getattr(path[0], "key", None) == "head" else "body"
+
+    return jax.tree_util.tree_map_with_path(label, params)
 
 
 def make_steps(graphdef: nnx.GraphDef, ta: TreeArrays, tx: optax.GradientTransformation, mesh: Mesh) -> Steps:
