@@ -19,7 +19,7 @@ def test_sim_to_real_scores_every_real_set(shared_data, tmp_path, capsys):
 
     out = tmp_path / "r.json"
     assert main(["benchmark", "sim-to-real", "--data", str(shared_data), "--objects-per-class", "4",
-                 "--epochs", "1", "--json", str(out)]) == 0
+                 "--epochs", "1", "--heldout", "3", "--json", str(out)]) == 0
     printed = capsys.readouterr().out
     result = json.loads(out.read_text())
     assert {k: v["n"] for k, v in result["sets"].items()} == SIZES
@@ -27,6 +27,9 @@ def test_sim_to_real_scores_every_real_set(shared_data, tmp_path, capsys):
         assert sum(r["predicted"].values()) == pytest.approx(1.0, abs=0.01)
         assert r["recall"] == pytest.approx(r["predicted"].get(r["truth"], 0.0), abs=1e-3)
         assert f"| {name} | {r['truth']} | {r['n']} | {r['recall']:.2f} |" in printed
+        assert 0.0 <= r["simulated_recall"] <= 1.0 and f"| {r['simulated_recall']:.2f} |" in printed
+    kn = [r["simulated_recall"] for r in result["sets"].values() if r["truth"] == "KN"]
+    assert len(kn) == 2 and kn[0] == kn[1]  # one held-out simulation per class, shared by its sets
     recalls = [r["recall"] for r in result["sets"].values()]
     assert result["mean_recall"] == pytest.approx(np.mean(recalls), abs=1e-3)
     assert result["min_recall"] == pytest.approx(min(recalls), abs=1e-3)
