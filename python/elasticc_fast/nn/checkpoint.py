@@ -33,7 +33,7 @@ def save_trees(mgr: Any, step: int, trees: dict, meta: dict,
 
 def restore_trees(mgr: Any, templates: dict) -> tuple[dict, dict, int] | None:
     """(``{name: pytree of NumPy leaves}`` shaped like ``templates``, meta, step) of the latest
-    checkpoint, or None when there is none."""
+    checkpoint, or None when there is none; a template name the checkpoint lacks is left out."""
     import orbax.checkpoint as ocp
 
     step = mgr.latest_step()
@@ -42,6 +42,8 @@ def restore_trees(mgr: Any, templates: dict) -> tuple[dict, dict, int] | None:
     got = mgr.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(), meta=ocp.args.JsonRestore()))
     trees = {}
     for k, tmpl in templates.items():
+        if k not in got.state:  # e.g. the ``top_i`` trees of a run saved without them
+            continue
         leaves, treedef = jax.tree.flatten(tmpl)
         stored = got.state[k]
         trees[k] = jax.tree.unflatten(treedef, [np.asarray(stored[f"{i:05d}"]) for i in range(len(leaves))])

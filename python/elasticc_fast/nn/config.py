@@ -65,6 +65,8 @@ class TrainConfig:
     val_fraction: float = 0.2         #: objects per leaf held out for validation (when no val set)
     patience: int = 8                 #: stop after this many epochs without a better monitored value
     monitor: str = "val_loss"         #: keep the epoch with the lowest "val_loss" or highest "val_f1"
+    average_best: int = 1             #: the model is the mean of the parameters of this many best
+    #: epochs by ``monitor`` (1: the best epoch's alone; :class:`~elasticc_fast.nn.loop.BestEpoch` ``keep``)
     time_limit_s: float | None = None  #: stop after the epoch that passes this wall time (seconds; an
     #: ensemble shares it: each member gets an equal part of what is left); makes the number of
     #: epochs depend on the machine, so results are then not reproducible
@@ -103,6 +105,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.arch not in ARCHS:
             raise ValueError(f"arch must be one of {', '.join(ARCHS)}, not {self.arch!r}")
+        if self.average_best < 1:
+            raise ValueError(f"average_best must be >= 1, not {self.average_best}")
         if self.ensemble < 1 or self.test_views < 0:
             raise ValueError(f"ensemble must be >= 1 and test_views >= 0, not {self.ensemble}, {self.test_views}")
         if self.sampler_power is not None and self.sampler_power < 0:

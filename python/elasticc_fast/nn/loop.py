@@ -43,21 +43,27 @@ BatchSource = Callable[[int, int], Iterable[Batch]]
 class BestEpoch:
     """Keeps the parameters of the best epoch by ``monitor`` (a key of the epoch record; records
     without it use ``fallback``) and says when ``patience`` epochs went by without a better one.
-    ``mode``: ``"min"`` (losses) or ``"max"`` (e.g. ``monitor="val_f1"``)."""
+    ``mode``: ``"min"`` (losses) or ``"max"`` (e.g. ``monitor="val_f1"``). ``keep`` > 1: the result
+    (:meth:`final_params`) is the mean of the parameters of the ``keep`` best epochs (ties: the earlier
+    first), which is less at the mercy of one lucky validation score; ``epoch`` stays the best one."""
 
     monitor: str = "val_loss"
     mode: str = "min"
     patience: int = 8
     fallback: str = "loss"
     min_delta: float = 1e-6
+    keep: int = 1  #: the model is the parameters averaged over this many best epochs (1: the best one's)
     value: float = field(default=np.inf)
     epoch: int = -1
     bad_epochs: int = 0
     params: Any = None
+    top: list = field(default_factory=list)  #: [(value, epoch, params)] of the ``keep`` best, best first
 
     def __post_init__(self) -> None:
         if self.mode not in ("min", "max"):
             raise ValueError(f"BestEpoch: mode must be 'min' or 'max', not {self.mode!r}")
+        if self.keep < 1:
+            raise ValueError(f"BestEpoch: keep must be >= 1, not {self.keep}")
         if self.epoch < 0:
             self.value = np.inf if self.mode == "min" else -np.inf
 
@@ -69,21 +75,50 @@ class BestEpoch:
             self.value, self.epoch, self.bad_epochs, self.params = v, int(rec["epoch"]), 0, copy_tree(params)
         else:
             self.bad_epochs += 1
+        if self.keep > 1:
+            self._rank(v, int(rec["epoch"]), self.params if better else params)
         return better
+
+    def _rank(self, value: float, epoch: int, params: Any) -> None:
+        """Add the epoch to :attr:`top` when it is among the ``keep`` best (copies only then)."""
+        sign = 1.0 if self.mode == "min" else -1.0
+        if len(self.top) >= self.keep and sign * value >= sign * self.top[-1][0]:
+            return
+        self.top.append((value, epoch, params if params is self.params else copy_tree(params)))
+        self.top = sorted(self.top, key=lambda e: (sign * e[0], e[1]))[:self.keep]
+
+    def final_params(self) -> Any:
+        """The model's parameters: the best epoch's, or the mean over the ``keep`` best."""
+        if self.keep <= 1 or len(self.top) <= 1:
+            return self.params
+        return jax.tree.map(lambda *a: sum(a) / len(a), *[p for _, _, p in self.top])
+
+    def top_trees(self) -> dict:
+        """The ``keep`` best epochs' parameters for a checkpoint (``top_i``; padded with the best, so
+        a checkpoint always holds ``keep`` trees); {} when ``keep`` is 1."""
+        if self.keep <= 1 or not self.top:
+            return {}
+        return {f"top_{i}": self.top[min(i, len(self.top) - 1)][2] for i in range(self.keep)}
 
     def should_stop(self) -> bool:
         return self.bad_epochs >= self.patience
 
     def meta(self) -> dict:
         return {"monitor": self.monitor, "best_value": float(self.value), "best_epoch": self.epoch,
-                "bad_epochs": self.bad_epochs}
+                "bad_epochs": self.bad_epochs, "top": [[float(v), int(e)] for v, e, _ in self.top]}
 
-    def load(self, meta: dict, params: Any) -> None:
-        """State from a checkpoint's meta (also the keys written before the loops were merged)."""
+    def load(self, meta: dict, params: Any, top: list | None = None) -> None:
+        """State from a checkpoint's meta (also the keys written before the loops were merged);
+        ``top``: the trees ``top_i`` of :meth:`top_trees`, in order."""
         self.value = float(meta.get("best_value", meta.get("best_loss", self.value)))
         self.epoch = int(meta["best_epoch"])
         self.bad_epochs = int(meta.get("bad_epochs", meta.get("bad", 0)))
         self.params = params
+        ranked = meta.get("top", []) if self.keep > 1 else []
+        if len(ranked) > len(top or []):
+            raise ValueError(f"the checkpoint ranks {len(ranked)} best epochs but holds {len(top or [])} of their "
+                             f"parameters: resume it with the average_best it was started with")
+        self.top = [(float(v), int(e), p) for (v, e), p in zip(ranked, (top or [])[:len(ranked)], strict=True)]
 
 
 # ------------------------------------------------------------------------------- checkpoints
@@ -203,7 +238,7 @@ class Loop:
 
     def __post_init__(self) -> None:
         if self.selector is None:
-            self.selector = BestEpoch(patience=self.config.patience)
+            self.selector = BestEpoch(patience=self.config.patience, keep=self.config.average_best)
 
 
 @dataclass
@@ -241,13 +276,15 @@ def _train_epoch(loop: Loop, state: TrainState, epoch: int) -> dict:
 def _resume(loop: Loop, state: TrainState) -> tuple[list[dict], int]:
     """Restore state, history and the selector from the checkpointer; (history, first epoch)."""
     sel = loop.selector
-    got = loop.checkpointer.restore({"params": state.params, "opt_state": state.opt_state, "best": state.params})
+    tops = [f"top_{i}" for i in range(sel.keep)] if sel.keep > 1 else []
+    got = loop.checkpointer.restore({"params": state.params, "opt_state": state.opt_state, "best": state.params,
+                                     **{k: state.params for k in tops}})
     if got is None:
         return [], 0
     trees, meta, last = got
     trees = {k: replicate(v, loop.mesh) for k, v in trees.items()}
     state.params, state.opt_state, state.steps = trees["params"], trees["opt_state"], int(meta.get("steps", 0))
-    sel.load(meta, trees["best"])
+    sel.load(meta, trees["best"], [trees[k] for k in tops if k in trees])
     log.info("resumed after epoch %d from %s", last, loop.checkpointer.out_dir)
     return list(meta["history"]), last + 1
 
@@ -291,11 +328,14 @@ def run(loop: Loop, state: TrainState, show_progress: bool | None = None) -> Loo
             bar.set_postfix({k: f"{v:.3f}" for k, v in rec.items() if k in ("loss", "val_loss", "val_f1")})
             log.debug("epoch %d: %s", epoch, describe_epoch(rec))
             if ckpt is not None:
-                ckpt.save(epoch, {"params": state.params, "opt_state": state.opt_state, "best": sel.params},
-                          {"history": history, "steps": state.steps, **sel.meta()})
+                ckpt.save(epoch, {"params": state.params, "opt_state": state.opt_state, "best": sel.params,
+                                  **sel.top_trees()}, {"history": history, "steps": state.steps, **sel.meta()})
     finally:
         bar.close()
         if ckpt is not None:
             ckpt.close()
-    return LoopResult(jax.tree.map(to_host, sel.params), jax.tree.map(to_host, state.rest), history,
+    if len(sel.top) > 1:
+        log.info("parameters averaged over the %d best epochs by %s: %s", len(sel.top), sel.monitor,
+                 ", ".join(str(e) for _, e, _ in sel.top))
+    return LoopResult(jax.tree.map(to_host, sel.final_params()), jax.tree.map(to_host, state.rest), history,
                       sel.epoch, state.steps, start)

@@ -204,10 +204,10 @@ def window_batches(w: AugmentedBatch, norm: StaticNorm, config: TrainConfig) -> 
 # ------------------------------------------------------------------------------- fit
 def config_selector(config: TrainConfig) -> BestEpoch:
     """The best-epoch rule of ``config`` (with validation windows): lowest ``val_loss`` or highest
-    ``val_f1`` (leaf macro-F1)."""
+    ``val_f1`` (leaf macro-F1); the parameters averaged over ``config.average_best`` best epochs."""
     if config.monitor == "val_f1":
-        return BestEpoch(monitor="val_f1", mode="max", patience=config.patience)
-    return BestEpoch(patience=config.patience)
+        return BestEpoch(monitor="val_f1", mode="max", patience=config.patience, keep=config.average_best)
+    return BestEpoch(patience=config.patience, keep=config.average_best)
 
 
 def _check_init(init: Any, first: Any) -> None:
