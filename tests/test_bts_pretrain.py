@@ -88,6 +88,19 @@ def test_members_fine_tune_from_pretrained_model_k_mod_m(shared_data, monkeypatc
     assert w0.shape == w1.shape and not np.allclose(w0, w1)
 
 
+def test_pretrain_models_default_depends_on_the_track():
+    from types import SimpleNamespace
+
+    from elasticc_fast.benchmarks.bts_pretrain import PRETRAIN_MODELS, _options
+
+    def models(context_names, **options):
+        return _options(SimpleNamespace(context_names=context_names, options={"pretrain": 10, **options}))["pretrain_models"]
+
+    assert models(()) == PRETRAIN_MODELS["photometry"] == 3
+    assert models(("redshift", "abs_b", "A_V")) == PRETRAIN_MODELS["spec-z"] == 1
+    assert models((), pretrain_models=2) == models(("redshift",), pretrain_models=2) == 2  # --pretrain-models wins
+
+
 def test_hybrid_pre_without_pretrain_is_refused(shared_data):
     assert main(["benchmark", "ztf-bts", "--data", str(shared_data / "ztf_bts"), "--models", "hybrid-pre",
                  "--max-objects", "60", "--folds", "2", "--fold-limit", "1", "--epochs", "1"]) == 2

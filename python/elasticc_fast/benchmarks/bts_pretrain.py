@@ -30,9 +30,13 @@ log = logging.getLogger(__name__)
 #: ``pretrain_seed``, ``finetune_lr``, ``sim_share``: simulated views per real view in every
 #: fine-tuning epoch, :mod:`.bts_cotrain`; 0: fine-tune on the real objects alone; 0.5 measured best
 #: of 0 / 0.5 / 1, benchmarks/RESULTS.md "co-training"; ``pretrain_models``: pretrained models the
-#: ensemble members start from, member k from model k mod M, each pretrained only when a member needs it)
+#: ensemble members start from, member k from model k mod M, each pretrained only when a member needs
+#: it; its default depends on the track, :data:`PRETRAIN_MODELS`)
 PRETRAIN_DEFAULTS = {"pretrain": 0, "pretrain_epochs": 20, "pretrain_seed": 1000, "finetune_lr": 1e-3,
-                     "sim_share": 0.5, "pretrain_models": 1}
+                     "sim_share": 0.5}
+#: ``pretrain_models`` when the run does not set it, per track: 3 photometry only, 1 with spec-z
+#: (measured on an inner split of fold 1's training part, benchmarks/RESULTS.md "seventh session")
+PRETRAIN_MODELS = {"photometry": 3, "spec-z": 1}
 
 
 #: the simulated types of each BTS leaf and their shares, about the BTS catalogue's mix
@@ -139,7 +143,8 @@ def _predict_cuts(fold, data, members: list) -> dict[str, np.ndarray]:
 def _options(fold) -> dict:
     from .bts_models import DEEP_DEFAULTS
 
-    opts = {**DEEP_DEFAULTS, **PRETRAIN_DEFAULTS, **fold.options}
+    track = "spec-z" if fold.context_names else "photometry"
+    opts = {**DEEP_DEFAULTS, **PRETRAIN_DEFAULTS, "pretrain_models": PRETRAIN_MODELS[track], **fold.options}
     if not opts["pretrain"]:
         raise ValueError("models hybrid-pre and hybrid-sim need a number of simulated objects: --pretrain N")
     return opts
