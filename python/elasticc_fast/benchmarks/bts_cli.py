@@ -48,7 +48,7 @@ def register_cli(sub: Any) -> None:
                    "0: fine-tune on the real objects alone)")
     z.add_argument("--pretrain-models", type=int, default=None, metavar="M",
                    help="hybrid-pre: pretrained models (training seeds) its ensemble members start from, member k "
-                   "from model k mod M (default 1)")
+                   "from model k mod M (default per track: 3 photometry only, 1 with spec-z)")
     z.add_argument("--horizon", type=float, default=None, metavar="DAYS",
                    help="every model ignores points later than DAYS after the first detection, so 'full' means "
                    "up to DAYS (default: the BTS hybrid's horizon; 0: keep every point)")
