@@ -68,18 +68,26 @@ def load_real_set(shared: Path, real: RealSet, work: Path):
     return load_batch(src)
 
 
-def simulated_training_set(work: Path, objects_per_class: int, seed: int, trigger_rule: str = "first"):
-    """Simulate all 19 classes into ``work``, convert, and return (batch, ORACLE leaf indices)."""
+def simulate_and_load(work: Path, name: str, objects_per_class: int, seed: int, trigger_rule: str = "first",
+                    classes: Sequence[str] | None = None):
+    """Simulate ``classes`` (default all 19) into ``work/name``, convert to ``work/name_parquet``
+    and load it as one batch."""
     from ..convert import convert
-    from ..evaluate import true_leaves
     from ..io.tables import load_batch
     from ..sim import simulate
+
+    simulate(work / name, objects_per_class=objects_per_class, seed=seed, classes=classes,
+             trigger_rule=trigger_rule, show_progress=False)
+    convert(work / name, work / f"{name}_parquet", overwrite=True)
+    return load_batch(work / f"{name}_parquet")
+
+
+def simulated_training_set(work: Path, objects_per_class: int, seed: int, trigger_rule: str = "first"):
+    """Simulate all 19 classes into ``work``, convert, and return (batch, ORACLE leaf indices)."""
+    from ..evaluate import true_leaves
     from ..taxonomy import ORACLE_TREE
 
-    simulate(work / "sim", objects_per_class=objects_per_class, seed=seed, trigger_rule=trigger_rule,
-             show_progress=False)
-    convert(work / "sim", work / "sim_parquet", overwrite=True)
-    batch = load_batch(work / "sim_parquet")
+    batch = simulate_and_load(work, "sim", objects_per_class, seed, trigger_rule)
     leaves, ok = true_leaves(batch, ORACLE_TREE)
     if not ok.all():
         raise RuntimeError(f"{int((~ok).sum())} simulated objects have no ORACLE leaf")
@@ -126,16 +134,10 @@ def score_set(clf, batch, truth: str, top: int = 4) -> dict:
 def heldout_recall(clf, work: Path, truths: Sequence[str], objects_per_class: int, seed: int) -> dict[str, float]:
     """Recall of each leaf of ``truths`` on ``objects_per_class`` freshly simulated objects of it
     (seed ``seed + HELDOUT_SEED_OFFSET``, first-detection trigger, whole curves)."""
-    from ..convert import convert
     from ..evaluate import true_leaves
-    from ..io.tables import load_batch
-    from ..sim import simulate
 
     leaves = sorted(set(truths))
-    simulate(work / "heldout", objects_per_class=objects_per_class, seed=seed + HELDOUT_SEED_OFFSET,
-             classes=leaves, trigger_rule="first", show_progress=False)
-    convert(work / "heldout", work / "heldout_parquet", overwrite=True)
-    batch = load_batch(work / "heldout_parquet")
+    batch = simulate_and_load(work, "heldout", objects_per_class, seed + HELDOUT_SEED_OFFSET, classes=leaves)
     truth_idx, _ = true_leaves(batch, clf.tree)
     return {t: score_set(clf, batch.take(np.flatnonzero(truth_idx == clf.tree.index(t))), t)["recall"]
             for t in leaves}

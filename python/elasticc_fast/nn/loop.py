@@ -94,8 +94,8 @@ class BestEpoch:
         return jax.tree.map(lambda *a: sum(a) / len(a), *[p for _, _, p in self.top])
 
     def top_trees(self) -> dict:
-        """The ``keep`` best epochs' parameters for a checkpoint (``top_i``; padded with the best, so
-        a checkpoint always holds ``keep`` trees); {} when ``keep`` is 1."""
+        """The ``keep`` best epochs' parameters for a checkpoint (``top_i``; padded with the last
+        one kept, so a checkpoint always holds ``keep`` trees; :meth:`load` reads only the ranked ones); {} when ``keep`` is 1."""
         if self.keep <= 1 or not self.top:
             return {}
         return {f"top_{i}": self.top[min(i, len(self.top) - 1)][2] for i in range(self.keep)}
