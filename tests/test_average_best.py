@@ -51,3 +51,14 @@ def test_fit_returns_the_mean_of_the_best_epochs_parameters_and_resume_keeps_the
     assert [h["loss"] for h in resumed.history] == [h["loss"] for h in avg.history]
     for a, b in zip(_params(avg), _params(resumed), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_resuming_with_fewer_kept_epochs_than_the_checkpoint_ranks_is_refused():
+    """A checkpoint of ``average_best=3`` ranks 3 epochs; resumed with 2 it holds only 2 of their
+    parameter trees (``top_0``, ``top_1``), so the mean could not be the one the run started."""
+    sel = BestEpoch("val_f1", "max", keep=2)
+    meta = {"best_value": 0.5, "best_epoch": 1, "bad_epochs": 0, "top": [[0.5, 1], [0.4, 0], [0.3, 2]]}
+    with pytest.raises(ValueError, match="ranks 3 best epochs but holds 2 .* average_best it was started with"):
+        sel.load(meta, {"w": np.zeros(2)}, [{"w": np.zeros(2)}, {"w": np.ones(2)}])
+    sel.load({**meta, "top": meta["top"][:2]}, {"w": np.zeros(2)}, [{"w": np.zeros(2)}, {"w": np.ones(2)}])
+    assert [e for _, e, _ in sel.top] == [1, 0]
