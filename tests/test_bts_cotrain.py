@@ -59,3 +59,22 @@ def test_share_zero_is_the_real_epoch_and_a_negative_share_is_refused(parts):
     np.testing.assert_array_equal(co(2).source, co.real(2).source)
     with pytest.raises(ValueError, match="share"):
         _cotrain(parts, -0.1)
+
+
+def test_auxiliary_targets_follow_the_combined_index(parts):
+    """Windows carry their objects' aux targets (TrainConfig.aux_targets): the real ones from the real
+    table, the simulated ones from theirs, NaN (unknown) when only the real objects have targets."""
+    from elasticc_fast.context import aux_matrix
+
+    real, sim = parts
+    co = _cotrain(parts, 0.6)
+    co.real.aux = aux_matrix(real.static, ("redshift",))
+    co.sim_aux = aux_matrix(sim.static, ("redshift",))
+    w = co(3)
+    both = np.concatenate([co.real.aux, co.sim_aux])
+    np.testing.assert_array_equal(w.aux, both[w.source])
+    co.sim_aux = None
+    w = co(3)
+    n_real = (w.source < co.n_real).sum()
+    np.testing.assert_array_equal(w.aux[:n_real], co.real.aux[w.source[:n_real]])
+    assert np.isnan(w.aux[n_real:]).all() and n_real < len(w.aux)

@@ -55,6 +55,8 @@ class AugmentedBatch:
         feature_names, static_names: column names of ``x`` and ``static``.
         days: (N,) float64 the ``days`` value of each window for ``windows="days"``, else None.
         n_dropped: objects dropped by preprocessing for having no detection.
+        aux: (N, A) float32 auxiliary training targets of the window's object (NaN: unknown), or
+            None (``TrainConfig.aux_targets``; never a model input).
     """
 
     x: np.ndarray
@@ -67,6 +69,7 @@ class AugmentedBatch:
     static_names: list[str]
     days: np.ndarray | None = None
     n_dropped: int = 0
+    aux: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.lengths)
@@ -76,7 +79,7 @@ class AugmentedBatch:
         return dataclasses.replace(
             self, x=self.x[rows], lengths=self.lengths[rows], source=self.source[rows], t_end=self.t_end[rows],
             static=self.static[rows], labels=None if self.labels is None else self.labels[rows],
-            days=None if self.days is None else self.days[rows])
+            days=None if self.days is None else self.days[rows], aux=None if self.aux is None else self.aux[rows])
 
     def __repr__(self) -> str:
         return (f"AugmentedBatch(x={self.x.shape}, static={self.static.shape}, "

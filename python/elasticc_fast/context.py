@@ -61,6 +61,18 @@ def network_frame(static, kind: str) -> pd.DataFrame:
     return df
 
 
+#: the per-object values a network may learn to predict beside its classes (TrainConfig.aux_targets)
+AUX_TARGETS = CONTEXTS["redshift"]
+
+
+def aux_matrix(static, names: tuple[str, ...]) -> np.ndarray:
+    """(n, A) float32 auxiliary training targets ``names`` (of :data:`AUX_TARGETS`) as
+    :func:`network_frame` gives them (``log10(redshift)``, ``|b|`` in degrees, ``A_V`` in mag; NaN
+    where unknown). Targets only: a model never takes them as inputs on a track without context."""
+    df = network_frame(static, "redshift")
+    return df[list(names)].to_numpy(np.float32).reshape(len(df), len(names))
+
+
 def context_matrix(static, kind: str) -> np.ndarray:
     """(n, C) float32 context for a network: ``log10(redshift)`` (clipped at 1e-4), others raw."""
     if kind == "oracle":

@@ -30,6 +30,7 @@ class CoTrainData:
     sim_context: np.ndarray | None     #: (m, C) their context (the real track's columns) or None
     sim_pool: np.ndarray               #: simulated objects that may be drawn
     share: float = 0.5                 #: simulated draws per epoch / real draws per epoch
+    sim_aux: np.ndarray | None = None  #: (m, A) their auxiliary training targets (NaN when the real have some)
 
     def __post_init__(self) -> None:
         if self.share < 0:
@@ -56,10 +57,17 @@ class CoTrainData:
             return None
         ctx = None if self.sim_context is None else self.sim_context[objs]
         sub = dataclasses.replace(self.real, batch=self.sim_batch.take(objs), labels=self.sim_labels[objs],
-                                  context=ctx, pool=None, sampler_power=None, cache=None)
+                                  context=ctx, pool=None, sampler_power=None, cache=None, aux=self._sim_aux(objs))
         w = sub(seed)
         w.source = self.n_real + objs[w.source]
         return w
+
+    def _sim_aux(self, objs: np.ndarray) -> np.ndarray | None:
+        if self.real.aux is None:
+            return None
+        if self.sim_aux is None:
+            return np.full((len(objs), np.shape(self.real.aux)[1]), np.nan, np.float32)
+        return np.asarray(self.sim_aux, np.float32)[objs]
 
     def __call__(self, seed: int) -> AugmentedBatch:
         real = self.real(seed)

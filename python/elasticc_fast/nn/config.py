@@ -65,6 +65,11 @@ class TrainConfig:
     val_fraction: float = 0.2         #: objects per leaf held out for validation (when no val set)
     patience: int = 8                 #: stop after this many epochs without a better monitored value
     monitor: str = "val_loss"         #: keep the epoch with the lowest "val_loss" or highest "val_f1"
+    aux_targets: tuple[str, ...] = ()  #: hybrid: per-object values the network also learns to
+    #: predict from its shared embedding (learning with privileged information: never inputs), names of
+    #: the ``redshift`` context's columns (:func:`elasticc_fast.context.aux_matrix`); unused at prediction
+    aux_weight: float = 0.0           #: weight of their masked mean squared error (standardised targets,
+    #: NaN ignored) beside the classification loss; 0 with no ``aux_targets``: no auxiliary head
     average_best: int = 1             #: the model is the mean of the parameters of this many best
     #: epochs by ``monitor`` (1: the best epoch's alone; :class:`~elasticc_fast.nn.loop.BestEpoch` ``keep``)
     time_limit_s: float | None = None  #: stop after the epoch that passes this wall time (seconds; an
@@ -120,6 +125,7 @@ class TrainConfig:
             raise ValueError(f"horizon must be > 0 days and needs arch='hybrid', not {self.horizon} with {self.arch!r}")
         if self.monitor not in ("val_loss", "val_f1"):
             raise ValueError(f"monitor must be 'val_loss' or 'val_f1', not {self.monitor!r}")
+        self._check_aux()
         if self.warmup_steps < 0 or self.freeze_steps < 0:
             raise ValueError(f"warmup_steps and freeze_steps must be >= 0, not {self.warmup_steps}, {self.freeze_steps}")
         if self.epochs < 1 or self.batch_size < 1:
@@ -128,8 +134,22 @@ class TrainConfig:
             raise ValueError(f"val_fraction must be in [0, 1), not {self.val_fraction}")
         object.__setattr__(self, "buckets", tuple(sorted(int(b) for b in self.buckets)))
         object.__setattr__(self, "feature_bands", tuple(str(b) for b in self.feature_bands))
+        object.__setattr__(self, "aux_targets", tuple(str(a) for a in self.aux_targets))
         object.__setattr__(self, "preprocess", PreprocessOptions.build(self.preprocess))
         object.__setattr__(self, "windows", WindowOptions.build(self.windows))
+
+    def _check_aux(self) -> None:
+        from ..context import AUX_TARGETS
+
+        bad = [a for a in self.aux_targets if a not in AUX_TARGETS]
+        if bad or self.aux_weight < 0 or (self.aux_targets and self.arch != "hybrid"):
+            raise ValueError(f"aux_targets must be among {', '.join(AUX_TARGETS)} (arch 'hybrid') and aux_weight "
+                             f">= 0, not {list(self.aux_targets)}, {self.aux_weight} with {self.arch!r}")
+
+    @property
+    def aux(self) -> bool:
+        """Whether training has an auxiliary head (``aux_targets`` given)."""
+        return bool(self.aux_targets)
 
     def model_kwargs(self) -> dict[str, Any]:
         if self.arch == "gru":
@@ -153,7 +173,8 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        return {**d, "buckets": list(self.buckets), "feature_bands": list(self.feature_bands), "preprocess": self.preprocess.to_dict(),
+        return {**d, "buckets": list(self.buckets), "feature_bands": list(self.feature_bands),
+                "aux_targets": list(self.aux_targets), "preprocess": self.preprocess.to_dict(),
                 "windows": self.windows.to_dict()}
 
     def to_json(self) -> str:
@@ -172,8 +193,9 @@ class TrainConfig:
             raise ValueError(f"unknown TrainConfig fields {sorted(unknown)}")
         d["windows"] = WindowOptions.from_dict(d["windows"])
         d["preprocess"] = PreprocessOptions.from_dict(d.get("preprocess"))
-        if "buckets" in d:
-            d["buckets"] = tuple(d["buckets"])
+        for k in ("buckets", "aux_targets"):
+            if k in d:
+                d[k] = tuple(d[k])
         return cls(**d)
 
     @classmethod

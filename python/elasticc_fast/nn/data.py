@@ -19,20 +19,23 @@ from .config import STATIC_ENCODINGS
 class Batch:
     """One fixed-shape model batch: ``x`` (B, T, F) float32, ``lengths`` (B,) int32 (>= 1),
     ``static`` (B, S) float32 (normalised), ``label`` (B,) int64 leaf node index (0 on padding
-    rows), ``weight`` (B,) float32 (1 for real rows, 0 for padding)."""
+    rows), ``weight`` (B,) float32 (1 for real rows, 0 for padding); ``aux`` (B, A) float32
+    standardised auxiliary targets (NaN: unknown and on padding rows) or None (no auxiliary head)."""
 
     x: np.ndarray
     lengths: np.ndarray
     static: np.ndarray
     label: np.ndarray
     weight: np.ndarray
+    aux: np.ndarray | None = None
 
     @property
     def nbytes(self) -> int:
         return sum(a.nbytes for a in self.arrays())
 
     def arrays(self) -> tuple[np.ndarray, ...]:
-        return self.x, self.lengths, self.static, self.label, self.weight
+        base = (self.x, self.lengths, self.static, self.label, self.weight)
+        return base if self.aux is None else (*base, self.aux)
 
 
 _QUANTILES = 64          # training quantiles kept per column by the quantile encoding
@@ -198,12 +201,17 @@ def take_batch(x: np.ndarray, lengths: np.ndarray, static: np.ndarray, idx: np.n
 
 
 def labelled_batch(x: np.ndarray, lengths: np.ndarray, static: np.ndarray, label: np.ndarray,
-                   idx: np.ndarray, rows: int, buckets: tuple[int, ...]) -> Batch:
-    """:func:`take_batch` of rows ``idx`` with their labels (``static`` already normalised)."""
+                   idx: np.ndarray, rows: int, buckets: tuple[int, ...], aux: np.ndarray | None = None) -> Batch:
+    """:func:`take_batch` of rows ``idx`` with their labels (``static`` already normalised) and,
+    when given, their auxiliary targets (padding rows NaN)."""
     xb, lb, sb, wb = take_batch(x, lengths, static, idx, rows, buckets)
     leaf = np.zeros(rows, np.int64)
     leaf[:len(idx)] = label[idx]
-    return Batch(xb, lb, sb, leaf, wb)
+    ab = None
+    if aux is not None:
+        ab = np.full((rows, aux.shape[1]), np.nan, np.float32)
+        ab[:len(idx)] = aux[idx]
+    return Batch(xb, lb, sb, leaf, wb, ab)
 
 
 def inference_order(lengths: np.ndarray, batch_size: int) -> Iterator[tuple[np.ndarray, int]]:

@@ -56,6 +56,7 @@ class HybridData:
     bands: tuple[str, ...] = ("g", "r")       #: the bands those features describe
     n_jobs: int = 1
     cache: dict | None = None                 #: (kind, seed, draw) -> features of every object
+    aux: np.ndarray | None = None             #: (n, A) auxiliary training targets per object (windows' ``aux``)
     horizon: float | None = None              #: :meth:`cut` ignores points later than this many days
     #: after the first detection (validation and prediction); training views keep every point
 
@@ -65,6 +66,8 @@ class HybridData:
         n = len(self.batch)
         if self.labels is not None and len(self.labels) != n:
             raise ValueError(f"HybridData: {len(self.labels)} labels for {n} objects")
+        if self.aux is not None and len(self.aux) != n:
+            raise ValueError(f"HybridData: aux has {len(self.aux)} rows for {n} objects")
         if self.context is not None and len(self.context) != n:
             raise ValueError(f"HybridData: context has {len(self.context)} rows for {n} objects")
         self.pool = np.arange(n) if self.pool is None else np.asarray(self.pool, np.int64)
@@ -85,6 +88,7 @@ class HybridData:
         w = hybrid_windows(curves, ctx, self.context_names, max_length=self.max_length, n_jobs=self.n_jobs,
                            source=idx, features=self.features, feature_table=feats, bands=self.bands)
         w.labels = None if self.labels is None else np.asarray(self.labels)[idx]
+        w.aux = None if self.aux is None else np.asarray(self.aux, np.float32)[idx]
         return w
 
     def _view_seed(self, seed: int, draw: int) -> int:
@@ -144,7 +148,8 @@ def stack_windows(parts: list[AugmentedBatch]) -> AugmentedBatch:
 
     return AugmentedBatch(x=x, lengths=cat("lengths"), source=cat("source"), t_end=cat("t_end"),
                           static=cat("static"), labels=None if parts[0].labels is None else cat("labels"),
-                          feature_names=parts[0].feature_names, static_names=parts[0].static_names)
+                          feature_names=parts[0].feature_names, static_names=parts[0].static_names,
+                          aux=None if any(p.aux is None for p in parts) else cat("aux"))
 
 
 def classifier_windows(batch: LightCurveBatch, config, windows: str = "full",

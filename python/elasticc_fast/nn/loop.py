@@ -215,10 +215,34 @@ def build_state(config: TrainConfig, tree: Tree, ta: TreeArrays, n_features: int
 
     model = init if init is not None else build_model(config.arch, n_features, n_static, len(tree), config.seed,
                                                       **config.model_kwargs())
+    if config.aux:
+        model = with_aux_head(model, len(config.aux_targets), config.seed)
     graphdef, params, rest = nnx.split(model, nnx.Param, ...)
     tx = make_optimizer(config)
     params, rest = replicate(params, mesh), replicate(rest, mesh)
-    return graphdef, TrainState(params, rest, replicate(tx.init(params), mesh)), make_steps(graphdef, ta, tx, mesh)
+    steps = make_steps(graphdef, ta, tx, mesh, aux_weight=float(config.aux_weight) if config.aux else None)
+    return graphdef, TrainState(params, rest, replicate(tx.init(params), mesh)), steps
+
+
+_AUX_SEED_OFFSET = 0xA0C  # the auxiliary head's initialisation: seed + this (the model's own draws unchanged)
+
+
+def with_aux_head(model: Any, n_aux: int, seed: int) -> Any:
+    """A copy of ``model`` with an ``aux_head``: Linear(embedding width -> ``n_aux``) on the
+    embedding its call returns (training only: :func:`without_aux_head` removes it; the copy
+    leaves a pretrained ``model`` as it was)."""
+    from flax import nnx
+
+    out = nnx.clone(model)
+    out.aux_head = nnx.Linear(out.head.fc2.out_features, n_aux, rngs=nnx.Rngs(params=seed + _AUX_SEED_OFFSET))
+    return out
+
+
+def without_aux_head(model: Any) -> Any:
+    """``model`` without its ``aux_head`` (if any): what is saved and predicts is the classifier alone."""
+    if hasattr(model, "aux_head"):
+        del model.aux_head
+    return model
 
 
 @dataclass

@@ -84,3 +84,13 @@ def hierarchical_loss(logits: jax.Array, leaf: jax.Array, ta: TreeArrays,
     if sample_weight is None:
         return jnp.mean(per_sample)
     return jnp.sum(per_sample * sample_weight) / jnp.maximum(jnp.sum(sample_weight), 1e-12)
+
+
+def masked_mse(pred: jax.Array, target: jax.Array, sample_weight: jax.Array | None = None) -> jax.Array:
+    """Mean squared error over the known entries of ``target`` (N, A): NaN targets (unknown values,
+    padding rows) and rows of zero ``sample_weight`` add nothing (and no gradient); 0 when none is known."""
+    known = jnp.isfinite(target)
+    if sample_weight is not None:
+        known = known & (sample_weight[:, None] > 0)
+    diff = jnp.where(known, pred - jnp.where(known, target, 0.0), 0.0)
+    return jnp.sum(diff ** 2) / jnp.maximum(jnp.sum(known), 1)

@@ -19,7 +19,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .config import TrainConfig
 from .data import Batch
-from .loss import TreeArrays, hierarchical_loss, log_marginals
+from .loss import TreeArrays, hierarchical_loss, log_marginals, masked_mse
 
 AXIS = "data"
 
@@ -107,16 +107,21 @@ def _head_or_body(params: Any) -> Any:
     return jax.tree_util.tree_map_with_path(label, params)
 
 
-def make_steps(graphdef: nnx.GraphDef, ta: TreeArrays, tx: optax.GradientTransformation, mesh: Mesh) -> Steps:
-    """The train and validation steps, with the batch sharded over ``mesh``."""
+def make_steps(graphdef: nnx.GraphDef, ta: TreeArrays, tx: optax.GradientTransformation, mesh: Mesh,
+               aux_weight: float | None = None) -> Steps:
+    """The train and validation steps, with the batch sharded over ``mesh``. ``aux_weight`` (not
+    None): training batches also carry auxiliary targets (``Batch.aux``), and the loss adds
+    ``aux_weight`` times the masked squared error of the model's ``aux_head`` on its embedding."""
     rep, dat = replicated(mesh), data_sharding(mesh)
 
-    def loss_fn(params, rest, x, lengths, static, label, weight):
-        logits, _ = nnx.merge(graphdef, params, rest)(x, lengths, static)
-        return hierarchical_loss(logits, label, ta, weight)
+    def loss_fn(params, rest, x, lengths, static, label, weight, *aux):
+        model = nnx.merge(graphdef, params, rest)
+        logits, emb = model(x, lengths, static)
+        loss = hierarchical_loss(logits, label, ta, weight)
+        return loss + aux_weight * masked_mse(model.aux_head(emb), aux[0], weight) if aux else loss
 
-    def train_step(params, rest, opt_state, x, lengths, static, label, weight):
-        loss, grads = jax.value_and_grad(loss_fn)(params, rest, x, lengths, static, label, weight)
+    def train_step(params, rest, opt_state, *batch):
+        loss, grads = jax.value_and_grad(loss_fn)(params, rest, *batch)
         updates, opt_state = tx.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, loss
 
@@ -124,7 +129,8 @@ def make_steps(graphdef: nnx.GraphDef, ta: TreeArrays, tx: optax.GradientTransfo
         logits, _ = nnx.merge(graphdef, params, rest)(x, lengths, static)
         return log_marginals(logits, ta), label, weight
 
-    train = jax.jit(train_step, in_shardings=(rep, rep, rep, dat, dat, dat, dat, dat),
+    n_batch = 5 if aux_weight is None else 6
+    train = jax.jit(train_step, in_shardings=(rep, rep, rep, *[dat] * n_batch),
                     out_shardings=(rep, rep, rep), donate_argnums=(0, 2))
     evaluate = jax.jit(eval_step, in_shardings=(rep, rep, dat, dat, dat, dat, dat), out_shardings=(rep, rep, rep))
     return Steps(train, evaluate)

@@ -37,7 +37,7 @@ from ..taxonomy import Tree
 from .cache import enable_compilation_cache
 from .config import TrainConfig
 from .data import Batch, StaticNorm, inference_order, labelled_batch, length_grouped_order
-from .loop import BestEpoch, Checkpointer, Loop, build_state, describe_epoch, run
+from .loop import BestEpoch, Checkpointer, Loop, build_state, describe_epoch, run, without_aux_head
 from .loss import TreeArrays
 from .sampling import tempered_weights
 from .steps import make_mesh
@@ -102,7 +102,7 @@ def _(data: LightCurveBatch, config: TrainConfig) -> Callable[[int], AugmentedBa
 
 def hybrid_source(data: LightCurveBatch, config: TrainConfig):
     """The hybrid model's :class:`~.hybrid_data.HybridData` of ``data`` (context by ``config.context``)."""
-    from ..context import context_columns, context_matrix
+    from ..context import aux_matrix, context_columns, context_matrix
     from .hybrid_data import HybridData
 
     names = context_columns(config.context)
@@ -111,7 +111,8 @@ def hybrid_source(data: LightCurveBatch, config: TrainConfig):
     return HybridData(data, None if data.labels is None else np.asarray(data.labels), ctx, names,
                       sampler_power=power if data.labels is not None else None,
                       max_length=config.windows.max_length or 128, bands=config.feature_bands,
-                      n_jobs=config.threads, horizon=config.horizon)
+                      n_jobs=config.threads, horizon=config.horizon,
+                      aux=aux_matrix(data.static, config.aux_targets) if config.aux else None)
 
 
 @window_source.register
@@ -179,15 +180,36 @@ def _prepare(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainCon
 
 
 def _train_batches(wins: _Windows, norm: StaticNorm, config: TrainConfig):
-    """The batch source of :func:`fit`: fresh windows every epoch, shuffled in length groups."""
+    """The batch source of :func:`fit`: fresh windows every epoch, shuffled in length groups (with
+    ``config.aux_targets``, the windows' auxiliary targets standardised by :func:`aux_scaler`)."""
+    scale = aux_scaler(wins.first, config)
 
     def source(epoch: int, seed: int) -> Iterator[Batch]:
         w = wins.epoch(seed, epoch)
-        static = norm(w.static)
+        static, aux = norm(w.static), scale(w)
         for idx in length_grouped_order(w.lengths, config.batch_size, np.random.default_rng([seed, epoch])):
-            yield labelled_batch(w.x, w.lengths, static, w.labels, idx, config.batch_size, config.buckets)
+            yield labelled_batch(w.x, w.lengths, static, w.labels, idx, config.batch_size, config.buckets, aux)
 
     return source
+
+
+_AUX_CLIP = 4.0  # standardised auxiliary targets are clipped to +-this (a few far outliers, e.g. Galactic redshifts)
+
+
+def aux_scaler(first: AugmentedBatch, config: TrainConfig) -> Callable[[AugmentedBatch], np.ndarray | None]:
+    """``windows -> (N, A)`` auxiliary targets standardised by the mean and standard deviation of the
+    known values of the first epoch's windows, clipped to +-4 (NaN stays NaN); None without
+    ``config.aux_targets``."""
+    if not config.aux:
+        return lambda w: None
+    if first.aux is None or first.aux.shape[1] != len(config.aux_targets):
+        raise ValueError(f"aux_targets {list(config.aux_targets)}: the training windows carry no such targets "
+                         "(give a LightCurveBatch with those static columns, or windows with aux)")
+    a = np.where(np.isfinite(first.aux), first.aux, np.nan).astype(np.float64)
+    mean = np.nan_to_num(np.nanmean(a, axis=0)) if np.isfinite(a).any() else np.zeros(a.shape[1])
+    std = np.nanstd(a, axis=0) if np.isfinite(a).any() else np.ones(a.shape[1])
+    std = np.where(np.nan_to_num(std) > 1e-12, std, 1.0)
+    return lambda w: np.clip((np.asarray(w.aux, np.float64) - mean) / std, -_AUX_CLIP, _AUX_CLIP).astype(np.float32)
 
 
 def window_batches(w: AugmentedBatch, norm: StaticNorm, config: TrainConfig) -> Callable[[], Iterator[Batch]]:
@@ -259,7 +281,7 @@ def fit(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainConfig =
     best_rec = [r for r in res.history if r["epoch"] == res.best_epoch]
     if best_rec:
         log.info("best epoch %d: %s", res.best_epoch, describe_epoch(best_rec[0]))
-    return FitResult(nnx.merge(graphdef, res.params, res.rest), norm, config, tree,
+    return FitResult(without_aux_head(nnx.merge(graphdef, res.params, res.rest)), norm, config, tree,
                      tuple(wins.first.feature_names), tuple(wins.first.static_names), res.history,
                      res.best_epoch, n_train=wins.n_train, n_val_windows=len(wins.val) if has_val else 0,
                      first_epoch=res.first_epoch)
