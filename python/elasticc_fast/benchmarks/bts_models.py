@@ -137,7 +137,15 @@ def _hybrid_data(fold: Fold, pool: np.ndarray, opts: dict, features: bool):
     # every fold draws from the same views of the whole batch: the feature cache serves them all
     return HybridData(fold.batch, fold.labels, fold.context, fold.context_names, pool=pool,
                       sampler_power=BTS_HYBRID["sampler_power"], features=features, n_jobs=fold.jobs,
-                      cache=fold.cache.setdefault(("features", features), {}), horizon=horizon_of(fold.options))
+                      cache=fold.cache.setdefault(("features", features), {}), horizon=horizon_of(fold.options),
+                      luminosity=luminosity_of(fold))
+
+
+def luminosity_of(fold: Fold) -> bool:
+    """Whether the deep models get the ``lum:`` inputs (``options["luminosity"]``, ``--luminosity``):
+    only on a track with a redshift; the feature baselines then get the same values
+    (:func:`~elasticc_fast.benchmarks.bts.cut_features`)."""
+    return bool(fold.options.get("luminosity")) and "redshift" in fold.context_names
 
 
 def _fit_member(fold: Fold, data, val, opts: dict, seq: bool, seed: int):

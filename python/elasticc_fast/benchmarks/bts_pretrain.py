@@ -82,17 +82,17 @@ def pretrain(fold, opts: dict, index: int = 0):
     model ``index`` trains with seed ``pretrain_seed + index`` on the same simulated objects."""
     from ..nn.config import BTS_HYBRID
     from ..nn.hybrid_data import HybridData
-    from .bts_models import CUTS, horizon_of
+    from .bts_models import CUTS, horizon_of, luminosity_of
 
     horizon = horizon_of(fold.options)
     key = ("pretrained", fold.context_names, opts["pretrain"], opts["pretrain_seed"], opts["pretrain_epochs"], horizon,
-           index)
+           index, luminosity_of(fold))
     if key in fold.cache:
         return fold.cache[key]
     t0 = time.perf_counter()
     sim, y, ctx, fit_idx, val_idx = pretraining_set(fold, opts)
     data = HybridData(sim, y, ctx, fold.context_names, pool=fit_idx, sampler_power=BTS_HYBRID["sampler_power"],
-                      n_jobs=fold.jobs, horizon=horizon)
+                      n_jobs=fold.jobs, horizon=horizon, luminosity=luminosity_of(fold))
     val = data.cuts([*CUTS, None], objects=val_idx)
     clf = _classifier(fold, {"epochs": opts["pretrain_epochs"], "seed": opts["pretrain_seed"] + index})
     clf.fit(data, val=val, show_progress=False)

@@ -59,6 +59,8 @@ class HybridData:
     aux: np.ndarray | None = None             #: (n, A) auxiliary training targets per object (windows' ``aux``)
     horizon: float | None = None              #: :meth:`cut` ignores points later than this many days
     #: after the first detection (validation and prediction); training views keep every point
+    luminosity: bool = False                  #: add each window's brightest absolute magnitudes
+    #: (``lum:`` columns, :func:`~elasticc_fast.luminosity.context_absmag`; needs a redshift context)
 
     def __post_init__(self) -> None:
         if self.horizon is not None and not self.horizon > 0:
@@ -86,7 +88,8 @@ class HybridData:
     def _windows(self, curves: LightCurveBatch, idx: np.ndarray, feats) -> AugmentedBatch:
         ctx = None if self.context is None else self.context[idx]
         w = hybrid_windows(curves, ctx, self.context_names, max_length=self.max_length, n_jobs=self.n_jobs,
-                           source=idx, features=self.features, feature_table=feats, bands=self.bands)
+                           source=idx, features=self.features, feature_table=feats, bands=self.bands,
+                           luminosity=self.luminosity)
         w.labels = None if self.labels is None else np.asarray(self.labels)[idx]
         w.aux = None if self.aux is None else np.asarray(self.aux, np.float32)[idx]
         return w
@@ -165,7 +168,8 @@ def classifier_windows(batch: LightCurveBatch, config, windows: str = "full",
     names = context_columns(config.context)
     ctx = context_matrix(batch.static, config.context) if names else None
     data = HybridData(batch, None, ctx, names, sampler_power=None, max_length=config.windows.max_length,
-                      bands=config.feature_bands, n_jobs=config.threads, horizon=config.horizon)
+                      bands=config.feature_bands, n_jobs=config.threads, horizon=config.horizon,
+                      luminosity=config.luminosity)
     if windows == "full":
         return data.cut(None, view=view)
     if windows == "days":

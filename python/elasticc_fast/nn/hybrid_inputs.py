@@ -12,7 +12,10 @@ already the windows (``views.cut_batch`` / ``views.random_views``) into an
 - ``static`` (N, S): ``lc:<name>`` = asinh of every feature of
   :func:`elasticc_fast.baselines.features.extract_features` on the window (the same extractor, on
   the same points, as the feature baselines; NaN where it cannot compute one), ``log_peak_flux``,
-  then the context columns given (``ctx:<name>``).
+  then the context columns given (``ctx:<name>``), then with ``luminosity=True`` the brightest
+  absolute magnitude so far per band and overall (``lum:absmag_<band>``, ``lum:absmag``;
+  :func:`elasticc_fast.luminosity.context_absmag`: the window's detections, the redshift and A_V of
+  the context; NaN without a redshift).
 
 The first ``max_length`` points of each window are kept (the windows are already cut in time).
 """
@@ -69,14 +72,16 @@ def window_features(batch: LightCurveBatch, n_jobs: int = 1, bands: Sequence[str
 def hybrid_windows(batch: LightCurveBatch, context: np.ndarray | None = None,
                    context_names: Sequence[str] = (), *, max_length: int = 128, n_jobs: int = 1,
                    source: np.ndarray | None = None, features: bool = True,
-                   feature_table=None, bands: Sequence[str] = ("g", "r")) -> AugmentedBatch:
+                   feature_table=None, bands: Sequence[str] = ("g", "r"),
+                   luminosity: bool = False) -> AugmentedBatch:
     """The hybrid model's inputs for every object (window) of ``batch`` (see the module docstring).
 
     ``context`` (n, C) holds per-object context already transformed for a network (e.g.
     :func:`elasticc_fast.context.context_matrix`); ``source`` (n,) the object index of each
     window (default 0..n-1); ``features=False`` leaves the ``lc:`` columns out (a light-curve-only
     network); ``feature_table``: the windows' features when already extracted (one row per window,
-    from :func:`window_features`); ``bands``: the bands described by the features.
+    from :func:`window_features`); ``bands``: the bands described by the features (and by the
+    luminosity columns); ``luminosity``: append them (needs a ``redshift`` context column).
     """
     x, lengths = point_features(batch, max_length)
     peak = np.full(len(batch), np.nan)
@@ -91,6 +96,12 @@ def hybrid_windows(batch: LightCurveBatch, context: np.ndarray | None = None,
     if context is not None and np.size(context):
         parts.append(np.asarray(context, np.float64).reshape(len(batch), -1))
         names += [f"ctx:{c}" for c in context_names]
+    if luminosity:
+        from ..luminosity import absmag_names, context_absmag
+
+        parts.append(context_absmag(batch, np.zeros((len(batch), 0)) if context is None else context, context_names,
+                                    bands))
+        names += [f"lum:{c}" for c in absmag_names(bands)]
     static = np.concatenate(parts, axis=1).astype(np.float32)
     src = np.arange(len(batch), dtype=np.int64) if source is None else np.asarray(source, np.int64)
     return AugmentedBatch(x=x, lengths=lengths, source=src, t_end=np.zeros(len(batch)),

@@ -111,7 +111,7 @@ def hybrid_source(data: LightCurveBatch, config: TrainConfig):
     return HybridData(data, None if data.labels is None else np.asarray(data.labels), ctx, names,
                       sampler_power=power if data.labels is not None else None,
                       max_length=config.windows.max_length or 128, bands=config.feature_bands,
-                      n_jobs=config.threads, horizon=config.horizon,
+                      n_jobs=config.threads, horizon=config.horizon, luminosity=config.luminosity,
                       aux=aux_matrix(data.static, config.aux_targets) if config.aux else None)
 
 
