@@ -33,14 +33,17 @@ PIXEL_AREA = 0.04  # arcsec^2 (PIXSIZE 0.2")
 #: the four deep-drilling fields: ELAIS-S1, XMM-LSS, Extended CDF-S, COSMOS (RA, Dec in degrees)
 DDF_FIELDS = np.array([[9.45, -44.0], [35.708, -4.75], [53.125, -28.1], [150.1, 2.182]])
 DDF_RADIUS = 1.75
-#: detection probability Phi(ln(S/N_true / 5.70) / 0.297) of the noise-free S/N (true difference flux /
+#: detection probability, two rules. "measured" (the default): Phi((|S/N| - 5.8) / 1.4) of the
+#: measured S/N; the real sample detects 18 % at S/N 4-5, 37 % at 5-6, 74 % at 7-8, 99 % at 10-15.
+#: "noise-free": Phi(ln(S/N_true / 5.70) / 0.297) of the noise-free S/N (true difference flux /
 #: error), as SNANA's search efficiency: the maximum-likelihood fit to the real KN_K17 and
 #: SNIb-Templates (true flux from SIM_MAGOBS; 12,700 points, 1,830 detections: 1 % at true S/N 2-3,
 #: 8 % at 3.5-4, 35 % at 5-5.5, 85 % at 7-8, 99.4 % at 10-15). The real files never detect a point
-#: without a source (0 of 12,259), which a curve in the measured S/N would (our earlier
-#: Phi((|S/N| - 5.8) / 1.4) of the measured S/N detected 0.1 % of them: a false detection, often the
-#: trigger, in every 4th simulated SN Ib/c, making their detection spans too long)
-DETECT_SNR50, DETECT_LOG_WIDTH = 5.70, 0.297
+#: without a source (0 of 12,259); the measured rule detects 0.1 % of them, a false detection (often
+#: the trigger) in a fifth of the simulated SNe and a third of the KN (docs/simulator.md, eighth round)
+DETECT_SNR50, DETECT_WIDTH = 5.8, 1.4
+NOISE_FREE_SNR50, NOISE_FREE_LOG_WIDTH = 5.70, 0.297
+DETECTION_RULES = ("measured", "noise-free")
 TRIGGER_GAP_DAYS = 0.021  # NEWMJD_DIF of the ELAsTiCC2 search: 30 minutes
 _VERNAL_EQUINOX_MJD = 60389.0  # 2024-03-20: Sun at RA 0
 
@@ -179,13 +182,15 @@ class Photometry:
 
 
 def measure(rng: np.random.Generator, lib: SurveyLibrary, obs: Observations, diff_flux: np.ndarray,
-            source_flux: np.ndarray, host_sb: np.ndarray | None, trigger_rule: str = "pair") -> Photometry:
+            source_flux: np.ndarray, host_sb: np.ndarray | None, trigger_rule: str = "pair",
+            detection: str = "measured") -> Photometry:
     """Add noise, flag detections (S/N efficiency), saturation and the trigger epoch.
 
     ``diff_flux`` is the true difference flux, ``source_flux`` the whole point source (star, AGN or
     transient) for Poisson noise and saturation, ``host_sb`` the host surface brightness per band
-    (n_obj, 6) in FLUXCAL per arcsec^2. Detection probability is a normal CDF in the log of the noise-free |S/N|,
-    50 % at 5.7 (width 0.297 in ln), like SNANA's search efficiency, fitted to the real sample; negative
+    (n_obj, 6) in FLUXCAL per arcsec^2. ``detection``: "measured" (a normal CDF in the measured |S/N|)
+    or "noise-free" (a normal CDF in the log of the noise-free |S/N|, like SNANA's search efficiency;
+    :data:`DETECTION_RULES`), both fitted to the real sample; negative
     differences (an eclipse, a star
     fainter than its template) are detected too, as in difference imaging.
     ``trigger_rule``: "pair" puts PHOTFLAG 2048 on
@@ -202,9 +207,7 @@ def measure(rng: np.random.Generator, lib: SurveyLibrary, obs: Observations, dif
     err = np.sqrt(var)
     zp_smear = 10.0 ** (-0.4 * rng.normal(0.0, 0.005, v.size))
     flux = diff_flux * zp_smear + err * rng.standard_normal(v.size)
-    # difference imaging detects both polarities (eclipses, fading stars)
-    with np.errstate(divide="ignore"):
-        p_det = ndtr(np.log(np.abs(diff_flux * zp_smear) / err / DETECT_SNR50) / DETECT_LOG_WIDTH)
+    p_det = detection_probability(flux, diff_flux * zp_smear, err, detection)
     saturated = source_flux > 10.0 ** (-0.4 * (SATURATION_MAG[obs.band] - 27.5))
     det = (rng.random(v.size) < p_det) & ~saturated
     flag = np.where(det, PHOTFLAG_DETECTION, 0) | np.where(saturated, PHOTFLAG_SATURATED, 0)
@@ -225,6 +228,17 @@ def measure(rng: np.random.Generator, lib: SurveyLibrary, obs: Observations, dif
         zeropt=zp, sky_sig=sky, psf_sig=psf, trigger_idx=trig, first_det_idx=first, last_det_idx=last,
         n_det=np.bincount(obs.obj, det, n).astype(int), n_good_grizy=np.bincount(obs.obj, good, n).astype(int),
         n_saturated=np.bincount(obs.obj, saturated, n).astype(int))
+
+
+def detection_probability(flux: np.ndarray, true_flux: np.ndarray, err: np.ndarray, rule: str) -> np.ndarray:
+    """Probability that each point is flagged a detection under ``rule`` (:data:`DETECTION_RULES`);
+    difference imaging detects both polarities (eclipses, fading stars)."""
+    if rule == "measured":
+        return ndtr((np.abs(flux) / err - DETECT_SNR50) / DETECT_WIDTH)
+    if rule == "noise-free":
+        with np.errstate(divide="ignore"):
+            return ndtr(np.log(np.abs(true_flux) / err / NOISE_FREE_SNR50) / NOISE_FREE_LOG_WIDTH)
+    raise ValueError(f"detection must be one of {', '.join(DETECTION_RULES)}, not {rule!r}")
 
 
 def _first_true_per_object(mask, obj, n):
