@@ -101,6 +101,29 @@ def test_pretrain_models_default_depends_on_the_track():
     assert models((), pretrain_models=2) == models(("redshift",), pretrain_models=2) == 2  # --pretrain-models wins
 
 
+def test_aux_targets_per_track_only_from_the_training_pool():
+    """With --aux-weight W, hybrid-pre photometry only learns log10 z of the objects it trains on (others
+    NaN) beside the classes (bts_pretrain.AUX_TARGETS); with spec-z, or by default, no auxiliary head."""
+    from types import SimpleNamespace
+
+    from elasticc_fast.benchmarks.bts_pretrain import AUX_TARGETS, _aux_options, _options
+    from elasticc_fast.nn.hybrid_data import HybridData
+
+    batch = simulate_pretraining(10, seed=4)
+    pool = np.arange(0, len(batch), 2)
+
+    def aux(context_names, **options):
+        fold = SimpleNamespace(context_names=context_names, batch=batch, options={"pretrain": 10, **options})
+        data = HybridData(batch, np.asarray(batch.labels), pool=pool)
+        return _aux_options(fold, data, _options(fold)), data.aux
+
+    over, got = aux((), aux_weight=0.3)
+    assert over == {"aux_targets": AUX_TARGETS["photometry"], "aux_weight": 0.3} and AUX_TARGETS["photometry"] == ("redshift",)
+    np.testing.assert_allclose(got[pool, 0], context_matrix(batch.static, "redshift")[pool, 0])
+    assert np.isnan(np.delete(got, pool, axis=0)).all()
+    assert aux(("redshift", "abs_b", "A_V"), aux_weight=0.3) == ({}, None) and aux(()) == ({}, None)  # default off
+
+
 def test_hybrid_pre_without_pretrain_is_refused(shared_data):
     assert main(["benchmark", "ztf-bts", "--data", str(shared_data / "ztf_bts"), "--models", "hybrid-pre",
                  "--max-objects", "60", "--folds", "2", "--fold-limit", "1", "--epochs", "1"]) == 2

@@ -49,6 +49,9 @@ def register_cli(sub: Any) -> None:
     z.add_argument("--pretrain-models", type=int, default=None, metavar="M",
                    help="hybrid-pre: pretrained models (training seeds) its ensemble members start from, member k "
                    "from model k mod M (default per track: 3 photometry only, 1 with spec-z)")
+    z.add_argument("--aux-weight", type=float, default=None, metavar="W",
+                   help="hybrid-pre, photometry only: weight of an auxiliary head that learns the training objects' "
+                   "log10 spectroscopic redshift beside their classes (never an input; default 0: off)")
     z.add_argument("--horizon", type=float, default=None, metavar="DAYS",
                    help="every model ignores points later than DAYS after the first detection, so 'full' means "
                    "up to DAYS (default: the BTS hybrid's horizon; 0: keep every point)")
@@ -71,7 +74,8 @@ def run_cli(args: argparse.Namespace) -> int:
     opts = {k: v for k, v in {"ensemble": args.ensemble, "epochs": args.epochs, "pretrain": args.pretrain,
                               "test_views": args.test_views, "sim_share": args.sim_share,
                               "pretrain_models": args.pretrain_models, "horizon": args.horizon,
-                              "luminosity": args.luminosity or None}.items() if v is not None}
+                              "aux_weight": args.aux_weight, "luminosity": args.luminosity or None}.items()
+                  if v is not None}
     check_options(opts)  # run_track checks them too, but only after the data folder's check below
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if args.pretrain:  # the pretrained hybrid next to the same model without pretraining
