@@ -62,3 +62,19 @@ def test_resuming_with_fewer_kept_epochs_than_the_checkpoint_ranks_is_refused():
         sel.load(meta, {"w": np.zeros(2)}, [{"w": np.zeros(2)}, {"w": np.ones(2)}])
     sel.load({**meta, "top": meta["top"][:2]}, {"w": np.zeros(2)}, [{"w": np.zeros(2)}, {"w": np.ones(2)}])
     assert [e for _, e, _ in sel.top] == [1, 0]
+
+
+def test_config_selector_follows_monitor_only_with_validation():
+    """``config_selector``, the one rule both training paths use: ``val_f1`` is kept (highest first) only
+    when there are validation windows; without them the lowest training loss."""
+    from elasticc_fast.nn.loop import config_selector
+
+    cfg = TrainConfig(monitor="val_f1", patience=3, average_best=2)
+    sel = config_selector(cfg, has_val=True)
+    assert (sel.monitor, sel.mode, sel.patience, sel.keep) == ("val_f1", "max", 3, 2)
+    blind = config_selector(cfg, has_val=False)
+    assert (blind.monitor, blind.mode, blind.keep) == ("val_loss", "min", 2)
+    blind.update({"epoch": 0, "loss": 2.0}, {"w": np.zeros(1)})
+    blind.update({"epoch": 1, "loss": 1.0}, {"w": np.ones(1)})
+    assert blind.epoch == 1  # no val_loss in the records: falls back to the training loss
+    assert config_selector(TrainConfig(), has_val=True).monitor == "val_loss"

@@ -174,7 +174,8 @@ def test_fit_stream_result_becomes_a_classifier(tmp_path):
 
 def test_fit_and_fit_stream_train_the_same_model(tmp_path):
     """The in-memory and the streamed path share one loop and one train step: on the same windows
-    (one batch per epoch, so batch order cannot differ) they give the same history and weights."""
+    (one batch per epoch, so batch order cannot differ) they give the same history and weights, and
+    both keep the epoch that ``config.monitor`` names (here the best validation F1)."""
     import jax
     from flax import nnx
 
@@ -203,13 +204,15 @@ def test_fit_and_fit_stream_train_the_same_model(tmp_path):
 
     train, val = windows(40), windows(24)
     cfg = TrainConfig(epochs=3, batch_size=48, hidden=8, buckets=(8,), val_fraction=0.0,
-                      learning_rate=5e-3, eval_batch_size=32, patience=100, seed=4).replace(max_length=8)
+                      learning_rate=5e-3, eval_batch_size=32, patience=100, seed=4,
+                      monitor="val_f1").replace(max_length=8)
     a = fit(train, None, ORACLE_TREE, cfg, val=val, show_progress=False)
     b = fit_stream(shards(train, tmp_path / "train"), ORACLE_TREE, cfg, val=shards(val, tmp_path / "val"),
                    mesh=make_mesh(jax.devices()[:1]))
     for key in ("loss", "val_loss", "val_f1", "val_acc"):
         np.testing.assert_allclose([h[key] for h in a.history], [h[key] for h in b.history], rtol=1e-5, err_msg=key)
-    assert a.best_epoch == b.best_epoch
+    f1 = [h["val_f1"] for h in a.history]
+    assert a.best_epoch == b.best_epoch == a.history[int(np.argmax(f1))]["epoch"]
     assert a.history[-1]["loss"] < a.history[0]["loss"]
     pa_, pb = (jax.tree.leaves(nnx.state(r.model, nnx.Param)) for r in (a, b))
     assert len(pa_) == len(pb) > 0

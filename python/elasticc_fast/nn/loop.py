@@ -121,6 +121,15 @@ class BestEpoch:
         self.top = [(float(v), int(e), p) for (v, e), p in zip(ranked, (top or [])[:len(ranked)], strict=True)]
 
 
+def config_selector(config: TrainConfig, has_val: bool = True) -> BestEpoch:
+    """The best-epoch rule of ``config``: lowest ``val_loss`` or highest ``val_f1`` (leaf
+    macro-F1), the parameters averaged over ``config.average_best`` best epochs. Without validation
+    (``has_val`` False) ``monitor`` cannot be honoured: the lowest training loss (``fallback``)."""
+    if config.monitor == "val_f1" and has_val:
+        return BestEpoch(monitor="val_f1", mode="max", patience=config.patience, keep=config.average_best)
+    return BestEpoch(patience=config.patience, keep=config.average_best)
+
+
 # ------------------------------------------------------------------------------- checkpoints
 class Checkpointer:
     """Orbax checkpoints in ``out_dir/checkpoints`` (latest epoch kept) and ``out_dir/config.json``.
@@ -262,7 +271,7 @@ class Loop:
 
     def __post_init__(self) -> None:
         if self.selector is None:
-            self.selector = BestEpoch(patience=self.config.patience, keep=self.config.average_best)
+            self.selector = config_selector(self.config, has_val=self.val_batches is not None)
 
 
 @dataclass

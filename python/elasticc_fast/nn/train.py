@@ -224,14 +224,6 @@ def window_batches(w: AugmentedBatch, norm: StaticNorm, config: TrainConfig) -> 
 
 
 # ------------------------------------------------------------------------------- fit
-def config_selector(config: TrainConfig) -> BestEpoch:
-    """The best-epoch rule of ``config`` (with validation windows): lowest ``val_loss`` or highest
-    ``val_f1`` (leaf macro-F1); the parameters averaged over ``config.average_best`` best epochs."""
-    if config.monitor == "val_f1":
-        return BestEpoch(monitor="val_f1", mode="max", patience=config.patience, keep=config.average_best)
-    return BestEpoch(patience=config.patience, keep=config.average_best)
-
-
 def _check_init(init: Any, first: Any) -> None:
     """The model to fine-tune must take the same inputs as the windows it will see."""
     for what in ("feature_names", "static_names"):
@@ -248,8 +240,8 @@ def fit(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainConfig =
     """Train a hierarchical classifier on ``tree`` (see the module docstring for the inputs).
 
     Without ``val``, ``config.val_fraction`` of each leaf's objects are held out. Early stopping
-    keeps the parameters of the best epoch: by default the lowest validation loss with
-    ``config.patience``; ``selector`` (a :class:`~elasticc_fast.nn.loop.BestEpoch`, e.g.
+    keeps the parameters of the best epoch: by default ``config.monitor`` with ``config.patience``
+    (:func:`~elasticc_fast.nn.loop.config_selector`); ``selector`` (a :class:`~elasticc_fast.nn.loop.BestEpoch`, e.g.
     ``BestEpoch("val_f1", "max", patience=8)``) chooses otherwise. ``mesh``: devices to train
     on (default: the first device). ``init``: a trained model (its ``model``, ``static_norm``,
     ``feature_names``, ``static_names``) to fine-tune: training starts from its weights and
@@ -276,7 +268,7 @@ def fit(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainConfig =
     has_val = wins.val is not None and len(wins.val) > 0
     loop = Loop(steps, mesh, config, tree, ta, _train_batches(wins, norm, config),
                 window_batches(wins.val, norm, config) if has_val else None,
-                selector if selector is not None else (config_selector(config) if has_val else None), ckpt)
+                selector, ckpt)
     res = run(loop, state, show_progress)
     best_rec = [r for r in res.history if r["epoch"] == res.best_epoch]
     if best_rec:

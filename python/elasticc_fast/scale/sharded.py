@@ -100,8 +100,8 @@ def fit_stream(train: ShardDataset | str, tree: Any, config: Any = None, *, val:
             see ``ShardDataset.split``), none when it is 0.
         mesh: devices to use (default :func:`make_mesh` over all devices).
         max_steps: stop after this many train steps in total (tests, benchmarks).
-        selector: a :class:`~elasticc_fast.nn.loop.BestEpoch` (default: lowest validation loss,
-            else training loss, ``config.patience``).
+        selector: a :class:`~elasticc_fast.nn.loop.BestEpoch` (default: ``config.monitor`` with
+            validation, else the lowest training loss; ``config.patience``).
         out_dir: receives ``config.json`` and an Orbax checkpoint after every epoch
             (``out_dir/checkpoints``: parameters, optimizer state, best parameters, history);
             ``resume=True`` continues from it. The batches of an epoch depend only on the seed
