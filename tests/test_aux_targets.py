@@ -67,6 +67,8 @@ def test_aux_needs_targets_in_the_windows_and_valid_names():
         TrainConfig(arch="hybrid", aux_targets=("peakabs",))
     with pytest.raises(ValueError, match="aux_targets"):
         TrainConfig(arch="gru", aux_targets=("redshift",))
+    with pytest.raises(ValueError, match="aux_weight"):
+        TrainConfig(arch="hybrid", aux_weight=-0.1)
     cfg = TrainConfig(arch="hybrid", aux_targets=("redshift", "abs_b"), aux_weight=0.3)
     assert TrainConfig.from_json(cfg.to_json()) == cfg and not TrainConfig().aux
 

@@ -143,10 +143,14 @@ class TrainConfig:
         object.__setattr__(self, "windows", WindowOptions.build(self.windows))
 
     def _check_aux(self) -> None:
-        from ..context import AUX_TARGETS
+        if self.aux_weight < 0:
+            raise ValueError(f"aux_weight must be >= 0, not {self.aux_weight}")
+        if not self.aux_targets:
+            return
+        from ..context import AUX_TARGETS  # imports pandas: only when asked for (the CLI's start-up)
 
         bad = [a for a in self.aux_targets if a not in AUX_TARGETS]
-        if bad or self.aux_weight < 0 or (self.aux_targets and self.arch != "hybrid"):
+        if bad or self.arch != "hybrid":
             raise ValueError(f"aux_targets must be among {', '.join(AUX_TARGETS)} (arch 'hybrid') and aux_weight "
                              f">= 0, not {list(self.aux_targets)}, {self.aux_weight} with {self.arch!r}")
 
