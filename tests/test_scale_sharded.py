@@ -105,6 +105,9 @@ def test_fit_stream_refuses_unlabelled_shards_and_other_trees(tmp_path):
         fit_stream(str(_tiny(tmp_path / "b", 7, ELASTICC_CLASS_TREE.to_dict())), ORACLE_TREE, cfg)
     with pytest.raises(ValueError, match="only static_encoding='standard'"):
         fit_stream(str(_tiny(tmp_path / "c", 7, ORACLE_TREE.to_dict())), ORACLE_TREE, cfg.replace(static_encoding="ple"))
+    with pytest.raises(ValueError, match="carry no auxiliary targets"):
+        fit_stream(str(_tiny(tmp_path / "d", 7, ORACLE_TREE.to_dict())), ORACLE_TREE,
+                   cfg.replace(arch="hybrid", aux_targets=("redshift",), aux_weight=0.3))
 
 
 def test_fit_stream_resume_equals_uninterrupted(tmp_path):

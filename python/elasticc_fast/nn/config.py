@@ -151,8 +151,8 @@ class TrainConfig:
 
         bad = [a for a in self.aux_targets if a not in AUX_TARGETS]
         if bad or self.arch != "hybrid":
-            raise ValueError(f"aux_targets must be among {', '.join(AUX_TARGETS)} (arch 'hybrid') and aux_weight "
-                             f">= 0, not {list(self.aux_targets)}, {self.aux_weight} with {self.arch!r}")
+            raise ValueError(f"aux_targets must be among {', '.join(AUX_TARGETS)} (arch 'hybrid'), "
+                             f"not {list(self.aux_targets)} with {self.arch!r}")
 
     @property
     def aux(self) -> bool:

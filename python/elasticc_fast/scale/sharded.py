@@ -81,6 +81,9 @@ def _check(train: ShardDataset, tree: Any, config: Any, mesh: Mesh) -> None:
     if config.static_encoding != "standard" or config.missing_indicators:
         raise ValueError("fit_stream: shards keep the moments of the static features, so only "
                          "static_encoding='standard' without missing_indicators is supported")
+    if config.aux:
+        raise ValueError(f"fit_stream: shards carry no auxiliary targets, so aux_targets "
+                         f"{list(config.aux_targets)} need fit (windows in memory)")
 
 
 def fit_stream(train: ShardDataset | str, tree: Any, config: Any = None, *, val: ShardDataset | str | None = None,
