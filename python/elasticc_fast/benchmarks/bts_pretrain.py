@@ -146,11 +146,15 @@ def _predict_cuts(fold, data, members: list) -> dict[str, np.ndarray]:
     return out
 
 
+def _track(fold) -> str:
+    """The key of :data:`PRETRAIN_MODELS` and :data:`AUX_TARGETS` for ``fold``'s context."""
+    return "spec-z" if fold.context_names else "photometry"
+
+
 def _options(fold) -> dict:
     from .bts_models import DEEP_DEFAULTS
 
-    track = "spec-z" if fold.context_names else "photometry"
-    opts = {**DEEP_DEFAULTS, **PRETRAIN_DEFAULTS, "pretrain_models": PRETRAIN_MODELS[track], **fold.options}
+    opts = {**DEEP_DEFAULTS, **PRETRAIN_DEFAULTS, "pretrain_models": PRETRAIN_MODELS[_track(fold)], **fold.options}
     if not opts["pretrain"]:
         raise ValueError("models hybrid-pre and hybrid-sim need a number of simulated objects: --pretrain N")
     return opts
@@ -196,7 +200,7 @@ def _aux_options(fold, data, opts: dict) -> dict:
     no other object's value reaches training)."""
     from ..context import aux_matrix
 
-    names = AUX_TARGETS["spec-z" if fold.context_names else "photometry"]
+    names = AUX_TARGETS[_track(fold)]
     if not names or not opts["aux_weight"]:
         return {}
     aux = np.array(aux_matrix(fold.batch.static, names))  # a writable copy
@@ -214,5 +218,5 @@ def _with_simulated(fold, data, opts: dict):
     from .bts_cotrain import CoTrainData
 
     sim, y, ctx, fit_idx, _ = pretraining_set(fold, opts)
-    sim_aux = None if data.aux is None else aux_matrix(sim.static, AUX_TARGETS["photometry"])
+    sim_aux = None if data.aux is None else aux_matrix(sim.static, AUX_TARGETS[_track(fold)])
     return CoTrainData(data, sim, y, ctx, fit_idx, share=float(opts["sim_share"]), sim_aux=sim_aux)
