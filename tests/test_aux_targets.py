@@ -60,7 +60,7 @@ def test_weight_zero_trains_as_without_targets_and_the_head_is_dropped():
 
 
 def test_aux_needs_targets_in_the_windows_and_valid_names():
-    with pytest.raises(ValueError, match="aux_targets"):
+    with pytest.raises(ValueError, match="aux_targets.*carry no such targets"):
         fit(toy_windows(n_per=8), None, TOY, HYB.replace(aux_targets=("redshift",), aux_weight=0.3),
             show_progress=False)
     with pytest.raises(ValueError, match="aux_targets"):
@@ -83,6 +83,15 @@ def test_aux_matrix_and_windows_carry_the_targets_of_their_objects():
     np.testing.assert_array_equal(part.aux, w.aux[[2, 0]])
     both = stack_windows([part, w.take(np.array([1]))])
     np.testing.assert_array_equal(both.aux, w.aux[[2, 0, 1]])
+
+
+def test_hybrid_data_refuses_aux_of_another_length():
+    from elasticc_fast.nn.hybrid_data import HybridData
+    from elasticc_fast.sim.ztf import simulate_ztf
+
+    sim = simulate_ztf(2, seed=1, classes=["SN Ia"], photometry="detections")
+    with pytest.raises(ValueError, match=f"aux has {len(sim) + 1} rows for {len(sim)} objects"):
+        HybridData(sim, None, aux=np.zeros((len(sim) + 1, 1), np.float32))
 
 
 def test_classifier_learns_aux_from_static_columns_and_saves_a_plain_model(tmp_path):
