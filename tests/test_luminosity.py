@@ -81,3 +81,37 @@ def test_feature_baselines_get_the_same_values(monkeypatch):
     np.testing.assert_allclose(feats["full"]["absmag_g"].to_numpy()[0], _hand(900.0, 0.1, 0.2, 3.204), rtol=1e-9)
     np.testing.assert_allclose(feats["4"]["absmag_g"].to_numpy()[0], _hand(400.0, 0.1, 0.2, 3.204), rtol=1e-9)
     assert "absmag" not in bts.cut_features(b, "redshift", 1).get("4").columns
+
+
+def test_absmag_kind_gives_the_overall_column_alone_to_every_model(monkeypatch):
+    from elasticc_fast.benchmarks import bts
+    from elasticc_fast.cli import build_parser
+
+    b = _batch()
+    out = window_absmag(b, [0.1, np.nan, 0.05], [0.2, 0.1, 0.0])
+    names = ("redshift", "abs_b", "A_V")
+    w = HybridData(b, context=context_matrix(b.static, "redshift"), context_names=names, features=False,
+                   luminosity="absmag").cut(None)
+    assert [c for c in w.static_names if c.startswith("lum:")] == ["lum:absmag"]
+    np.testing.assert_allclose(w.static[:, w.static_names.index("lum:absmag")], out[:, -1].astype(np.float32),
+                               rtol=1e-5)
+    monkeypatch.setattr("elasticc_fast.baselines.features.extract_features",
+                        lambda batch, **kw: pd.DataFrame(index=pd.Index(batch.ids, name="object_id")))
+    feats = bts.cut_features(b, "redshift", 1, horizon=None, luminosity="absmag")
+    assert list(feats["full"].columns) == ["redshift", "abs_b", "A_V", "absmag"]
+    np.testing.assert_allclose(feats["full"]["absmag"].to_numpy(), out[:, -1], rtol=1e-9)
+    assert TrainConfig(arch="hybrid", context="redshift", luminosity="absmag").luminosity == "absmag"
+    with pytest.raises(ValueError, match="luminosity must be"):
+        TrainConfig(arch="hybrid", context="redshift", luminosity="peak")
+    parse = build_parser().parse_args
+    assert parse(["benchmark", "ztf-bts", "--luminosity"]).luminosity == "all"
+    assert parse(["benchmark", "ztf-bts", "--luminosity", "absmag"]).luminosity == "absmag"
+    assert parse(["benchmark", "ztf-bts"]).luminosity is None
+    from types import SimpleNamespace
+
+    from elasticc_fast.benchmarks.bts_models import luminosity_of
+
+    fold = SimpleNamespace(options={"luminosity": "absmag"}, context_names=names)  # pretraining and fine-tuning
+    assert luminosity_of(fold) == "absmag" and luminosity_of(SimpleNamespace(options={"luminosity": True},
+                                                                             context_names=names)) == "all"
+    assert luminosity_of(SimpleNamespace(options={"luminosity": "absmag"}, context_names=())) is None

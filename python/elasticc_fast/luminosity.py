@@ -24,11 +24,33 @@ from .batch import LightCurveBatch
 from .units import BAND_INDEX, PHOTFLAG_DETECTION
 
 AB_ZEROPOINT_UJY = 23.9  #: AB magnitude of 1 microjansky
+#: which columns a ``luminosity`` option selects: "all" (also ``True``): per band and overall;
+#: "absmag": the overall column alone (no per-band NaN where a band has no detection yet)
+LUMINOSITY_KINDS = ("all", "absmag")
 
 
-def absmag_names(bands: Sequence[str]) -> list[str]:
-    """Column names of :func:`window_absmag`: ``absmag_<band>`` per band, then ``absmag``."""
-    return [f"absmag_{b}" for b in bands] + ["absmag"]
+def luminosity_kind(value: bool | str | None) -> str | None:
+    """The columns an option value selects: None when off (``False``/``None``), ``True`` -> "all",
+    else one of :data:`LUMINOSITY_KINDS` (anything else is refused)."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        return "all"
+    if value not in LUMINOSITY_KINDS:
+        raise ValueError(f"luminosity must be True, False or one of {', '.join(LUMINOSITY_KINDS)}, not {value!r}")
+    return str(value)
+
+
+def absmag_names(bands: Sequence[str], kind: str = "all") -> list[str]:
+    """Column names of :func:`window_absmag` (``absmag_<band>`` per band, then ``absmag``), or of
+    the ``kind`` of them selected (:func:`select_absmag`)."""
+    return ([f"absmag_{b}" for b in bands] if kind == "all" else []) + ["absmag"]
+
+
+def select_absmag(values: np.ndarray, kind: str) -> np.ndarray:
+    """The columns of :func:`window_absmag` output ``values`` that ``kind`` selects
+    (:data:`LUMINOSITY_KINDS`)."""
+    return values if luminosity_kind(kind) == "all" else values[:, -1:]
 
 
 def window_absmag(batch: LightCurveBatch, redshift: np.ndarray, a_v: np.ndarray | None = None,

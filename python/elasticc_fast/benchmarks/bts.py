@@ -57,25 +57,28 @@ def load(data: Path, max_objects: int | None = None, seed: int = 0):
 
 
 def cut_features(batch, context: str, jobs: int, horizon: float | None = None,
-                 luminosity: bool = False) -> dict[str, pd.DataFrame]:
+                 luminosity: bool | str | None = False) -> dict[str, pd.DataFrame]:
     """Features of every object at every cut (points later than ``horizon`` days after the first
     detection ignored), with the track's raw context columns appended; ``luminosity`` (a track
-    with a redshift): also the cut curve's brightest absolute magnitudes
-    (:func:`elasticc_fast.luminosity.window_absmag`), the deep models' ``lum:`` inputs."""
+    with a redshift; True/"all" or "absmag", :func:`elasticc_fast.luminosity.luminosity_kind`): also
+    the cut curve's brightest absolute magnitudes (:func:`elasticc_fast.luminosity.window_absmag`),
+    the deep models' ``lum:`` inputs."""
     from ..baselines.features import extract_features
     from ..context import context_frame
-    from ..luminosity import absmag_names, window_absmag
+    from ..luminosity import absmag_names, luminosity_kind, select_absmag, window_absmag
     from ..views import cut_batch, max_days
 
     ctx = context_frame(batch.static, context, index=pd.Index(batch.ids, name="object_id"))
+    kind = luminosity_kind(luminosity)
     out = {}
     for cut in (*CUTS, None):
         f = extract_features(batch, max_days=max_days(cut, horizon), n_jobs=jobs)
         parts = [f, ctx] if len(ctx.columns) else [f]
-        if luminosity and "redshift" in ctx.columns:
+        if kind and "redshift" in ctx.columns:
             lum = window_absmag(cut_batch(batch, max_days(cut, horizon)), ctx["redshift"].to_numpy(),
                                 ctx["A_V"].to_numpy() if "A_V" in ctx.columns else None)
-            parts.append(pd.DataFrame(lum, columns=absmag_names(("g", "r")), index=ctx.index))
+            parts.append(pd.DataFrame(select_absmag(lum, kind), columns=absmag_names(("g", "r"), kind),
+                                      index=ctx.index))
         out[cut_key(cut)] = pd.concat(parts, axis=1) if len(parts) > 1 else f
     return out
 
@@ -104,7 +107,7 @@ def run_track(data: str | Path | None = None, *, context: str = "none", models: 
     batch, run["aside"], run["kept"] = load(data, max_objects, seed)
     y = batch.labels.astype(np.int64)
     t_feat = time.perf_counter()
-    feats = cut_features(batch, context, jobs, horizon_of(run["options"]), bool(run["options"].get("luminosity")))
+    feats = cut_features(batch, context, jobs, horizon_of(run["options"]), run["options"].get("luminosity"))
     run["feature_seconds"] = time.perf_counter() - t_feat
     ctx = context_matrix(batch.static, context) if context_columns(context) else None
     splits = stratified_folds(y, folds, seed)[:1 if quick and fold_limit is None else fold_limit]

@@ -55,9 +55,9 @@ def register_cli(sub: Any) -> None:
     z.add_argument("--horizon", type=float, default=None, metavar="DAYS",
                    help="every model ignores points later than DAYS after the first detection, so 'full' means "
                    "up to DAYS (default: the BTS hybrid's horizon; 0: keep every point)")
-    z.add_argument("--luminosity", action="store_true",
+    z.add_argument("--luminosity", nargs="?", const="all", default=None, choices=("all", "absmag"),
                    help="with --context redshift: every model also gets each cut's brightest absolute magnitude so far "
-                   "(g, r, both; from the cut's detections, the redshift and A_V)")
+                   "(all: g, r, both; absmag: both alone; from the cut's detections, the redshift and A_V)")
     z.add_argument("--max-objects", type=int, default=None, help="stratified subset of this many objects (smoke tests)")
     z.add_argument("--jobs", type=int, default=2, help="threads for features and tree models (default 2)")
     z.add_argument("--json", type=Path, default=None, help="write the results (per model and track: macro_f1 by cut)")
@@ -74,7 +74,7 @@ def run_cli(args: argparse.Namespace) -> int:
     opts = {k: v for k, v in {"ensemble": args.ensemble, "epochs": args.epochs, "pretrain": args.pretrain,
                               "test_views": args.test_views, "sim_share": args.sim_share,
                               "pretrain_models": args.pretrain_models, "horizon": args.horizon,
-                              "aux_weight": args.aux_weight, "luminosity": args.luminosity or None}.items()
+                              "aux_weight": args.aux_weight, "luminosity": args.luminosity}.items()
                   if v is not None}
     check_options(opts)  # run_track checks them too, but only after the data folder's check below
     models = [m.strip() for m in args.models.split(",") if m.strip()]

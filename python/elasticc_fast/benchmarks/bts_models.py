@@ -141,11 +141,13 @@ def _hybrid_data(fold: Fold, pool: np.ndarray, opts: dict, features: bool):
                       luminosity=luminosity_of(fold))
 
 
-def luminosity_of(fold: Fold) -> bool:
-    """Whether the deep models get the ``lum:`` inputs (``options["luminosity"]``, ``--luminosity``):
-    only on a track with a redshift; the feature baselines then get the same values
-    (:func:`~elasticc_fast.benchmarks.bts.cut_features`)."""
-    return bool(fold.options.get("luminosity")) and "redshift" in fold.context_names
+def luminosity_of(fold: Fold) -> str | None:
+    """Which ``lum:`` inputs the deep models get (``options["luminosity"]``, ``--luminosity``: "all"
+    or "absmag"; None: none): only on a track with a redshift; the feature baselines then get the
+    same values (:func:`~elasticc_fast.benchmarks.bts.cut_features`)."""
+    from ..luminosity import luminosity_kind
+
+    return luminosity_kind(fold.options.get("luminosity")) if "redshift" in fold.context_names else None
 
 
 def _fit_member(fold: Fold, data, val, opts: dict, seq: bool, seed: int):

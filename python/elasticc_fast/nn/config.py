@@ -61,8 +61,9 @@ class TrainConfig:
     ensemble: int = 1                 #: train this many members (seeds seed, seed+1, ...); average them
     context: str = "none"             #: hybrid: per-object context inputs ("none", "redshift" or
     #: "oracle", :mod:`elasticc_fast.context`)
-    luminosity: bool = False          #: hybrid with context "redshift": also give each window's brightest
-    #: absolute magnitude so far per band and overall (:mod:`elasticc_fast.luminosity`)
+    luminosity: bool | str = False    #: hybrid with context "redshift": also give each window's brightest
+    #: absolute magnitude so far per band and overall (True or "all"), or overall alone ("absmag")
+    #: (:mod:`elasticc_fast.luminosity`)
     max_per_class: int | None = None  #: cap on training objects per leaf (random subset)
     val_fraction: float = 0.2         #: objects per leaf held out for validation (when no val set)
     patience: int = 8                 #: stop after this many epochs without a better monitored value
@@ -120,8 +121,13 @@ class TrainConfig:
             raise ValueError(f"sampler_power must be >= 0 or None, not {self.sampler_power}")
         if self.context not in ("none", "redshift", "oracle"):
             raise ValueError(f"context must be 'none', 'redshift' or 'oracle', not {self.context!r}")
-        if self.luminosity and not (self.arch == "hybrid" and self.context == "redshift"):
-            raise ValueError(f"luminosity needs arch='hybrid' and context='redshift', not {self.arch!r}, {self.context!r}")
+        if self.luminosity:
+            from ..luminosity import luminosity_kind  # only when set: keeps the CLI's start-up light
+
+            luminosity_kind(self.luminosity)
+            if not (self.arch == "hybrid" and self.context == "redshift"):
+                raise ValueError(f"luminosity needs arch='hybrid' and context='redshift', not {self.arch!r}, "
+                                 f"{self.context!r}")
         if self.static_encoding not in STATIC_ENCODINGS or self.static_bins < 1:
             raise ValueError(f"static_encoding must be 'standard', 'quantile' or 'ple' and static_bins >= 1, "
                              f"not {self.static_encoding!r}, {self.static_bins}")

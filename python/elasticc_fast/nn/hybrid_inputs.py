@@ -13,7 +13,8 @@ already the windows (``views.cut_batch`` / ``views.random_views``) into an
   :func:`elasticc_fast.baselines.features.extract_features` on the window (the same extractor, on
   the same points, as the feature baselines; NaN where it cannot compute one), ``log_peak_flux``,
   then the context columns given (``ctx:<name>``), then with ``luminosity=True`` the brightest
-  absolute magnitude so far per band and overall (``lum:absmag_<band>``, ``lum:absmag``;
+  absolute magnitude so far per band and overall (``lum:absmag_<band>``, ``lum:absmag``; with
+  ``luminosity="absmag"`` only ``lum:absmag``;
   :func:`elasticc_fast.luminosity.context_absmag`: the window's detections, the redshift and A_V of
   the context; NaN without a redshift).
 
@@ -73,7 +74,7 @@ def hybrid_windows(batch: LightCurveBatch, context: np.ndarray | None = None,
                    context_names: Sequence[str] = (), *, max_length: int = 128, n_jobs: int = 1,
                    source: np.ndarray | None = None, features: bool = True,
                    feature_table=None, bands: Sequence[str] = ("g", "r"),
-                   luminosity: bool = False) -> AugmentedBatch:
+                   luminosity: bool | str = False) -> AugmentedBatch:
     """The hybrid model's inputs for every object (window) of ``batch`` (see the module docstring).
 
     ``context`` (n, C) holds per-object context already transformed for a network (e.g.
@@ -81,7 +82,8 @@ def hybrid_windows(batch: LightCurveBatch, context: np.ndarray | None = None,
     window (default 0..n-1); ``features=False`` leaves the ``lc:`` columns out (a light-curve-only
     network); ``feature_table``: the windows' features when already extracted (one row per window,
     from :func:`window_features`); ``bands``: the bands described by the features (and by the
-    luminosity columns); ``luminosity``: append them (needs a ``redshift`` context column).
+    luminosity columns); ``luminosity``: append them (needs a ``redshift`` context column; True or
+    "all": per band and overall, "absmag": the overall column alone).
     """
     x, lengths = point_features(batch, max_length)
     peak = np.full(len(batch), np.nan)
@@ -97,11 +99,12 @@ def hybrid_windows(batch: LightCurveBatch, context: np.ndarray | None = None,
         parts.append(np.asarray(context, np.float64).reshape(len(batch), -1))
         names += [f"ctx:{c}" for c in context_names]
     if luminosity:
-        from ..luminosity import absmag_names, context_absmag
+        from ..luminosity import absmag_names, context_absmag, luminosity_kind, select_absmag
 
-        parts.append(context_absmag(batch, np.zeros((len(batch), 0)) if context is None else context, context_names,
-                                    bands))
-        names += [f"lum:{c}" for c in absmag_names(bands)]
+        kind = luminosity_kind(luminosity)
+        lum = context_absmag(batch, np.zeros((len(batch), 0)) if context is None else context, context_names, bands)
+        parts.append(select_absmag(lum, kind))
+        names += [f"lum:{c}" for c in absmag_names(bands, kind)]
     static = np.concatenate(parts, axis=1).astype(np.float32)
     src = np.arange(len(batch), dtype=np.int64) if source is None else np.asarray(source, np.int64)
     return AugmentedBatch(x=x, lengths=lengths, source=src, t_end=np.zeros(len(batch)),
