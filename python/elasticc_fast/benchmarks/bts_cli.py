@@ -52,6 +52,10 @@ def register_cli(sub: Any) -> None:
     z.add_argument("--aux-weight", type=float, default=None, metavar="W",
                    help="hybrid-pre, photometry only: weight of an auxiliary head that learns the training objects' "
                    "log10 spectroscopic redshift beside their classes (never an input; default 0: off)")
+    z.add_argument("--redshift-augment", type=float, default=None, metavar="P",
+                   help="deep models: chance that a training view of a real object is first re-observed at another "
+                   "redshift (time dilation, distance dimming, the ZTF limit and the BTS 18.5 mag selection; the BTS "
+                   "table's redshift as training-time metadata only; default 0: off)")
     z.add_argument("--horizon", type=float, default=None, metavar="DAYS",
                    help="every model ignores points later than DAYS after the first detection, so 'full' means "
                    "up to DAYS (default: the BTS hybrid's horizon; 0: keep every point)")
@@ -74,7 +78,8 @@ def run_cli(args: argparse.Namespace) -> int:
     opts = {k: v for k, v in {"ensemble": args.ensemble, "epochs": args.epochs, "pretrain": args.pretrain,
                               "test_views": args.test_views, "sim_share": args.sim_share,
                               "pretrain_models": args.pretrain_models, "horizon": args.horizon,
-                              "aux_weight": args.aux_weight, "luminosity": args.luminosity}.items()
+                              "aux_weight": args.aux_weight, "redshift_augment": args.redshift_augment,
+                              "luminosity": args.luminosity}.items()
                   if v is not None}
     check_options(opts)  # run_track checks them too, but only after the data folder's check below
     models = [m.strip() for m in args.models.split(",") if m.strip()]

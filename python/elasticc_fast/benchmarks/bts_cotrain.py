@@ -57,7 +57,8 @@ class CoTrainData:
             return None
         ctx = None if self.sim_context is None else self.sim_context[objs]
         sub = dataclasses.replace(self.real, batch=self.sim_batch.take(objs), labels=self.sim_labels[objs],
-                                  context=ctx, pool=None, sampler_power=None, cache=None, aux=self._sim_aux(objs))
+                                  context=ctx, pool=None, sampler_power=None, cache=None, aux=self._sim_aux(objs),
+                                  redshift=None, redshift_share=0.0)  # simulated: drawn over z already
         w = sub(seed)
         w.source = self.n_real + objs[w.source]
         return w

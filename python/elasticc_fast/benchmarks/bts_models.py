@@ -40,7 +40,8 @@ def horizon_of(options: dict) -> float | None:
 #: run options (``options`` of :func:`~elasticc_fast.benchmarks.bts.run_track`, the CLI's flags) refused
 #: below these values before any work starts: a long run must not fail when a late model begins
 OPTION_MINIMUM = {"ensemble": 1, "epochs": 1, "test_views": 1, "pretrain_models": 1,
-                  "pretrain": 0, "sim_share": 0, "horizon": 0, "aux_weight": 0}
+                  "pretrain": 0, "sim_share": 0, "horizon": 0, "aux_weight": 0,
+                  "redshift_augment": 0}
 
 
 def check_options(options: dict) -> None:
@@ -51,6 +52,8 @@ def check_options(options: dict) -> None:
         value = options.get(name)
         if value is not None and value < low:
             raise UsageError(f"--{name.replace('_', '-')} must be at least {low}, not {value}")
+    if (options.get("redshift_augment") or 0) > 1:
+        raise UsageError(f"--redshift-augment is a chance: at most 1, not {options['redshift_augment']}")
 
 
 @dataclass
@@ -135,10 +138,26 @@ def _hybrid_data(fold: Fold, pool: np.ndarray, opts: dict, features: bool):
     from ..nn.hybrid_data import HybridData
 
     # every fold draws from the same views of the whole batch: the feature cache serves them all
+    share, z = redshift_augment_of(fold, pool)
     return HybridData(fold.batch, fold.labels, fold.context, fold.context_names, pool=pool,
                       sampler_power=BTS_HYBRID["sampler_power"], features=features, n_jobs=fold.jobs,
                       cache=fold.cache.setdefault(("features", features), {}), horizon=horizon_of(fold.options),
-                      luminosity=luminosity_of(fold))
+                      luminosity=luminosity_of(fold), redshift=z, redshift_share=share)
+
+
+def redshift_augment_of(fold: Fold, pool: np.ndarray) -> tuple[float, np.ndarray | None]:
+    """The redshift augmentation of the deep models' training views (``options["redshift_augment"]``,
+    ``--redshift-augment P``, default :data:`BTS_HYBRID`'s): (share, the BTS table's redshift of the
+    objects of ``pool``, NaN for every other object: a test or validation object is never moved)."""
+    from ..context import context_frame
+    from ..nn.config import BTS_HYBRID
+
+    share = float(fold.options.get("redshift_augment", BTS_HYBRID.get("redshift_augment", 0.0)) or 0.0)
+    if not share:
+        return 0.0, None
+    z = np.full(len(fold.batch), np.nan)
+    z[pool] = context_frame(fold.batch.static, "redshift")["redshift"].to_numpy(np.float64)[pool]
+    return share, z
 
 
 def luminosity_of(fold: Fold) -> str | None:

@@ -73,6 +73,9 @@ class TrainConfig:
     #: the ``redshift`` context's columns (:func:`elasticc_fast.context.aux_matrix`); unused at prediction
     aux_weight: float = 0.0           #: weight of their masked mean squared error (standardised targets,
     #: NaN ignored) beside the classification loss; 0 with no ``aux_targets``: no auxiliary head
+    redshift_augment: float = 0.0     #: hybrid on a LightCurveBatch with a ``redshift`` static column:
+    #: chance that a training view is first re-observed at another redshift (:mod:`elasticc_fast.redshifting`;
+    #: the redshift is training-time metadata, an input only with context "redshift"); 0: off
     average_best: int = 1             #: the model is the mean of the parameters of this many best
     #: epochs by ``monitor`` (1: the best epoch's alone; :class:`~elasticc_fast.nn.loop.BestEpoch` ``keep``)
     time_limit_s: float | None = None  #: stop after the epoch that passes this wall time (seconds; an
@@ -117,6 +120,8 @@ class TrainConfig:
             raise ValueError(f"average_best must be >= 1, not {self.average_best}")
         if self.ensemble < 1 or self.test_views < 0:
             raise ValueError(f"ensemble must be >= 1 and test_views >= 0, not {self.ensemble}, {self.test_views}")
+        if not 0.0 <= self.redshift_augment <= 1.0:
+            raise ValueError(f"redshift_augment must be in [0, 1], not {self.redshift_augment}")
         if self.sampler_power is not None and self.sampler_power < 0:
             raise ValueError(f"sampler_power must be >= 0 or None, not {self.sampler_power}")
         if self.context not in ("none", "redshift", "oracle"):

@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..augment import AugmentedBatch
 from ..batch import LightCurveBatch
+from ..redshifting import RedshiftOptions
 from ..views import ViewOptions, cut_batch, max_days, noisy_view, random_views
 from .hybrid_inputs import hybrid_windows, window_features
 from .sampling import balanced_epoch
@@ -61,6 +62,11 @@ class HybridData:
     #: after the first detection (validation and prediction); training views keep every point
     luminosity: bool = False                  #: add each window's brightest absolute magnitudes
     #: (``lum:`` columns, :func:`~elasticc_fast.luminosity.context_absmag`; needs a redshift context)
+    redshift: np.ndarray | None = None        #: (n,) redshift per object, training-time metadata of
+    #: the redshift augmentation only (NaN: never moved; give NaN for every object not to be trained on)
+    redshift_share: float = 0.0               #: chance that a training view is first re-observed at
+    #: another redshift (:mod:`elasticc_fast.redshifting`); 0: off, the windows are exactly those without it
+    redshift_options: RedshiftOptions = field(default_factory=RedshiftOptions)
 
     def __post_init__(self) -> None:
         if self.horizon is not None and not self.horizon > 0:
@@ -72,6 +78,11 @@ class HybridData:
             raise ValueError(f"HybridData: aux has {len(self.aux)} rows for {n} objects")
         if self.context is not None and len(self.context) != n:
             raise ValueError(f"HybridData: context has {len(self.context)} rows for {n} objects")
+        if not 0.0 <= self.redshift_share <= 1.0:
+            raise ValueError(f"HybridData: redshift_share must be in [0, 1], not {self.redshift_share}")
+        if self.redshift_share and (self.redshift is None or len(self.redshift) != n):
+            raise ValueError(f"HybridData: redshift_share {self.redshift_share} needs one redshift per object "
+                             f"({n}), not {None if self.redshift is None else len(self.redshift)}")
         self.pool = np.arange(n) if self.pool is None else np.asarray(self.pool, np.int64)
 
     def _features(self, key: tuple, whole, curves: LightCurveBatch, idx: np.ndarray) -> pd.DataFrame | None:
@@ -85,8 +96,10 @@ class HybridData:
             self.cache[key] = window_features(whole(), self.n_jobs, self.bands)
         return self.cache[key].iloc[idx]
 
-    def _windows(self, curves: LightCurveBatch, idx: np.ndarray, feats) -> AugmentedBatch:
-        ctx = None if self.context is None else self.context[idx]
+    def _windows(self, curves: LightCurveBatch, idx: np.ndarray, feats, ctx: np.ndarray | None = None
+                 ) -> AugmentedBatch:
+        if ctx is None:
+            ctx = None if self.context is None else self.context[idx]
         w = hybrid_windows(curves, ctx, self.context_names, max_length=self.max_length, n_jobs=self.n_jobs,
                            source=idx, features=self.features, feature_table=feats, bands=self.bands,
                            luminosity=self.luminosity)
@@ -109,11 +122,45 @@ class HybridData:
         for r in np.unique(rank):
             objs = idx[rank == r]
             vseed = self._view_seed(seed, int(r))
+            moved = self._moved(objs, vseed)
+            if moved.any():
+                parts.append(self._redshifted_windows(objs[moved], vseed))
+                objs = objs[~moved]
+            if not len(objs):
+                continue
             views = random_views(self.batch, vseed, self.views)[0]
             sub = views.take(objs)
             feats = self._features(("view", vseed, self.views), lambda v=views: v, sub, objs)
             parts.append(self._windows(sub, objs, feats))
         return stack_windows(parts)
+
+    def _moved(self, objs: np.ndarray, vseed: int) -> np.ndarray:
+        """Which of ``objs`` the redshift augmentation moves in the views of ``vseed`` (by object:
+        a draw of every object of ``batch``, so the choice does not depend on the other draws)."""
+        if not self.redshift_share:
+            return np.zeros(len(objs), bool)
+        from ..redshifting import usable
+
+        rng = np.random.default_rng(np.random.SeedSequence([int(vseed) & 0xFFFFFFFF, 0x2ED]))
+        chosen = rng.random(len(self.batch)) < self.redshift_share
+        return (chosen & usable(self.redshift, self.redshift_options))[objs]
+
+    def _redshifted_windows(self, objs: np.ndarray, vseed: int) -> AugmentedBatch:
+        """The windows of ``objs`` re-observed at a new redshift (:mod:`elasticc_fast.redshifting`),
+        then given a random view of ``vseed``; a ``redshift`` context column moves to the new value."""
+        from ..redshifting import draw_redshifts, peak_flux, redshift_batch
+
+        o = self.redshift_options
+        curves = self.batch.take(objs)
+        z = np.asarray(self.redshift, np.float64)[objs]
+        rng = np.random.default_rng(np.random.SeedSequence([int(vseed) & 0xFFFFFFFF, 0x2EE]))
+        z_new = draw_redshifts(z, peak_flux(curves), rng, o)
+        views = random_views(redshift_batch(curves, z, z_new, vseed, o), vseed, self.views)[0]
+        ctx = None if self.context is None else np.array(self.context[objs], np.float32)
+        if ctx is not None and "redshift" in self.context_names:  # context_matrix's log10 z
+            ctx[:, list(self.context_names).index("redshift")] = np.log10(np.clip(z_new, 1e-4, None))
+        feats = window_features(views, self.n_jobs, self.bands) if self.features else None
+        return self._windows(views, objs, feats, ctx)
 
     def cut(self, days: float | None, objects: np.ndarray | None = None, view: int | None = None) -> AugmentedBatch:
         """Objects ``objects`` (default ``pool``) cut ``days`` after their first detection (None:

@@ -102,17 +102,19 @@ def _(data: LightCurveBatch, config: TrainConfig) -> Callable[[int], AugmentedBa
 
 def hybrid_source(data: LightCurveBatch, config: TrainConfig):
     """The hybrid model's :class:`~.hybrid_data.HybridData` of ``data`` (context by ``config.context``)."""
-    from ..context import aux_matrix, context_columns, context_matrix
+    from ..context import aux_matrix, context_columns, context_frame, context_matrix
     from .hybrid_data import HybridData
 
     names = context_columns(config.context)
     ctx = context_matrix(data.static, config.context) if names else None
     power = 0.5 if config.sampler_power is None else config.sampler_power
+    z = context_frame(data.static, "redshift")["redshift"].to_numpy(np.float64) if config.redshift_augment else None
     return HybridData(data, None if data.labels is None else np.asarray(data.labels), ctx, names,
                       sampler_power=power if data.labels is not None else None,
                       max_length=config.windows.max_length or 128, bands=config.feature_bands,
                       n_jobs=config.threads, horizon=config.horizon, luminosity=config.luminosity,
-                      aux=aux_matrix(data.static, config.aux_targets) if config.aux else None)
+                      aux=aux_matrix(data.static, config.aux_targets) if config.aux else None,
+                      redshift=z, redshift_share=config.redshift_augment)
 
 
 @window_source.register
