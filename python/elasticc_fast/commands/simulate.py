@@ -41,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     lsst.add_argument("--detection", choices=("measured", "noise-free"), default="measured",
                       help="detection probability from the measured S/N (measured, default) or from the noise-free "
                            "S/N as in SNANA, so that no point without a source is detected (noise-free)")
+    lsst.add_argument("--sn-ibc", choices=("round4", "round9"), default="round4", help="SN Ib/c light-curve "
+                      "model: round4 (default) or round9, refitted to the real SNIb-Templates (docs/simulator.md)")
     ztf = p.add_argument_group("ztf only")
     ztf.add_argument("--photometry", choices=("alerts", "detections", "forced"), default="alerts",
                      help="alerts: 5-sigma alert detections plus the upper limits of the 30 days before each "
@@ -69,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
             from ..sim import simulate
             summary = simulate(args.out_dir, objects_per_class=args.objects_per_class, seed=args.seed,
                                classes=args.classes, files_per_model=args.files_per_model, prefix=args.prefix,
-                               trigger_rule=args.trigger, workers=args.workers, detection=args.detection)
+                               trigger_rule=args.trigger, workers=args.workers, detection=args.detection, sn_ibc=args.sn_ibc)
     except (ValueError, RuntimeError) as e:    # an unknown class, a bad option value
         raise DataError(str(e)) from e
     from ..summaries import describe_simulation

@@ -73,8 +73,13 @@ def get_class(name: str) -> ClassSpec:
                          f"or the model names {', '.join(c.model for c in CLASSES)}") from None
 
 
-def sample_params(spec: ClassSpec, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-    """Draw the light-curve parameters of ``n`` objects of class ``spec`` (see :mod:`.params`)."""
+def sample_params(spec: ClassSpec, rng: np.random.Generator, n: int, sn_ibc: str = "round4") -> dict[str, np.ndarray]:
+    """Draw the light-curve parameters of ``n`` objects of class ``spec`` (see :mod:`.params`);
+    ``sn_ibc``: the SN Ib/c model (:data:`.params.SN_IBC_MODELS`, :func:`.params.refit_sn_ibc`)."""
     from .families import get_family
+    from .params import refit_sn_ibc
 
-    return get_family(spec.family).sample(spec, rng, n)
+    p = get_family(spec.family).sample(spec, rng, n)
+    if spec.leaf == "SNIb/c":
+        refit_sn_ibc(p, sn_ibc)
+    return p

@@ -152,7 +152,10 @@ def grid_peak(shape: Shape, p: dict) -> None:
 
 
 def _temperature(tau_since_peak, g):
-    after = np.maximum(tau_since_peak, 0.0)
+    """Blackbody temperature (K) ``tau_since_peak`` rest days after peak: ``T_peak`` cooling towards
+    ``T_late`` with e-folding ``tau_T``; constant before peak, or (``T_pre_days`` set) still cooling
+    from ``T_pre_days`` rest days before peak (redder bands peak later)."""
+    after = np.maximum(tau_since_peak, -g["T_pre_days"] if "T_pre_days" in g else 0.0)
     return g["T_late"] + (g["T_peak"] - g["T_late"]) * np.exp(-after / g["tau_T"])
 
 
