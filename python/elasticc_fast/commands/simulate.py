@@ -22,14 +22,13 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "Details in docs/simulator.md.")
     p.add_argument("out_dir", metavar="OUT_DIR", nargs="?", help="output folder (not needed with --list-classes)")
     p.add_argument("--survey", choices=("lsst", "ztf"), default="lsst", help="survey to simulate (default lsst)")
-    p.add_argument("--objects-per-class", type=int, default=200, metavar="N",
-                   help="objects written per class (default 200)")
+    p.add_argument("--objects-per-class", type=int, default=200, metavar="N", help="objects per class (default 200)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     p.add_argument("--classes", nargs="+", metavar="CLASS",
                    help="classes (default all): ORACLE leaf or model names for lsst (e.g. SNIa KN Mdwarf-flare), "
                         "BTS types for ztf (e.g. 'SN Ia' SLSN-I CV)")
-    p.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="processes, each simulating whole classes (default 1); the output does not depend on it")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="processes, each simulating whole classes "
+                   "(default 1); the output does not depend on it")
     p.add_argument("--list-classes", action="store_true", help="print the classes of --survey and exit")
     lsst = p.add_argument_group("lsst only")
     lsst.add_argument("--files-per-model", type=int, default=None, metavar="K",
@@ -38,18 +37,18 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     lsst.add_argument("--trigger", choices=("pair", "first"), default="pair",
                       help="PHOTFLAG 2048 on the first detection >= 30 min after an earlier one (pair, default) "
                            "or on the first detection (first, as in the real ELAsTiCC2 training files)")
-    lsst.add_argument("--detection", choices=("measured", "noise-free"), default="measured",
-                      help="detection probability from the measured S/N (measured, default) or from the noise-free "
-                           "S/N as in SNANA, so that no point without a source is detected (noise-free)")
+    lsst.add_argument("--detection", choices=("measured", "noise-free"), default="measured", help="detection probability "
+                      "from the measured S/N (measured, default) or from the noise-free S/N as in SNANA (noise-free)")
     lsst.add_argument("--sn-ibc", choices=("round4", "round9"), default="round4", help="SN Ib/c light-curve "
                       "model: round4 (default) or round9, refitted to the real SNIb-Templates (docs/simulator.md)")
     ztf = p.add_argument_group("ztf only")
     ztf.add_argument("--photometry", choices=("alerts", "detections", "forced"), default="alerts",
-                     help="alerts: 5-sigma alert detections plus the upper limits of the 30 days before each "
-                          "(default); detections: alerts only, like the ANTARES BTS files; forced: alerts plus "
-                          "forced photometry at every other visit")
-    ztf.add_argument("--i-share", type=float, default=0.03, metavar="F",
-                     help="share of i-band visits (default 0.03; 0 for g and r only, like the BTS files)")
+                     help="alerts: 5-sigma alert detections plus the upper limits of the 30 days before each (default); "
+                          "detections: alerts only, like the ANTARES BTS files; forced: plus forced photometry elsewhere")
+    ztf.add_argument("--i-share", type=float, default=0.03, metavar="F", help="share of i-band visits (default 0.03; "
+                     "0 for g and r only, like the BTS files)")
+    ztf.add_argument("--ztf-survey", choices=("round8", "round9"), default="round8", help="survey model: round8 "
+                     "(default) or round9, ZTF's cadence by era and alerts on the background noise (docs/simulator.md)")
     return p
 
 
@@ -66,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
         if args.survey == "ztf":
             from ..sim.ztf import simulate_ztf_to
             summary = simulate_ztf_to(args.out_dir, args.objects_per_class, args.seed, classes=args.classes,
-                                      photometry=args.photometry, workers=args.workers, i_share=args.i_share)
+                                      photometry=args.photometry, workers=args.workers, i_share=args.i_share,
+                                      survey=args.ztf_survey)
         else:
             from ..sim import simulate
             summary = simulate(args.out_dir, objects_per_class=args.objects_per_class, seed=args.seed,

@@ -124,7 +124,8 @@ def _distances(spec: ZtfClass, p: dict, rng: np.random.Generator, n: int) -> Non
         p["mu"] = lightcurves.distance_modulus(p["z"])
 
 
-def _draw(spec: ZtfClass, rng: np.random.Generator, lib: zs.ZtfLibrary, n: int, mode: str) -> dict:
+def _draw(spec: ZtfClass, rng: np.random.Generator, lib: zs.ZtfLibrary, n: int, mode: str,
+          survey: str = "round8") -> dict:
     """Simulate ``n`` candidates; returns the selected objects' static values and photometry rows."""
     family = get_family(spec.family)
     if spec.local:
@@ -147,7 +148,7 @@ def _draw(spec: ZtfClass, rng: np.random.Generator, lib: zs.ZtfLibrary, n: int, 
     field = zs.assign_field(rng, lib, ra, dec)
     obs = cadence.observe(lib, field, *family.window(spec, p, n, ZTF_SPAN), survey=(zs.SURVEY_START, zs.SURVEY_END))
     light = family.light(p, obs, rng, ZTF_SPAN)
-    phot = zs.measure(rng, lib, obs, light.diff * FLUXCAL_TO_UJY, light.source * FLUXCAL_TO_UJY)
+    phot = zs.measure(rng, lib, obs, light.diff * FLUXCAL_TO_UJY, light.source * FLUXCAL_TO_UJY, survey)
     selected = zs.bts_selected(rng, phot)
     rows = zs.photometry_rows(obs, phot, mode)
     rows = rows[selected[obs.obj[rows]]]
@@ -171,12 +172,12 @@ def _concat(parts: list[dict], need: int) -> dict:
 
 
 def simulate_ztf_class(spec: ZtfClass, n_objects: int, rng: np.random.Generator, lib: zs.ZtfLibrary,
-                       photometry: str = "alerts", max_stalled: int = 10) -> dict:
+                       photometry: str = "alerts", max_stalled: int = 10, survey: str = "round8") -> dict:
     """Draw candidates until ``n_objects`` pass the BTS selection; flat arrays plus ``lengths``."""
     parts, made, efficiency, stalled = [], 0, 0.2, 0
     while made < n_objects:
         m = min(_CHUNK, max(64, int(np.ceil((n_objects - made) / efficiency * 1.2))))
-        part = _draw(spec, rng, lib, m, photometry)
+        part = _draw(spec, rng, lib, m, photometry, survey)
         got = part["lengths"].size
         efficiency = max(got / m, 0.01)
         stalled = 0 if got else stalled + 1
@@ -189,17 +190,18 @@ def simulate_ztf_class(spec: ZtfClass, n_objects: int, rng: np.random.Generator,
 
 
 @functools.lru_cache(maxsize=2)
-def _library(seed: int, i_share: float) -> zs.ZtfLibrary:
-    return zs.build_ztf_library(np.random.default_rng(np.random.SeedSequence([seed, 99])), i_share=i_share)
+def _library(seed: int, i_share: float, survey: str = "round8") -> zs.ZtfLibrary:
+    return zs.build_ztf_library(np.random.default_rng(np.random.SeedSequence([seed, 99])), i_share=i_share,
+                                survey=survey)
 
 
-def _class_job(k: int, n: int, seed: int, photometry: str, i_share: float) -> dict:
+def _class_job(k: int, n: int, seed: int, photometry: str, i_share: float, survey: str = "round8") -> dict:
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(len(ZTF_CLASSES))[k])
-    return simulate_ztf_class(ZTF_CLASSES[k], n, rng, _library(seed, i_share), photometry)
+    return simulate_ztf_class(ZTF_CLASSES[k], n, rng, _library(seed, i_share, survey), photometry, survey=survey)
 
 
 def simulate_ztf(objects_per_class: int = 200, seed: int = 0, classes: Iterable[str] | None = None,
-                 photometry: str = "alerts", workers: int = 1, i_share: float = 0.03):
+                 photometry: str = "alerts", workers: int = 1, i_share: float = 0.03, survey: str = "round8"):
     """Simulate ZTF objects that pass the BTS selection -> ``LightCurveBatch`` (flux in microjansky).
 
     Parameters
@@ -212,14 +214,17 @@ def simulate_ztf(objects_per_class: int = 200, seed: int = 0, classes: Iterable[
         "forced" (alerts plus forced photometry at every other visit, flag 0).
     workers: processes, each simulating whole classes.
     i_share: share of i-band visits (the BTS light curves here have none).
+    survey: "round8" (default) or "round9" (ZTF's cadence by era, alerts on the background noise:
+        :data:`.ztf_survey.SURVEYS`).
     """
     if objects_per_class < 1:
         raise ValueError(f"objects_per_class must be >= 1, not {objects_per_class}")
     if photometry not in zs.PHOTOMETRY:
         raise ValueError(f"photometry must be one of {zs.PHOTOMETRY}, not {photometry!r}")
+    zs.check_survey(survey)
     specs = [get_ztf_class(c) for c in classes] if classes is not None else list(ZTF_CLASSES)
     ks = list(dict.fromkeys(ZTF_CLASSES.index(s) for s in specs))
-    jobs = [(k, objects_per_class, seed, photometry, i_share) for k in ks]
+    jobs = [(k, objects_per_class, seed, photometry, i_share, survey) for k in ks]
     if workers > 1 and len(jobs) > 1:
         ctx = multiprocessing.get_context("spawn")  # safe with threads (JAX) in the parent
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:

@@ -56,6 +56,14 @@ NIGHT_RHO = 0.6  # noise correlation of one object's visits in one band and nigh
 HISTORY_DAYS = 30.0  # upper limits an alert packet carries
 PHOTOMETRY = ("alerts", "detections", "forced")
 _SYNODIC, _FULL_MOON_MJD = 29.5306, 58163.8  # a full Moon: 2018 Jan 31
+#: survey models: "round8" (the default, as above) and "round9" (opt-in, :data:`ERAS` and
+#: :func:`alerts_of`; measured against the real BTS detections in docs/simulator.md)
+SURVEYS = ("round8", "round9")
+#: round9 cadence by era (first night, period in nights, share of the period's nights observed, share of
+#: the other nights): ZTF's public survey visited its fields every 3 nights in 2018-19 and every 2 from
+#: 2020 (real gaps between an object's detection nights, means 3.5 / 2.6 / 3.1 d in 2018-19 / 2020 Jan-Oct /
+#: later, a third to a half of them exactly the period; round8's every-night 0.45 gives 2.9 in every era)
+ERAS = ((SURVEY_START, 3, 0.8, 0.12), (58850.0, 2, 0.75, 0.2), (59150.0, 2, 0.65, 0.12))
 
 
 @dataclass
@@ -74,14 +82,28 @@ class ZtfLibrary:
         return len(self.ra)
 
 
-def _field_nights(rng: np.random.Generator, ra: float, dec: float) -> np.ndarray:
-    """Observed nights of a field: seasons around opposition, ``NIGHT_PROB`` per night, weather runs."""
+def _night_keep(rng: np.random.Generator, nights: np.ndarray, survey: str) -> np.ndarray:
+    """Which in-season nights a field is observed: ``NIGHT_PROB`` each (round8) or :data:`ERAS`' cadence."""
+    if survey == "round8":
+        return rng.random(nights.size) < NIGHT_PROB
+    phase, u = rng.integers(0, 6), rng.random(nights.size)
+    keep = np.zeros(nights.size, bool)
+    for k, (start, period, on, off) in enumerate(ERAS):
+        end = ERAS[k + 1][0] if k + 1 < len(ERAS) else np.inf
+        era = (nights >= start) & (nights < end)
+        grid = (nights.astype(np.int64) - phase) % period == 0
+        keep |= era & (u < np.where(grid, on, off))
+    return keep
+
+
+def _field_nights(rng: np.random.Generator, ra: float, dec: float, survey: str = "round8") -> np.ndarray:
+    """Observed nights of a field: seasons around opposition, the survey's cadence, weather runs."""
     opposition = 58197.0 + (ra + 180.0) / 360.0 * 365.25  # Sun at RA 0 near 2018 March 20
     half = min(110.0 + 1.5 * max(dec - 20.0, 0.0), 182.0) * rng.uniform(0.85, 1.0)
     centres = opposition + 365.25 * np.arange(-1, 5)
     nights = np.concatenate([np.arange(np.ceil(c - half), np.floor(c + half)) for c in centres])
     nights = np.unique(nights[(nights >= SURVEY_START) & (nights < SURVEY_END)])
-    keep = rng.random(nights.size) < NIGHT_PROB
+    keep = _night_keep(rng, nights, survey)
     for start in rng.uniform(SURVEY_START, SURVEY_END, 12):  # a few bad-weather runs a year
         keep &= ~((nights >= start) & (nights < start + rng.uniform(3.0, 10.0)))
     return nights[keep]
@@ -119,18 +141,27 @@ def _field_visits(rng: np.random.Generator, nights: np.ndarray, i_share: float):
     return mjd, band, maglim
 
 
-def build_ztf_library(rng: np.random.Generator, n_fields: int = 600, i_share: float = 0.03) -> ZtfLibrary:
+def build_ztf_library(rng: np.random.Generator, n_fields: int = 600, i_share: float = 0.03,
+                      survey: str = "round8") -> ZtfLibrary:
     """Draw ``n_fields`` fields north of Dec -30 (sorted by RA) and all their visits."""
     if not 0.0 <= i_share < 1.0:
         raise ValueError(f"i_share must be in [0, 1), not {i_share}")
+    check_survey(survey)
     ra = np.sort(rng.uniform(0.0, 360.0, n_fields))
     dec = np.degrees(np.arcsin(rng.uniform(np.sin(np.radians(-30.0)), 1.0, n_fields)))
-    parts = [_field_visits(rng, _field_nights(rng, r, d), i_share) for r, d in zip(ra, dec, strict=True)]
+    parts = [_field_visits(rng, _field_nights(rng, r, d, survey), i_share) for r, d in zip(ra, dec, strict=True)]
     counts = np.array([len(m) for m, _, _ in parts])
     return ZtfLibrary(ra=ra, dec=dec, offsets=np.concatenate([[0], np.cumsum(counts)]),
                       mjd=np.concatenate([m for m, _, _ in parts]),
                       band=np.concatenate([b for _, b, _ in parts]),
                       maglim=np.concatenate([x for _, _, x in parts]))
+
+
+def check_survey(survey: str) -> str:
+    """``survey`` if it is one of :data:`SURVEYS`, else a one-line ValueError."""
+    if survey not in SURVEYS:
+        raise ValueError(f"ZTF survey must be one of {SURVEYS}, not {survey!r}")
+    return survey
 
 
 def assign_field(rng: np.random.Generator, lib: ZtfLibrary, ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
@@ -171,20 +202,28 @@ def night_correlated_normals(rng: np.random.Generator, obs, rho: float) -> np.nd
     return np.sqrt(rho) * shared + np.sqrt(1.0 - rho) * rng.standard_normal(key.size)
 
 
+def alerts_of(flux: np.ndarray, err: np.ndarray, limit_err: np.ndarray, survey: str = "round8") -> np.ndarray:
+    """Visits that make an alert: S/N >= 5 on the quoted error (round8) or on the background noise alone
+    (round9: ZTF finds a candidate 5 sigma above the difference image's background, and the PSF-fit error
+    it quotes adds the source's photon noise; 9.8 % of the real BTS detections quote S/N < 5, 1 % < 3.3).
+    Positive only: ANTARES's BTS curves hold no negative detection."""
+    return flux >= ALERT_SNR * (err if check_survey(survey) == "round8" else limit_err)
+
+
 def measure(rng: np.random.Generator, lib: ZtfLibrary, obs, diff_ujy: np.ndarray,
-            source_ujy: np.ndarray) -> ZtfPhotometry:
-    """Noisy difference fluxes (the whole source adds photon noise), alerts (S/N >= 5, positive:
-    ANTARES's BTS curves hold no negative detection) and the peak magnitude of each object."""
+            source_ujy: np.ndarray, survey: str = "round8") -> ZtfPhotometry:
+    """Noisy difference fluxes (the whole source adds photon noise), alerts (:func:`alerts_of`) and
+    the peak magnitude of each object."""
     maglim = lib.maglim[obs.visit]
     err = noise_sigma(maglim, source_ujy)
     flux = diff_ujy + err * night_correlated_normals(rng, obs, NIGHT_RHO)
-    alert = flux >= ALERT_SNR * err
+    limit_err = 10.0 ** (-0.4 * (maglim - UJY_ZEROPOINT)) / ALERT_SNR
+    alert = alerts_of(flux, err, limit_err, survey)
     n = len(obs.offsets) - 1
     mag = np.where(alert & (obs.band != I), UJY_ZEROPOINT - 2.5 * np.log10(np.where(alert, flux, 1.0)), np.inf)
     peak = np.full(n, np.inf)
     np.minimum.at(peak, obs.obj, mag)
-    return ZtfPhotometry(flux=flux, flux_err=err, limit_err=10.0 ** (-0.4 * (maglim - UJY_ZEROPOINT)) / ALERT_SNR,
-                         alert=alert, n_alerts=np.bincount(obs.obj, alert, n).astype(np.int64), peak_mag=peak)
+    return ZtfPhotometry(flux=flux, flux_err=err, limit_err=limit_err, alert=alert, n_alerts=np.bincount(obs.obj, alert, n).astype(np.int64), peak_mag=peak)
 
 
 def bts_selected(rng: np.random.Generator, phot: ZtfPhotometry, limit: float = 18.5, partial_limit: float = 19.0,
