@@ -197,3 +197,23 @@ def test_train_config_and_benchmark_options():
     assert share == 0.4
     np.testing.assert_array_equal(z[:5], _z(b)[:5])
     assert np.isnan(z[5:]).all()                                       # validation and test objects: never moved
+
+
+def test_cotraining_moves_only_the_real_objects():
+    from elasticc_fast.benchmarks.bts_cotrain import CoTrainData
+    from elasticc_fast.benchmarks.bts_pretrain import simulate_pretraining
+
+    real, sim = simulate_pretraining(25, seed=5), simulate_pretraining(40, seed=6)
+    y, ys = np.asarray(real.labels), np.asarray(sim.labels)
+    z = np.asarray(real.static.column("redshift").to_pylist(), np.float64)
+    co = [CoTrainData(HybridData(real, y, sampler_power=None, redshift=z, redshift_share=p), sim, ys, None,
+                      np.arange(len(sim)), share=1.0) for p in (0.0, 1.0)]
+    off, on = co[0](2), co[1](2)
+    real_rows = [w.source < len(real) for w in (off, on)]
+    n_real = int(real_rows[0].sum())
+    assert n_real == int(real_rows[1].sum()) and n_real < len(off)
+    s_off, s_on = off.take(~real_rows[0]), on.take(~real_rows[1])
+    np.testing.assert_array_equal(s_off.source, s_on.source)
+    np.testing.assert_array_equal(s_off.static, s_on.static)           # simulated views: never moved
+    r_off, r_on = off.take(real_rows[0]), on.take(real_rows[1])
+    assert not np.array_equal(r_off.static[np.argsort(r_off.source)], r_on.static[np.argsort(r_on.source)])
