@@ -217,3 +217,30 @@ def test_cotraining_moves_only_the_real_objects():
     np.testing.assert_array_equal(s_off.static, s_on.static)           # simulated views: never moved
     r_off, r_on = off.take(real_rows[0]), on.take(real_rows[1])
     assert not np.array_equal(r_off.static[np.argsort(r_off.source)], r_on.static[np.argsort(r_on.source)])
+
+
+def test_volume_and_class_draws():
+    from elasticc_fast.redshifting import farthest_redshift, pick_redshifts
+
+    z = np.full(4000, 0.05)
+    peak = np.full(4000, 1000.0)
+    vol = draw_redshifts(z, peak, np.random.default_rng(1), RedshiftOptions(draw="volume"))
+    lo, hi = 0.05 * 10 ** -0.3, 0.05 * 10 ** 0.3
+    assert np.all((vol >= lo * (1 - 1e-9)) & (vol <= hi * (1 + 1e-9)))
+    # uniform in z**3: the median is where half the volume lies
+    assert np.median(vol) == pytest.approx(np.cbrt((lo ** 3 + hi ** 3) / 2), rel=0.02)
+    # class draws: the first candidate the selection allows, else not moved
+    z3, pk3 = np.array([0.05, 0.05, np.nan]), np.array([200.0, 200.0, 200.0])
+    far = farthest_redshift(z3[:2], pk3[:2])
+    cand = np.array([[far[0] * 1.5, 0.03, 0.02], [far[1] * 2, np.nan, 0.0001], [0.03, 0.03, 0.03]])
+    np.testing.assert_array_equal(pick_redshifts(z3, pk3, cand), [0.03, 0.05, np.nan])
+    b = _bell(30, seed=4)
+    labels = np.array([4] * 20 + [5] * 10)
+    zb = np.where(np.arange(30) < 25, _z(b), np.nan)
+    h = HybridData(b, labels, redshift=zb, redshift_share=1.0, features=False,
+                   redshift_options=RedshiftOptions(draw="class"))
+    c = h._class_redshifts(np.arange(30), np.random.default_rng(0))
+    for i in range(30):   # drawn from the redshifts of its own class's objects that have one
+        assert set(c[i]) <= set(zb[(labels == labels[i]) & np.isfinite(zb)])
+    with pytest.raises(ValueError, match="needs labels"):
+        HybridData(b, None, redshift=zb, redshift_share=1.0, redshift_options=RedshiftOptions(draw="class"))

@@ -45,8 +45,17 @@ class RedshiftOptions:
     min_snr: float = 5.0         #: points made fainter below this signal-to-noise are removed
     min_redshift: float = 0.001  #: objects with a smaller (or no) redshift are never moved
     zero_point: float = 23.9     #: AB magnitude of flux 1 (23.9: microjansky)
+    draw: str = "shift"          #: "shift": z' log-uniform within max_shift_dex of z; "volume": the same
+    #: range, uniform in (Euclidean) volume, z'**3 (a magnitude-limited sample's mix of near and far);
+    #: "class": z' drawn from the redshifts
+    #: of the training objects of the same class (the class's observed distribution, as Avocado draws from
+    #: a target distribution), the first of ``tries`` draws the selection allows (none: not moved)
+    tries: int = 8
 
     def __post_init__(self) -> None:
+        if self.draw not in ("shift", "volume", "class") or self.tries < 1:
+            raise ValueError(f"RedshiftOptions: draw must be 'shift', 'volume' or 'class' and tries >= 1, "
+                             f"not {self.draw!r}, {self.tries}")
         if not self.max_shift_dex >= 0 or not self.min_redshift > 0:
             raise ValueError(f"RedshiftOptions: max_shift_dex must be >= 0 and min_redshift > 0, "
                              f"not {self.max_shift_dex}, {self.min_redshift}")
@@ -91,20 +100,43 @@ def peak_flux(batch: LightCurveBatch) -> np.ndarray:
 
 def draw_redshifts(z: np.ndarray, peak: np.ndarray, rng: np.random.Generator,
                    options: RedshiftOptions = RedshiftOptions()) -> np.ndarray:
-    """(n,) new redshifts: log-uniform within ``max_shift_dex`` of ``z``, at least ``min_redshift``,
+    """(n,) new redshifts within ``max_shift_dex`` of ``z`` (log-uniform, or uniform in volume with
+    ``draw="volume"``), at least ``min_redshift``,
     and no farther than where the brightest flux ``peak`` falls to ``peak_mag`` (an object already
     fainter than that may only come closer). Unusable redshifts are returned unchanged."""
     z = np.asarray(z, np.float64)
     ok = usable(z, options)
     zz = np.where(ok, z, 1.0)
-    # the farthest allowed: flux scale a >= min(1, F(peak_mag) / peak)
-    a_min = np.minimum(1.0, options.flux_at(options.peak_mag) / np.where(peak > 0, peak, np.inf))
-    a_min = np.where(a_min > 0, a_min, 1.0)
-    z_far = redshift_at_distance(luminosity_distance(zz) / np.sqrt(a_min))
+    z_far = farthest_redshift(zz, peak, options)
     hi = np.clip(np.log10(np.maximum(z_far, zz) / zz), 0.0, options.max_shift_dex)
     lo = np.minimum(np.maximum(-options.max_shift_dex, np.log10(options.min_redshift / zz)), 0.0)
-    new = zz * 10.0 ** rng.uniform(lo, hi)
+    if options.draw == "volume":  # z'**3 uniform between the range's ends
+        new = np.cbrt(rng.uniform((zz * 10.0 ** lo) ** 3, (zz * 10.0 ** hi) ** 3))
+    else:
+        new = zz * 10.0 ** rng.uniform(lo, hi)
     return np.where(ok, new, z)
+
+
+def farthest_redshift(z: np.ndarray, peak: np.ndarray, options: RedshiftOptions = RedshiftOptions()) -> np.ndarray:
+    """(n,) the largest z' at which the brightest flux ``peak`` (at ``z``) is still brighter than
+    ``peak_mag``, or ``z`` itself when it is already fainter (flux scale a >= min(1, F(peak_mag) / peak))."""
+    a_min = np.minimum(1.0, options.flux_at(options.peak_mag) / np.where(peak > 0, peak, np.inf))
+    a_min = np.where(a_min > 0, a_min, 1.0)
+    return redshift_at_distance(luminosity_distance(z) / np.sqrt(a_min))
+
+
+def pick_redshifts(z: np.ndarray, peak: np.ndarray, candidates: np.ndarray,
+                   options: RedshiftOptions = RedshiftOptions()) -> np.ndarray:
+    """(n,) for each object the first of its ``candidates`` (n, k) redshifts that is usable and no farther
+    than :func:`farthest_redshift` (``draw="class"``); ``z`` itself when none is, or ``z`` is unusable."""
+    z = np.asarray(z, np.float64)
+    ok = usable(z, options)
+    c = np.asarray(candidates, np.float64).reshape(len(z), -1)
+    z_far = farthest_redshift(np.where(ok, z, 1.0), peak, options)
+    good = usable(c, options) & (np.nan_to_num(c, nan=np.inf) <= z_far[:, None] * (1 + 1e-9))
+    first = np.argmax(good, axis=1)
+    found = good[np.arange(len(z)), first] & ok
+    return np.where(found, c[np.arange(len(z)), first], z)
 
 
 def _peak_times(batch: LightCurveBatch, obj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

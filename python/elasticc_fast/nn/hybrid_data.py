@@ -80,6 +80,8 @@ class HybridData:
             raise ValueError(f"HybridData: context has {len(self.context)} rows for {n} objects")
         if not 0.0 <= self.redshift_share <= 1.0:
             raise ValueError(f"HybridData: redshift_share must be in [0, 1], not {self.redshift_share}")
+        if self.redshift_share and self.redshift_options.draw == "class" and self.labels is None:
+            raise ValueError("HybridData: redshift_options.draw 'class' needs labels")
         if self.redshift_share and (self.redshift is None or len(self.redshift) != n):
             raise ValueError(f"HybridData: redshift_share {self.redshift_share} needs one redshift per object "
                              f"({n}), not {None if self.redshift is None else len(self.redshift)}")
@@ -145,16 +147,35 @@ class HybridData:
         chosen = rng.random(len(self.batch)) < self.redshift_share
         return (chosen & usable(self.redshift, self.redshift_options))[objs]
 
+    def _class_redshifts(self, objs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """(len(objs), tries) redshifts drawn from the usable ones of the ``pool`` objects of each
+        object's class (NaN where the class has none)."""
+        from ..redshifting import usable
+
+        z = np.asarray(self.redshift, np.float64)
+        labels = np.asarray(self.labels)
+        pool = self.pool[usable(z[self.pool], self.redshift_options)]
+        out = np.full((len(objs), self.redshift_options.tries), np.nan)
+        for c in np.unique(labels[objs]):
+            rows = labels[objs] == c
+            cand = z[pool[labels[pool] == c]]
+            if len(cand):
+                out[rows] = rng.choice(cand, (int(rows.sum()), out.shape[1]))
+        return out
+
     def _redshifted_windows(self, objs: np.ndarray, vseed: int) -> AugmentedBatch:
         """The windows of ``objs`` re-observed at a new redshift (:mod:`elasticc_fast.redshifting`),
         then given a random view of ``vseed``; a ``redshift`` context column moves to the new value."""
-        from ..redshifting import draw_redshifts, peak_flux, redshift_batch
+        from ..redshifting import draw_redshifts, peak_flux, pick_redshifts, redshift_batch
 
         o = self.redshift_options
         curves = self.batch.take(objs)
         z = np.asarray(self.redshift, np.float64)[objs]
         rng = np.random.default_rng(np.random.SeedSequence([int(vseed) & 0xFFFFFFFF, 0x2EE]))
-        z_new = draw_redshifts(z, peak_flux(curves), rng, o)
+        if o.draw == "class":
+            z_new = pick_redshifts(z, peak_flux(curves), self._class_redshifts(objs, rng), o)
+        else:
+            z_new = draw_redshifts(z, peak_flux(curves), rng, o)
         views = random_views(redshift_batch(curves, z, z_new, vseed, o), vseed, self.views)[0]
         ctx = None if self.context is None else np.array(self.context[objs], np.float32)
         if ctx is not None and "redshift" in self.context_names:  # context_matrix's log10 z
