@@ -244,3 +244,18 @@ def test_volume_and_class_draws():
         assert set(c[i]) <= set(zb[(labels == labels[i]) & np.isfinite(zb)])
     with pytest.raises(ValueError, match="needs labels"):
         HybridData(b, None, redshift=zb, redshift_share=1.0, redshift_options=RedshiftOptions(draw="class"))
+
+
+def test_fit_holds_validation_objects_out_of_the_augmentation():
+    from elasticc_fast.nn.config import TrainConfig
+    from elasticc_fast.nn.train import _prepare
+    from elasticc_fast.taxonomy.ztf import BTS_TREE
+
+    b = _bell(30, seed=5)
+    labels = np.array([4] * 14 + [5] * 8 + [6] * 8)
+    config = TrainConfig(arch="hybrid", val_fraction=0.3, seed=2)
+    wins = [_prepare(HybridData(b, labels, sampler_power=None, features=False, redshift=_z(b), redshift_share=p),
+                     None, BTS_TREE, config, None, None) for p in (0.0, 1.0)]
+    np.testing.assert_array_equal(wins[0].val.source, wins[1].val.source)
+    np.testing.assert_array_equal(wins[0].val.static, wins[1].val.static)   # validation views: not moved
+    assert not np.array_equal(wins[0].first.static, wins[1].first.static)    # training views: moved

@@ -16,6 +16,7 @@ are drawn: so several folds of a cross-validation can share one ``cache`` of ext
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -135,6 +136,10 @@ class HybridData:
             feats = self._features(("view", vseed, self.views), lambda v=views: v, sub, objs)
             parts.append(self._windows(sub, objs, feats))
         return stack_windows(parts)
+
+    def without_redshift(self) -> "HybridData":
+        """The same windows with the redshift augmentation off (validation views of held-out objects)."""
+        return dataclasses.replace(self, redshift_share=0.0)
 
     def _moved(self, objs: np.ndarray, vseed: int) -> np.ndarray:
         """Which of ``objs`` the redshift augmentation moves in the views of ``vseed`` (by object:

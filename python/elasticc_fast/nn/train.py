@@ -170,7 +170,8 @@ def _prepare(train: Any, labels: np.ndarray | None, tree: Tree, config: TrainCon
     val_seed = config.seed * _EPOCH_SEED_STRIDE + _VAL_SEED_OFFSET
     if val is None:
         tr_obj, va_obj = split_per_class(obj_leaf, config.val_fraction, rng, max_per_class=config.max_per_class)
-        val_w = labelled(make(val_seed), labels) if len(va_obj) else None
+        plain = getattr(make, "without_redshift", lambda: make)()  # held-out views are never moved
+        val_w = labelled(plain(val_seed), labels) if len(va_obj) else None
         val_w = val_w.take(np.isin(val_w.source, va_obj)) if val_w is not None else None
     else:
         tr_obj, _ = split_per_class(obj_leaf, 0.0, rng, max_per_class=config.max_per_class)
