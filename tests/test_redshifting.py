@@ -191,7 +191,15 @@ def test_train_config_and_benchmark_options():
     b = _bell(8)
     fold = Fold(batch=b, labels=np.zeros(8, np.int64), tree=None, train=np.arange(6), val=np.array([5]),
                 test=np.array([6, 7]), features={}, context=None)
-    assert redshift_augment_of(fold, np.arange(5)) == (0.0, None)      # default off
+    from elasticc_fast.nn.config import BTS_HYBRID
+
+    share, z = redshift_augment_of(fold, np.arange(5))                # photometry only: BTS_HYBRID's default
+    assert share == BTS_HYBRID["redshift_augment"] > 0 and np.isnan(z[5:]).all()
+    fold.context_names = ("redshift", "abs_b", "A_V")
+    assert redshift_augment_of(fold, np.arange(5)) == (0.0, None)      # spec-z: off unless asked for
+    fold.options["redshift_augment"] = 0.0
+    fold.context_names = ()
+    assert redshift_augment_of(fold, np.arange(5)) == (0.0, None)      # --redshift-augment 0: off
     fold.options["redshift_augment"] = 0.4
     share, z = redshift_augment_of(fold, np.arange(5))
     assert share == 0.4

@@ -147,12 +147,14 @@ def _hybrid_data(fold: Fold, pool: np.ndarray, opts: dict, features: bool):
 
 def redshift_augment_of(fold: Fold, pool: np.ndarray) -> tuple[float, np.ndarray | None]:
     """The redshift augmentation of the deep models' training views (``options["redshift_augment"]``,
-    ``--redshift-augment P``, default :data:`BTS_HYBRID`'s): (share, the BTS table's redshift of the
-    objects of ``pool``, NaN for every other object: a test or validation object is never moved)."""
+    ``--redshift-augment P``; default :data:`BTS_HYBRID`'s on the photometry-only track, 0 with spec-z,
+    where it was not measured): (share, the BTS table's redshift of the objects of ``pool``, NaN for
+    every other object: a test or validation object is never moved)."""
     from ..context import context_frame
     from ..nn.config import BTS_HYBRID
 
-    share = float(fold.options.get("redshift_augment", BTS_HYBRID.get("redshift_augment", 0.0)) or 0.0)
+    default = 0.0 if fold.context_names else BTS_HYBRID.get("redshift_augment", 0.0)
+    share = float(fold.options.get("redshift_augment", default) or 0.0)
     if not share:
         return 0.0, None
     z = np.full(len(fold.batch), np.nan)
