@@ -200,6 +200,12 @@ def test_train_config_and_benchmark_options():
     fold.options["redshift_augment"] = 0.0
     fold.context_names = ()
     assert redshift_augment_of(fold, np.arange(5)) == (0.0, None)      # --redshift-augment 0: off
+    import dataclasses
+
+    fold.options.clear()
+    fold.batch = dataclasses.replace(b, static=b.static.drop_columns(["redshift"]))
+    assert redshift_augment_of(fold, np.arange(5)) == (0.0, None)      # no redshift to move by: off
+    fold.batch = b
     fold.options["redshift_augment"] = 0.4
     share, z = redshift_augment_of(fold, np.arange(5))
     assert share == 0.4

@@ -148,12 +148,14 @@ def _hybrid_data(fold: Fold, pool: np.ndarray, opts: dict, features: bool):
 def redshift_augment_of(fold: Fold, pool: np.ndarray) -> tuple[float, np.ndarray | None]:
     """The redshift augmentation of the deep models' training views (``options["redshift_augment"]``,
     ``--redshift-augment P``; default :data:`BTS_HYBRID`'s on the photometry-only track, 0 with spec-z,
-    where it was not measured): (share, the BTS table's redshift of the objects of ``pool``, NaN for
+    where it was not measured, or without a ``redshift`` column): (share, the BTS table's redshift of the objects of ``pool``, NaN for
     every other object: a test or validation object is never moved)."""
     from ..context import context_frame
     from ..nn.config import BTS_HYBRID
 
-    default = 0.0 if fold.context_names else BTS_HYBRID.get("redshift_augment", 0.0)
+    names = getattr(fold.batch.static, "column_names", None) or list(getattr(fold.batch.static, "columns", ()))
+    # the default needs a redshift to move by (a batch without one: off); an explicit share without one fails
+    default = 0.0 if fold.context_names or "redshift" not in names else BTS_HYBRID.get("redshift_augment", 0.0)
     share = float(fold.options.get("redshift_augment", default) or 0.0)
     if not share:
         return 0.0, None
