@@ -78,3 +78,17 @@ def test_round9_deterministic_independent_of_workers_and_from_the_cli(tmp_path, 
     np.testing.assert_array_equal(read_ztf_sim(tmp_path).flux, new.flux)
     with pytest.raises(ValueError, match="ZTF survey must be one of"):
         simulate_ztf(**KW, survey="round10")
+
+
+def test_rise_covered_needs_a_g_or_r_visit_below_half_the_peak_before_it():
+    """Object 0 was seen at a tenth of its peak flux first; object 1 only from 80 % (found near peak at a
+    season start); object 2 only in i below half; object 3 below half only after its peak."""
+    from types import SimpleNamespace
+
+    obj = np.repeat(np.arange(4), 3)
+    mjd = np.tile([0.0, 3.0, 6.0], 4)
+    band = np.array([1, 2, 1, 1, 2, 1, 3, 2, 1, 2, 1, 2], np.uint8)
+    flux = np.array([10.0, 60, 100, 80, 95, 100, 10, 100, 90, 100, 90, 20])
+    obs = SimpleNamespace(offsets=np.arange(0, 13, 3), obj=obj, mjd=mjd, band=band)
+    phot = SimpleNamespace(flux=flux, alert=flux >= 50.0)
+    np.testing.assert_array_equal(zs.rise_covered(obs, phot), [True, False, False, False])

@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     ztf.add_argument("--i-share", type=float, default=0.03, metavar="F", help="share of i-band visits (default 0.03; "
                      "0 for g and r only, like the BTS files)")
     ztf.add_argument("--ztf-survey", choices=("round8", "round9"), default="round8", help="survey model: round8 "
-                     "(default) or round9, ZTF's cadence by era and alerts on the background noise (docs/simulator.md)")
+                     "(default) or round9: ZTF's cadence by era, alerts on the background noise, rise measured (docs/simulator.md)")
     return p
 
 

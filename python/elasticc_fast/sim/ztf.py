@@ -150,6 +150,8 @@ def _draw(spec: ZtfClass, rng: np.random.Generator, lib: zs.ZtfLibrary, n: int, 
     light = family.light(p, obs, rng, ZTF_SPAN)
     phot = zs.measure(rng, lib, obs, light.diff * FLUXCAL_TO_UJY, light.source * FLUXCAL_TO_UJY, survey)
     selected = zs.bts_selected(rng, phot)
+    if survey == "round9":
+        selected &= zs.rise_covered(obs, phot)
     rows = zs.photometry_rows(obs, phot, mode)
     rows = rows[selected[obs.obj[rows]]]
     flux, err, flag = zs.rows_flags(phot, rows, mode)
@@ -214,8 +216,8 @@ def simulate_ztf(objects_per_class: int = 200, seed: int = 0, classes: Iterable[
         "forced" (alerts plus forced photometry at every other visit, flag 0).
     workers: processes, each simulating whole classes.
     i_share: share of i-band visits (the BTS light curves here have none).
-    survey: "round8" (default) or "round9" (ZTF's cadence by era, alerts on the background noise:
-        :data:`.ztf_survey.SURVEYS`).
+    survey: "round8" (default) or "round9" (ZTF's cadence by era, alerts on the background noise, a
+        measured rise: :mod:`.ztf_survey`).
     """
     if objects_per_class < 1:
         raise ValueError(f"objects_per_class must be >= 1, not {objects_per_class}")
