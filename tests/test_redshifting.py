@@ -273,3 +273,12 @@ def test_fit_holds_validation_objects_out_of_the_augmentation():
     np.testing.assert_array_equal(wins[0].val.source, wins[1].val.source)
     np.testing.assert_array_equal(wins[0].val.static, wins[1].val.static)   # validation views: not moved
     assert not np.array_equal(wins[0].first.static, wins[1].first.static)    # training views: moved
+
+
+def test_train_data_bts_augments_on_photometry_only_by_default():
+    from elasticc_fast.nn.config import BTS_HYBRID, base_config
+
+    assert base_config("bts").redshift_augment == BTS_HYBRID["redshift_augment"] > 0
+    assert base_config("bts", context="redshift").redshift_augment == 0.0      # spec-z: as the benchmark's track
+    assert base_config("bts", context="redshift", redshift_augment=0.3).redshift_augment == 0.3
+    assert base_config("parquet").redshift_augment == 0.0 and base_config("parquet", epochs=3).epochs == 3

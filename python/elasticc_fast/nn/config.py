@@ -225,10 +225,16 @@ class TrainConfig:
         return cls.from_dict(json.loads(text))
 
 
-def base_config(data: str = "parquet", arch: str | None = None) -> TrainConfig:
-    """``elasticc-fast train``'s training before its options: ``data="bts"`` the BTS benchmark's
-    hybrid (:data:`BTS_HYBRID`); Parquet (ELAsTiCC) :data:`ELASTICC_HYBRID` (the demo's), or the
-    :class:`TrainConfig` defaults when ``arch`` names another architecture."""
+def base_config(data: str = "parquet", arch: str | None = None, **changes: Any) -> TrainConfig:
+    """``elasticc-fast train``'s training, ``changes`` (its options) applied: ``data="bts"`` the BTS
+    benchmark's hybrid (:data:`BTS_HYBRID`; with a context its redshift augmentation is off unless
+    ``changes`` set it, as on the benchmark's spec-z track, where it was not measured); Parquet
+    (ELAsTiCC) :data:`ELASTICC_HYBRID` (the demo's), or the :class:`TrainConfig` defaults when ``arch``
+    names another architecture."""
     if data == "bts":
-        return TrainConfig().replace(**BTS_HYBRID)
-    return TrainConfig().replace(**ELASTICC_HYBRID) if arch in (None, "hybrid") else TrainConfig()
+        config = TrainConfig().replace(**BTS_HYBRID).replace(**changes)
+        if config.context != "none" and "redshift_augment" not in changes:
+            config = config.replace(redshift_augment=0.0)
+        return config
+    base = TrainConfig().replace(**ELASTICC_HYBRID) if arch in (None, "hybrid") else TrainConfig()
+    return base.replace(**changes)
