@@ -276,17 +276,45 @@ def test_sn_ibc_true_light_curves_follow_the_real_templates(elasticc_sample):
         relative_mags("SNIb/c", z, obj, phase, band, sn_ibc="round5")
 
 
-def test_sn_ibc_model_option_changes_only_the_sn_ibc(tmp_path):
+def test_kn_true_light_curves_follow_the_real_kn_k17(elasticc_sample):
+    """``kn="round9"``: at the real KN_K17's redshifts, phases and bands (8 simulated per real one),
+    i and z stay within 0.4 mag of the real median fade at +2-4 and +4-7 rest days and the median
+    peak r - z is within 0.15 mag of the real one (-0.36 to -0.61) at z < 0.2. The default KN are 4 mag
+    below peak in i and z at +2-4 d (the real ones at peak) with r - z -0.07 to -0.14."""
+    from elasticc_fast.sim.truth import relative_mags
+
+    z, peak, pts = _real_truth_points(elasticc_sample / "ELASTICC2_TRAIN_01_1percent_KN_K17")
+    obj, phase, band, real = pts[:, 0].astype(int), pts[:, 1], pts[:, 2].astype(int), pts[:, 3]
+    phase8, band8, z8 = np.tile(phase, 8), np.tile(band, 8), np.tile(z, 8)
+    for model, near in (("round9", True), ("default", False)):
+        ours, our_peak = relative_mags("KN", z, obj, phase, band, seed=0, draws=8, kn=model)
+        for b in (3, 4):
+            for lo, hi in ((2, 4), (4, 7)):
+                r, o = (band == b) & (phase >= lo) & (phase < hi), (band8 == b) & (phase8 >= lo) & (phase8 < hi)
+                assert (abs(np.median(ours[o]) - np.median(real[r])) < 0.4) == near, (model, b, lo)
+        for lo, hi in ((0.0, 0.08), (0.08, 0.12), (0.12, 0.2)):
+            r, o = (z >= lo) & (z < hi), (z8 >= lo) & (z8 < hi)
+            real_rz, our_rz = np.median(peak[r, 2] - peak[r, 4]), np.median(our_peak[o, 2] - our_peak[o, 4])
+            assert (abs(our_rz - real_rz) < 0.15) == near, (model, lo, our_rz, real_rz)
+
+
+def test_refit_model_options_change_only_their_class(tmp_path):
     """``simulate(sn_ibc="round9")`` rewrites the SN Ib/c folder and leaves every other class
-    byte-identical to the default (no extra random numbers are drawn); an unknown model is refused."""
+    byte-identical to the default (no extra random numbers are drawn), ``kn="round9"`` likewise the KN
+    folder; an unknown model is refused."""
     with pytest.raises(ValueError, match="sn_ibc must be one of"):
         simulate(tmp_path / "bad", objects_per_class=2, classes=["SNIb/c"], sn_ibc="round5")
-    for model in ("round4", "round9"):
-        simulate(tmp_path / model, objects_per_class=8, seed=4, classes=["SNIb/c", "KN"], sn_ibc=model)
-    files = sorted(f.relative_to(tmp_path / "round4") for f in (tmp_path / "round4").rglob("*.*"))
-    same = {str(f): (tmp_path / "round4" / f).read_bytes() == (tmp_path / "round9" / f).read_bytes() for f in files}
-    assert all(v for k, v in same.items() if "KN_K17" in k) and len(same) == 10
-    assert not same["ELASTICC2_TRAIN_02_SNIb-Templates/ELASTICC2_TRAIN_02_SNIb-Templates.DUMP"]
+    with pytest.raises(ValueError, match="kn must be one of"):
+        simulate(tmp_path / "bad", objects_per_class=2, classes=["KN"], kn="round5")
+    runs = {"default": {}, "ibc": {"sn_ibc": "round9"}, "kn": {"kn": "round9"}}
+    for name, models in runs.items():
+        simulate(tmp_path / name, objects_per_class=8, seed=4, classes=["SNIb/c", "KN"], **models)
+    files = sorted(f.relative_to(tmp_path / "default") for f in (tmp_path / "default").rglob("*.*"))
+    assert len(files) == 10
+    for name, changed in (("ibc", "SNIb-Templates"), ("kn", "KN_K17")):
+        same = {str(f): (tmp_path / "default" / f).read_bytes() == (tmp_path / name / f).read_bytes() for f in files}
+        assert all(v for k, v in same.items() if changed not in k)
+        assert not same[f"ELASTICC2_TRAIN_02_{changed}/ELASTICC2_TRAIN_02_{changed}.DUMP"]
 
 
 def test_detection_follows_the_noise_free_snr():

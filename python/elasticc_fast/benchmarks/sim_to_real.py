@@ -69,27 +69,28 @@ def load_real_set(shared: Path, real: RealSet, work: Path):
 
 
 def simulate_and_load(work: Path, name: str, objects_per_class: int, seed: int, trigger_rule: str = "first",
-                    classes: Sequence[str] | None = None, detection: str = "measured", sn_ibc: str = "round4"):
+                    classes: Sequence[str] | None = None, detection: str = "measured", sn_ibc: str = "round4",
+                    kn: str = "default"):
     """Simulate ``classes`` (default all 19) into ``work/name`` with the ``detection`` rule
-    (``sim.cadence.DETECTION_RULES``) and SN Ib/c model ``sn_ibc`` (``sim.params.SN_IBC_MODELS``),
+    (``sim.cadence.DETECTION_RULES``), SN Ib/c and KN models ``sn_ibc``, ``kn`` (``sim.params``),
     convert to ``work/name_parquet`` and load it as one batch."""
     from ..convert import convert
     from ..io.tables import load_batch
     from ..sim import simulate
 
     simulate(work / name, objects_per_class=objects_per_class, seed=seed, classes=classes,
-             trigger_rule=trigger_rule, show_progress=False, detection=detection, sn_ibc=sn_ibc)
+             trigger_rule=trigger_rule, show_progress=False, detection=detection, sn_ibc=sn_ibc, kn=kn)
     convert(work / name, work / f"{name}_parquet", overwrite=True)
     return load_batch(work / f"{name}_parquet")
 
 
 def simulated_training_set(work: Path, objects_per_class: int, seed: int, trigger_rule: str = "first",
-                           detection: str = "measured", sn_ibc: str = "round4"):
+                           detection: str = "measured", sn_ibc: str = "round4", kn: str = "default"):
     """Simulate all 19 classes into ``work``, convert, and return (batch, ORACLE leaf indices)."""
     from ..evaluate import true_leaves
     from ..taxonomy import ORACLE_TREE
 
-    batch = simulate_and_load(work, "sim", objects_per_class, seed, trigger_rule, detection=detection, sn_ibc=sn_ibc)
+    batch = simulate_and_load(work, "sim", objects_per_class, seed, trigger_rule, detection=detection, sn_ibc=sn_ibc, kn=kn)
     leaves, ok = true_leaves(batch, ORACLE_TREE)
     if not ok.all():
         raise RuntimeError(f"{int((~ok).sum())} simulated objects have no ORACLE leaf")
@@ -108,13 +109,13 @@ def training_config(arch: str = "hybrid", epochs: int = 40, seed: int = 0, train
 
 def train_on_simulation(work: Path, objects_per_class: int = 300, seed: int = 0, epochs: int = 40,
                         train_minutes: float | None = 6.0, arch: str = "hybrid", detection: str = "measured",
-                        sn_ibc: str = "round4"):
+                        sn_ibc: str = "round4", kn: str = "default"):
     """A Classifier trained only on the built-in simulator (``objects_per_class`` per leaf) with
     ``train``'s configuration (:func:`training_config`)."""
     from ..classifier import Classifier
     from ..taxonomy import ORACLE_TREE
 
-    batch, leaves = simulated_training_set(work, objects_per_class, seed, detection=detection, sn_ibc=sn_ibc)
+    batch, leaves = simulated_training_set(work, objects_per_class, seed, detection=detection, sn_ibc=sn_ibc, kn=kn)
     clf = Classifier(tree=ORACLE_TREE, config=training_config(arch, epochs, seed, train_minutes))
     clf.fit(batch, labels=leaves, show_progress=False)
     return clf
@@ -135,14 +136,14 @@ def score_set(clf, batch, truth: str, top: int = 4) -> dict:
 
 
 def heldout_recall(clf, work: Path, truths: Sequence[str], objects_per_class: int, seed: int,
-                   detection: str = "measured", sn_ibc: str = "round4") -> dict[str, float]:
+                   detection: str = "measured", sn_ibc: str = "round4", kn: str = "default") -> dict[str, float]:
     """Recall of each leaf of ``truths`` on ``objects_per_class`` freshly simulated objects of it
     (seed ``seed + HELDOUT_SEED_OFFSET``, first-detection trigger, whole curves)."""
     from ..evaluate import true_leaves
 
     leaves = sorted(set(truths))
     batch = simulate_and_load(work, "heldout", objects_per_class, seed + HELDOUT_SEED_OFFSET, classes=leaves,
-                              detection=detection, sn_ibc=sn_ibc)
+                              detection=detection, sn_ibc=sn_ibc, kn=kn)
     truth_idx, _ = true_leaves(batch, clf.tree)
     return {t: score_set(clf, batch.take(np.flatnonzero(truth_idx == clf.tree.index(t))), t)["recall"]
             for t in leaves}
@@ -151,10 +152,10 @@ def heldout_recall(clf, work: Path, truths: Sequence[str], objects_per_class: in
 def run(shared: Path, *, objects_per_class: int = 300, seed: int = 0, epochs: int = 40,
         train_minutes: float | None = 6.0, model_dir: Path | None = None, arch: str = "hybrid",
         sets: Sequence[RealSet] = REAL_SETS, heldout: int = 300, detection: str = "measured",
-        sn_ibc: str = "round4") -> dict:
+        sn_ibc: str = "round4", kn: str = "default") -> dict:
     """Train on the simulator (or load ``model_dir``) and score every real set, and ``heldout``
     simulated objects of each set's class (0: not); ``detection``: the simulator's detection rule
-    (``sim.cadence.DETECTION_RULES``) and ``sn_ibc`` its SN Ib/c model, for both simulations; the
+    (``sim.cadence.DETECTION_RULES``) and ``sn_ibc``, ``kn`` its SN Ib/c and KN models, for both simulations; the
     JSON-ready result."""
     from ..classifier import Classifier
     from .machine import machine
@@ -165,17 +166,17 @@ def run(shared: Path, *, objects_per_class: int = 300, seed: int = 0, epochs: in
         if model_dir is not None:
             clf, trained = Classifier.load(model_dir), f"loaded from {model_dir}"
         else:
-            clf = train_on_simulation(work, objects_per_class, seed, epochs, train_minutes, arch, detection, sn_ibc)
+            clf = train_on_simulation(work, objects_per_class, seed, epochs, train_minutes, arch, detection, sn_ibc, kn)
             trained = (f"{clf.config.arch} ({clf.config.ensemble} member(s)), {objects_per_class} simulated objects "
                        f"per class, seed {seed}, {len(clf.history)} epochs (best {clf.best_epoch})")
         t_train = time.perf_counter() - t0
         results = {s.name: score_set(clf, load_real_set(shared, s, work), s.truth) for s in sets}
         if heldout > 0:
-            sim = heldout_recall(clf, work, [s.truth for s in sets], heldout, seed, detection, sn_ibc)
+            sim = heldout_recall(clf, work, [s.truth for s in sets], heldout, seed, detection, sn_ibc, kn)
             for r in results.values():
                 r["simulated_recall"] = sim[r["truth"]]
     recalls = [r["recall"] for r in results.values()]
-    return {"benchmark": "sim-to-real", "model": trained, "detection": detection, "sn_ibc": sn_ibc, "sets": results,
+    return {"benchmark": "sim-to-real", "model": trained, "detection": detection, "sn_ibc": sn_ibc, "kn": kn, "sets": results,
             "mean_recall": round(float(np.mean(recalls)), 3), "min_recall": round(float(np.min(recalls)), 3),
             "goal_mean_recall": GOAL_MEAN_RECALL, "goal_min_recall": GOAL_MIN_RECALL,
             "train_seconds": round(t_train, 1), "total_seconds": round(time.perf_counter() - t0, 1),
@@ -221,6 +222,8 @@ def register_cli(sub) -> None:
                    help="the simulator's detection rule (as `simulate --detection`; default measured)")
     s.add_argument("--sn-ibc", choices=("round4", "round9"), default="round4",
                    help="the simulator's SN Ib/c model (as `simulate --sn-ibc`; default round4)")
+    s.add_argument("--kn", choices=("default", "round9"), default="default",
+                   help="the simulator's KN model (as `simulate --kn`; default default)")
     s.add_argument("--json", type=Path, default=None, help="write the result here")
 
 
@@ -234,7 +237,7 @@ def run_cli(args) -> int:
     data = args.data or require_shared(".", "--data")
     result = run(data, objects_per_class=args.objects_per_class, seed=args.seed, epochs=args.epochs,
                  train_minutes=args.train_minutes if args.train_minutes > 0 else None, model_dir=args.model,
-                 arch=args.arch, heldout=args.heldout, detection=args.detection, sn_ibc=args.sn_ibc)
+                 arch=args.arch, heldout=args.heldout, detection=args.detection, sn_ibc=args.sn_ibc, kn=args.kn)
     print(markdown(result))
     if args.json:
         with atomic_path(args.json) as tmp:

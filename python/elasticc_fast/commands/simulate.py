@@ -35,12 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                       help="HEAD/PHOT pairs per model (default: about 2,000 objects per pair, at most 40)")
     lsst.add_argument("--prefix", default="ELASTICC2_TRAIN_02", help="folder and file prefix (default %(default)s)")
     lsst.add_argument("--trigger", choices=("pair", "first"), default="pair",
-                      help="PHOTFLAG 2048 on the first detection >= 30 min after an earlier one (pair, default) "
-                           "or on the first detection (first, as in the real ELAsTiCC2 training files)")
+                      help="PHOTFLAG 2048: a detection >= 30 min after another (pair, default) or the first one (first)")
     lsst.add_argument("--detection", choices=("measured", "noise-free"), default="measured", help="detection probability "
                       "from the measured S/N (measured, default) or from the noise-free S/N as in SNANA (noise-free)")
-    lsst.add_argument("--sn-ibc", choices=("round4", "round9"), default="round4", help="SN Ib/c light-curve "
-                      "model: round4 (default) or round9, refitted to the real SNIb-Templates (docs/simulator.md)")
+    for opt, old in (("--sn-ibc", "round4"), ("--kn", "default")):  # models refitted to the real files, ninth round
+        lsst.add_argument(opt, choices=(old, "round9"), default=old, help=f"{opt[2:]} light-curve model (default {old})")
     ztf = p.add_argument_group("ztf only")
     ztf.add_argument("--photometry", choices=("alerts", "detections", "forced"), default="alerts",
                      help="alerts: 5-sigma alert detections plus the upper limits of the 30 days before each (default); "
@@ -71,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
             from ..sim import simulate
             summary = simulate(args.out_dir, objects_per_class=args.objects_per_class, seed=args.seed,
                                classes=args.classes, files_per_model=args.files_per_model, prefix=args.prefix,
-                               trigger_rule=args.trigger, workers=args.workers, detection=args.detection, sn_ibc=args.sn_ibc)
+                               trigger_rule=args.trigger, workers=args.workers, detection=args.detection,
+                               sn_ibc=args.sn_ibc, kn=args.kn)
     except (ValueError, RuntimeError) as e:    # an unknown class, a bad option value
         raise DataError(str(e)) from e
     from ..summaries import describe_simulation

@@ -73,13 +73,16 @@ def get_class(name: str) -> ClassSpec:
                          f"or the model names {', '.join(c.model for c in CLASSES)}") from None
 
 
-def sample_params(spec: ClassSpec, rng: np.random.Generator, n: int, sn_ibc: str = "round4") -> dict[str, np.ndarray]:
+def sample_params(spec: ClassSpec, rng: np.random.Generator, n: int, sn_ibc: str = "round4",
+                  kn: str = "default") -> dict[str, np.ndarray]:
     """Draw the light-curve parameters of ``n`` objects of class ``spec`` (see :mod:`.params`);
-    ``sn_ibc``: the SN Ib/c model (:data:`.params.SN_IBC_MODELS`, :func:`.params.refit_sn_ibc`)."""
+    ``sn_ibc``, ``kn``: the SN Ib/c and KN models (:func:`.params.refit_sn_ibc`, :func:`.params.refit_kn`)."""
     from .families import get_family
-    from .params import refit_sn_ibc
+    from .params import refit_kn, refit_sn_ibc
 
     p = get_family(spec.family).sample(spec, rng, n)
     if spec.leaf == "SNIb/c":
         refit_sn_ibc(p, sn_ibc)
+    if spec.leaf == "KN":
+        refit_kn(p, kn)
     return p

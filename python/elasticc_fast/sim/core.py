@@ -20,7 +20,7 @@ from ..units import BANDS
 from . import cadence, hosts, lightcurves, writer
 from .classes import CLASSES, ClassSpec, get_class, sample_params
 from .families import Span, get_family
-from .params import SN_IBC_MODELS
+from .params import KN_MODELS, SN_IBC_MODELS
 from .ragged import top_k_per_object
 
 log = logging.getLogger(__name__)
@@ -54,14 +54,14 @@ def _take(batch_arrays: dict, offsets: np.ndarray, keep: np.ndarray):
 
 
 def _draw(spec: ClassSpec, rng: np.random.Generator, lib: cadence.SurveyLibrary, n: int, trigger_rule: str,
-          detection: str = "measured", sn_ibc: str = "round4"):
+          detection: str = "measured", sn_ibc: str = "round4", kn: str = "default"):
     """Simulate ``n`` candidates of ``spec``; returns (head values, flat phot, offsets, selected mask,
     dump values, parameters)."""
     family = get_family(spec.family)
     ra, dec, in_ddf = hosts.draw_positions(rng, n, spec.galactic, bulge=family.bulge,
                                               latitude_scale=family.latitude_scale)
     ebv_true, ebv = hosts.milky_way_ebv(rng, ra, dec, hosts.LSST_EBV)
-    p = sample_params(spec, rng, n, sn_ibc)
+    p = sample_params(spec, rng, n, sn_ibc, kn)
     p["mwebv"] = ebv_true
     head: dict[str, np.ndarray] = {}
     if not spec.galactic:
@@ -141,7 +141,7 @@ def _extragalactic_head(p: dict, light, host_sb: np.ndarray) -> dict:
 
 def simulate_class(spec: ClassSpec, n_objects: int, rng: np.random.Generator, lib: cadence.SurveyLibrary,
                    trigger_rule: str = "pair", max_stalled: int = 10, detection: str = "measured",
-                   sn_ibc: str = "round4") -> ClassBatch:
+                   sn_ibc: str = "round4", kn: str = "default") -> ClassBatch:
     """Draw candidates until ``n_objects`` pass the trigger and the grizY cut (like SNANA's selection).
 
     Raises RuntimeError when ``max_stalled`` rounds in a row keep no object at all.
@@ -150,7 +150,7 @@ def simulate_class(spec: ClassSpec, n_objects: int, rng: np.random.Generator, li
     need, efficiency, stalled = n_objects, 0.5, 0
     while need > 0:
         m = min(_CHUNK, max(16, math.ceil(need / efficiency * 1.2)))
-        head, flat, offsets, selected, dump, _ = _draw(spec, rng, lib, m, trigger_rule, detection, sn_ibc)
+        head, flat, offsets, selected, dump, _ = _draw(spec, rng, lib, m, trigger_rule, detection, sn_ibc, kn)
         efficiency = max(selected.mean(), 0.02)
         keep = np.flatnonzero(selected)[:need]
         stalled = 0 if keep.size else stalled + 1
@@ -193,29 +193,32 @@ def _snids(seed: int, k: int, n: int) -> np.ndarray:
 
 def _class_job(out: Path, prefix: str, k: int, n: int, seed: int, trigger_rule: str,
                files_per_model: int | None, compresslevel: int, detection: str = "measured",
-               sn_ibc: str = "round4") -> dict:
+               sn_ibc: str = "round4", kn: str = "default") -> dict:
     """Simulate and write class ``k``; returns its summary entry (runs in a worker process too)."""
     spec = CLASSES[k]
-    batch = simulate_class(spec, n, _class_rng(seed, k), _library(seed), trigger_rule, detection=detection, sn_ibc=sn_ibc)
+    batch = simulate_class(spec, n, _class_rng(seed, k), _library(seed), trigger_rule, detection=detection, sn_ibc=sn_ibc,
+                           kn=kn)
     n_files = files_per_model or _default_files(batch.n)
     _write_model(out, prefix, spec, batch, _snids(seed, k, n), n_files, compresslevel)
     return {"class": spec.leaf, "gentype": spec.gentype, "n_objects": batch.n, "n_obs": int(batch.offsets[-1]),
             "n_det": int((batch.phot["PHOTFLAG"] & 4096 > 0).sum()), "files": n_files}
 
 
-def _check_rules(trigger_rule: str, detection: str, sn_ibc: str) -> None:
+def _check_rules(trigger_rule: str, detection: str, sn_ibc: str, kn: str) -> None:
     if trigger_rule not in ("pair", "first"):
         raise ValueError(f"trigger_rule must be 'pair' or 'first', not {trigger_rule!r}")
     if detection not in cadence.DETECTION_RULES:
         raise ValueError(f"detection must be one of {', '.join(cadence.DETECTION_RULES)}, not {detection!r}")
     if sn_ibc not in SN_IBC_MODELS:
         raise ValueError(f"sn_ibc must be one of {', '.join(SN_IBC_MODELS)}, not {sn_ibc!r}")
+    if kn not in KN_MODELS:
+        raise ValueError(f"kn must be one of {', '.join(KN_MODELS)}, not {kn!r}")
 
 
 def simulate(out_dir: str | Path, objects_per_class: int = 200, seed: int = 0,
              classes: Iterable[str] | None = None, files_per_model: int | None = None,
              prefix: str = "ELASTICC2_TRAIN_02", trigger_rule: str = "pair", compresslevel: int = 1,
-             workers: int = 1, show_progress: bool | None = None, detection: str = "measured", sn_ibc: str = "round4") -> dict:
+             workers: int = 1, show_progress: bool | None = None, detection: str = "measured", sn_ibc: str = "round4", kn: str = "default") -> dict:
     """Simulate an ELAsTiCC2-format training set: one folder of SNANA FITS per class model.
 
     Parameters
@@ -231,7 +234,7 @@ def simulate(out_dir: str | Path, objects_per_class: int = 200, seed: int = 0,
     workers: processes, each simulating and writing whole classes (1: in this process).
     detection: "measured" (detection probability from the measured S/N) or "noise-free" (from the
         noise-free S/N, as SNANA: no point without a source is detected); ``cadence.DETECTION_RULES``.
-    sn_ibc: the SN Ib/c model, "round4" (default) or "round9" (``params.refit_sn_ibc``).
+    sn_ibc, kn: SN Ib/c model "round4" (default) or "round9", KN "default" or "round9" (``params.refit_*``).
 
     Returns a summary dict: ``{"out_dir", "seed", "classes": {model: {...}}, "n_objects", "n_obs", "seconds"}``.
     """
@@ -241,12 +244,12 @@ def simulate(out_dir: str | Path, objects_per_class: int = 200, seed: int = 0,
     specs = [get_class(c) for c in classes] if classes is not None else list(CLASSES)
     if objects_per_class < 1:
         raise ValueError(f"objects_per_class must be >= 1, not {objects_per_class}")
-    _check_rules(trigger_rule, detection, sn_ibc)
+    _check_rules(trigger_rule, detection, sn_ibc, kn)
     out = Path(out_dir)
     _check_replaceable(out, [f"{prefix}_{s.model}" for s in specs])
     out.mkdir(parents=True, exist_ok=True)
     jobs = [(out, prefix, CLASSES.index(s), objects_per_class, seed, trigger_rule, files_per_model, compresslevel,
-             detection, sn_ibc) for s in dict.fromkeys(specs)]
+             detection, sn_ibc, kn) for s in dict.fromkeys(specs)]
     summary: dict = {"out_dir": str(out), "seed": seed, "classes": {}, "n_objects": 0, "n_obs": 0}
     bar = progress(total=len(jobs), desc="simulate", unit="class", enabled=show_progress)
     if workers > 1 and len(jobs) > 1:

@@ -16,21 +16,21 @@ from .families import Transient, get_family
 
 
 def relative_mags(leaf: str, z: np.ndarray, obj: np.ndarray, phase: np.ndarray, band: np.ndarray,
-                  seed: int = 0, draws: int = 4, sn_ibc: str = "round4") -> tuple[np.ndarray, np.ndarray]:
+                  seed: int = 0, draws: int = 4, sn_ibc: str = "round4", kn: str = "default") -> tuple[np.ndarray, np.ndarray]:
     """Noise-free magnitudes of ``draws`` simulated objects of transient class ``leaf`` per real object.
 
     ``z``: redshift of each real object; ``obj``, ``phase`` (rest-frame days from peak) and ``band``
     (0-5 = ugrizY): one row per real observation. Returns (magnitude minus the simulated object's
     own peak magnitude in that band, per observation and draw, shape (draws * len(obj),)), and the
     true peak magnitudes (draws * len(z), 6) at distance modulus 0 and no Milky-Way dust (colours
-    only). Magnitudes of zero flux are capped at 99. ``sn_ibc``: the SN Ib/c model (``simulate``'s).
+    only). Magnitudes of zero flux are capped at 99. ``sn_ibc``, ``kn``: as ``simulate``'s.
     """
     spec = next((c for c in CLASSES if c.leaf == leaf), None)
     family = get_family(spec.family) if spec is not None else None
     if not isinstance(family, Transient):
         raise ValueError(f"relative_mags needs a transient class (SNIa, SNIb/c, KN, ...), not {leaf!r}")
     n = len(z) * draws
-    p = sample_params(spec, np.random.default_rng(seed), n, sn_ibc)
+    p = sample_params(spec, np.random.default_rng(seed), n, sn_ibc, kn)
     p["z"], p["mu"], p["mwebv"] = np.tile(np.asarray(z, float), draws), np.zeros(n), np.zeros(n)
     family.find_peak(p)
     p["t_peak"] = np.zeros(n)
