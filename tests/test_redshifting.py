@@ -279,6 +279,6 @@ def test_train_data_bts_augments_on_photometry_only_by_default():
     from elasticc_fast.nn.config import BTS_HYBRID, base_config
 
     assert base_config("bts").redshift_augment == BTS_HYBRID["redshift_augment"] > 0
-    assert base_config("bts", context="redshift").redshift_augment == 0.0      # spec-z: as the benchmark's track
-    assert base_config("bts", context="redshift", redshift_augment=0.3).redshift_augment == 0.3
-    assert base_config("parquet").redshift_augment == 0.0 and base_config("parquet", epochs=3).epochs == 3
+    assert base_config("bts", None, {"context": "redshift"}).redshift_augment == 0.0   # spec-z: as the benchmark's
+    assert base_config("bts", None, {"context": "redshift", "redshift_augment": 0.3}).redshift_augment == 0.3
+    assert base_config("parquet").redshift_augment == 0.0 and base_config("parquet", None, {"epochs": 3}).epochs == 3

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         return train_feature_model(args)
     logging.getLogger("absl").setLevel(logging.WARNING)  # Orbax logs every file it writes
     given = {f: getattr(args, a) for f, a in _CONFIG_ARGS.items() if getattr(args, a) is not None}
-    config = base_config(args.data, args.arch, **given)
+    config = base_config(args.data, args.arch, given)
     if not args.resume:   # before reading the data
         check_output_dir(args.out, NAME, args.overwrite, hint="--resume continues it, --overwrite replaces it")
     t0 = time.perf_counter()

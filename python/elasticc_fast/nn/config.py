@@ -225,12 +225,13 @@ class TrainConfig:
         return cls.from_dict(json.loads(text))
 
 
-def base_config(data: str = "parquet", arch: str | None = None, **changes: Any) -> TrainConfig:
+def base_config(data: str = "parquet", arch: str | None = None, changes: dict[str, Any] | None = None) -> TrainConfig:
     """``elasticc-fast train``'s training, ``changes`` (its options) applied: ``data="bts"`` the BTS
     benchmark's hybrid (:data:`BTS_HYBRID`; with a context its redshift augmentation is off unless
     ``changes`` set it, as on the benchmark's spec-z track, where it was not measured); Parquet
     (ELAsTiCC) :data:`ELASTICC_HYBRID` (the demo's), or the :class:`TrainConfig` defaults when ``arch``
     names another architecture."""
+    changes = dict(changes or {})
     if data == "bts":
         config = TrainConfig().replace(**BTS_HYBRID).replace(**changes)
         if config.context != "none" and "redshift_augment" not in changes:
