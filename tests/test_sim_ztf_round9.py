@@ -92,3 +92,25 @@ def test_rise_covered_needs_a_g_or_r_visit_below_half_the_peak_before_it():
     obs = SimpleNamespace(offsets=np.arange(0, 13, 3), obj=obj, mjd=mjd, band=band)
     phot = SimpleNamespace(flux=flux, alert=flux >= 50.0)
     np.testing.assert_array_equal(zs.rise_covered(obs, phot), [True, False, False, False])
+
+
+def test_pretraining_takes_the_survey_model(monkeypatch):
+    """``benchmark ztf-bts --ztf-survey round9`` reaches the pretraining simulation (default round8)."""
+    import elasticc_fast.sim.ztf as ztf
+    from elasticc_fast.benchmarks import bts_pretrain
+    from elasticc_fast.benchmarks.bts_cli import register_cli
+
+    seen = []
+    real = ztf.simulate_ztf
+    monkeypatch.setattr(ztf, "simulate_ztf", lambda *a, **kw: seen.append(kw["survey"]) or real(*a, **kw))
+    assert bts_pretrain.PRETRAIN_DEFAULTS["ztf_survey"] == "round8"
+    bts_pretrain.simulate_pretraining(10, seed=1, survey="round9")
+    bts_pretrain.simulate_pretraining(10, seed=1)
+    assert seen == ["round9", "round8"]
+    import argparse
+
+    sub = argparse.ArgumentParser().add_subparsers(dest="which")
+    register_cli(sub)
+    parser = sub.choices["ztf-bts"]
+    assert parser.parse_args(["--ztf-survey", "round9"]).ztf_survey == "round9"
+    assert parser.parse_args([]).ztf_survey is None

@@ -46,6 +46,8 @@ def register_cli(sub: Any) -> None:
     z.add_argument("--sim-share", type=float, default=None, metavar="S",
                    help="hybrid-pre: simulated views per real view in every fine-tuning epoch (default 0.5; "
                    "0: fine-tune on the real objects alone)")
+    z.add_argument("--ztf-survey", choices=("round8", "round9"), default=None, help="hybrid-pre/-sim: the "
+                   "simulator's ZTF survey model they pretrain on (default round8; simulate --ztf-survey)")
     z.add_argument("--pretrain-models", type=int, default=None, metavar="M",
                    help="hybrid-pre: pretrained models (training seeds) its ensemble members start from, member k "
                    "from model k mod M (default per track: 3 photometry only, 1 with spec-z)")
@@ -79,7 +81,7 @@ def run_cli(args: argparse.Namespace) -> int:
                               "test_views": args.test_views, "sim_share": args.sim_share,
                               "pretrain_models": args.pretrain_models, "horizon": args.horizon,
                               "aux_weight": args.aux_weight, "redshift_augment": args.redshift_augment,
-                              "luminosity": args.luminosity}.items()
+                              "luminosity": args.luminosity, "ztf_survey": args.ztf_survey}.items()
                   if v is not None}
     check_options(opts)  # run_track checks them too, but only after the data folder's check below
     models = [m.strip() for m in args.models.split(",") if m.strip()]
