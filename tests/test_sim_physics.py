@@ -251,7 +251,7 @@ def test_sn_ibc_true_light_curves_follow_the_real_templates(elasticc_sample):
     simulated objects per real one, noise-free), the median fade below the own-band peak in r, i, z from +3 to +60 rest
     days is within 0.15 mag of the real one, and the median peak r - i within 0.05 mag in three
     redshift bins. The default round-4 SN Ib/c fade 0.2-0.3 mag too slowly in r from +8 to +25 d
-    and are 0.06 mag redder in r - i at z < 0.25 (docs/simulator.md, ninth round)."""
+    and are 0.06 mag redder in r - i at z < 0.25 (docs/simulator.md, "Ninth round: SN Ib/c shape and colours")."""
     from elasticc_fast.sim.truth import relative_mags
 
     z, peak, pts = _real_truth_points(elasticc_sample / "ELASTICC2_TRAIN_01_1percent_SNIb-Templates")

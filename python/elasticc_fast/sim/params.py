@@ -157,7 +157,7 @@ UV_GROW = {"SNIb/c": 1250.0}
 #: bands) to the real ``SNIb-Templates``' true magnitude minus own-band peak in g, r, i, z in 9
 #: rest-phase bins from -15 to +100 d and their peak g - r, r - i, r - z in 4 redshift bins: the
 #: fourth round's fit (in flux) left r fading 0.2-0.3 mag too slowly from +8 to +25 d, r - i 0.06
-#: too red at z < 0.25 and g 2.4 mag too faint at +25-40 d (docs/simulator.md, ninth round)
+#: too red at z < 0.25 and g 2.4 mag too faint at +25-40 d (docs/simulator.md, "Ninth round: SN Ib/c shape and colours")
 SN_IBC_MODELS = ("round4", "round9")
 
 
