@@ -176,7 +176,7 @@ def test_hybrid_data_off_is_unchanged_moves_only_objects_with_a_redshift_and_mov
         HybridData(b, labels, redshift_share=0.5)
 
 
-def test_train_config_and_benchmark_options():
+def test_train_config_and_benchmark_options(monkeypatch):
     from elasticc_fast.benchmarks.bts_models import Fold, check_options, redshift_augment_of
     from elasticc_fast.errors import UsageError
     from elasticc_fast.nn.config import TrainConfig
@@ -193,8 +193,10 @@ def test_train_config_and_benchmark_options():
                 test=np.array([6, 7]), features={}, context=None)
     from elasticc_fast.nn.config import BTS_HYBRID
 
-    share, z = redshift_augment_of(fold, np.arange(5))                # photometry only: BTS_HYBRID's default
-    assert share == BTS_HYBRID["redshift_augment"] > 0 and np.isnan(z[5:]).all()
+    assert BTS_HYBRID["redshift_augment"] == 0.0 and redshift_augment_of(fold, np.arange(5)) == (0.0, None)
+    monkeypatch.setitem(BTS_HYBRID, "redshift_augment", 0.5)          # the photometry track's default, if set
+    share, z = redshift_augment_of(fold, np.arange(5))
+    assert share == 0.5 and np.isnan(z[5:]).all()
     fold.context_names = ("redshift", "abs_b", "A_V")
     assert redshift_augment_of(fold, np.arange(5)) == (0.0, None)      # spec-z: off unless asked for
     fold.options["redshift_augment"] = 0.0
@@ -275,10 +277,12 @@ def test_fit_holds_validation_objects_out_of_the_augmentation():
     assert not np.array_equal(wins[0].first.static, wins[1].first.static)    # training views: moved
 
 
-def test_train_data_bts_augments_on_photometry_only_by_default():
+def test_train_data_bts_follows_the_photometry_default_and_spec_z_stays_off(monkeypatch):
     from elasticc_fast.nn.config import BTS_HYBRID, base_config
 
-    assert base_config("bts").redshift_augment == BTS_HYBRID["redshift_augment"] > 0
+    assert base_config("bts").redshift_augment == 0.0                 # not the default (5-fold run, RESULTS)
+    monkeypatch.setitem(BTS_HYBRID, "redshift_augment", 0.5)
+    assert base_config("bts").redshift_augment == 0.5
     assert base_config("bts", None, {"context": "redshift"}).redshift_augment == 0.0   # spec-z: as the benchmark's
     assert base_config("bts", None, {"context": "redshift", "redshift_augment": 0.3}).redshift_augment == 0.3
     assert base_config("parquet").redshift_augment == 0.0 and base_config("parquet", None, {"epochs": 3}).epochs == 3
