@@ -174,6 +174,15 @@ def test_hybrid_data_off_is_unchanged_moves_only_objects_with_a_redshift_and_mov
     np.testing.assert_array_equal(on.cut(16.0).x, plain.cut(16.0).x)
     with pytest.raises(ValueError, match="one redshift per object"):
         HybridData(b, labels, redshift_share=0.5)
+    with pytest.raises(ValueError, match=r"redshift_share must be in \[0, 1\], not 1.5"):
+        HybridData(b, labels, redshift=_z(b), redshift_share=1.5)
+
+
+@pytest.mark.parametrize("kw, shown", [({"draw": "uniform"}, "'uniform', 8"), ({"tries": 0}, "'shift', 0"),
+                                       ({"max_shift_dex": -0.1}, "-0.1, 0.001"), ({"min_redshift": 0.0}, "0.3, 0.0")])
+def test_redshift_options_refuse_bad_rules_naming_the_values(kw, shown):
+    with pytest.raises(ValueError, match=f"RedshiftOptions: .*not {shown}$"):
+        RedshiftOptions(**kw)
 
 
 def test_train_config_and_benchmark_options(monkeypatch):
