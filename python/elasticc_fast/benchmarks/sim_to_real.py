@@ -117,7 +117,7 @@ def train_on_simulation(work: Path, objects_per_class: int = 300, seed: int = 0,
 
     batch, leaves = simulated_training_set(work, objects_per_class, seed, detection=detection, sn_ibc=sn_ibc, kn=kn)
     clf = Classifier(tree=ORACLE_TREE, config=training_config(arch, epochs, seed, train_minutes))
-    clf.fit(batch, labels=leaves, show_progress=False)
+    clf.fit(batch, labels=leaves, show_progress=None)  # an epoch bar on a terminal: 1000/class trains ~30 min
     return clf
 
 
