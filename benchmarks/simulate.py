@@ -55,6 +55,7 @@ def main() -> None:
     ap.add_argument("--out", default=None, help="output folder (default: a temporary folder, removed)")
     ap.add_argument("--survey", choices=("lsst", "ztf"), default="lsst")
     ap.add_argument("--ztf-survey", choices=("round8", "round9"), default="round8", help="ZTF survey model (ztf)")
+    ap.add_argument("--ztf-shapes", choices=("round8", "round11"), default="round8", help="ZTF light-curve shapes (ztf)")
     ap.add_argument("--json", default=None, help="write the result here (default: print only)")
     args = ap.parse_args()
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="sim_bench_"))
@@ -72,15 +73,16 @@ def ztf(args, out: Path) -> dict:
 
     per_class = math.ceil(args.objects / len(ZTF_CLASSES))
     cpu0, t0 = cpu_seconds(), time.perf_counter()
-    summary = simulate_ztf_to(out, per_class, args.seed, workers=args.workers, survey=args.ztf_survey)
+    summary = simulate_ztf_to(out, per_class, args.seed, workers=args.workers, survey=args.ztf_survey,
+                              shapes=args.ztf_shapes)
     wall, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
     n = summary["n_objects"]
     size = Path(summary["path"]).stat().st_size
     print(f"elasticc_fast.sim.ztf: {n} objects, {summary['n_obs']} rows ({summary['n_alerts']} alerts), "
-          f"{size / 1e6:.0f} MB Parquet, survey {args.ztf_survey}, workers={args.workers}: wall {wall:.1f} s ({n / wall:.0f} objects/s), "
+          f"{size / 1e6:.0f} MB Parquet, survey {args.ztf_survey}, shapes {args.ztf_shapes}, workers={args.workers}: wall {wall:.1f} s ({n / wall:.0f} objects/s), "
           f"CPU {cpu:.1f} s; goal 100,000 in 180 s wall -> {100_000 / (n / wall):.0f} s at this rate "
           f"({'met' if 100_000 / (n / wall) < 180 else 'missed'}); load average after {os.getloadavg()[0]:.1f}")
-    return {"survey": "ztf", "ztf_survey": args.ztf_survey, "n_objects": n, "n_obs": summary["n_obs"], "wall_s": round(wall, 1),
+    return {"survey": "ztf", "ztf_survey": args.ztf_survey, "ztf_shapes": args.ztf_shapes, "n_objects": n, "n_obs": summary["n_obs"], "wall_s": round(wall, 1),
             "cpu_s": round(cpu, 1), "objects_per_s": round(n / wall, 1), "goal_s_per_100k": 180}
 
 

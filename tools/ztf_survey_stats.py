@@ -6,7 +6,7 @@ over all detections, the share quoting S/N < 5, the 95th-percentile magnitude an
 an object's detection nights per era.
 
     PYTHONPATH=python python tools/ztf_survey_stats.py [--per-type 500] [--seed 1000]
-        [--surveys round8 round9] [--json FILE]
+        [--surveys round8 round9] [--shapes round8 round11] [--json FILE]
 
 Real: every object of ``../shared/data/ztf_bts`` (detections only). Simulated: ``--per-type`` objects of
 each type the pretraining uses (alert detections, g and r only), weighted by the BTS catalogue's type
@@ -83,15 +83,15 @@ def leaf_rows(stats: dict, leaves: np.ndarray, weights: np.ndarray) -> dict[str,
     return rows
 
 
-def simulated(survey: str, per_type: int, seed: int) -> tuple:
-    """(batch, leaf per object, weight per object) of the pretraining types under ``survey``."""
+def simulated(survey: str, per_type: int, seed: int, shapes: str = "round8") -> tuple:
+    """(batch, leaf per object, weight per object) of the pretraining types under ``survey`` and ``shapes``."""
     from elasticc_fast.benchmarks.bts_pretrain import TYPE_SHARES
     from elasticc_fast.sim.ztf import simulate_ztf
 
     leaf_of = {t: leaf for leaf, shares in TYPE_SHARES.items() for t in shares}
     share = {t: f for shares in TYPE_SHARES.values() for t, f in shares.items()}
     sim = simulate_ztf(per_type, seed=seed, classes=list(leaf_of), photometry="detections", i_share=0.0,
-                       survey=survey)
+                       survey=survey, shapes=shapes)
     types = sim.static.column("bts_type").to_pylist()
     return sim, np.array([leaf_of[t] for t in types]), np.array([share[t] for t in types])
 
@@ -101,6 +101,7 @@ def main() -> None:
     ap.add_argument("--per-type", type=int, default=500)
     ap.add_argument("--seed", type=int, default=1000)
     ap.add_argument("--surveys", nargs="+", default=["round8", "round9"])
+    ap.add_argument("--shapes", nargs="+", default=["round8"], help="light-curve shapes (simulate --ztf-shapes)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     from elasticc_fast.io.bts import read_bts
@@ -110,9 +111,10 @@ def main() -> None:
     leaves = np.array([BTS_TREE.nodes[v] for v in real.labels])
     result = {"real": {"leaves": leaf_rows(per_object(real), leaves, np.ones(len(real))),
                        "detections": detection_stats(real)}}
-    for survey in args.surveys:
-        sim, sim_leaves, weights = simulated(survey, args.per_type, args.seed)
-        result[survey] = {"leaves": leaf_rows(per_object(sim), sim_leaves, weights), "detections": detection_stats(sim)}
+    for survey, shapes in ((a, b) for a in args.surveys for b in args.shapes):
+        name = survey if shapes == "round8" else f"{survey} {shapes}"
+        sim, sim_leaves, weights = simulated(survey, args.per_type, args.seed, shapes)
+        result[name] = {"leaves": leaf_rows(per_object(sim), sim_leaves, weights), "detections": detection_stats(sim)}
     print("| leaf | set | days 1st det -> brightest | mag risen | points by 16 d | found within 4 d of brightest "
           "| brighter than -19.6 by 16 d |\n|---|---|---|---|---|---|---|")
     for leaf in result["real"]["leaves"]:

@@ -48,6 +48,8 @@ def register_cli(sub: Any) -> None:
                    "0: fine-tune on the real objects alone)")
     z.add_argument("--ztf-survey", choices=("round8", "round9"), default=None, help="hybrid-pre/-sim: the "
                    "simulator's ZTF survey model they pretrain on (default round8; simulate --ztf-survey)")
+    z.add_argument("--ztf-shapes", choices=("round8", "round11"), default=None, help="hybrid-pre/-sim: the "
+                   "simulator's ZTF light-curve shapes they pretrain on (default round8; simulate --ztf-shapes)")
     z.add_argument("--pretrain-models", type=int, default=None, metavar="M",
                    help="hybrid-pre: pretrained models (training seeds) its ensemble members start from, member k "
                    "from model k mod M (default per track: 3 photometry only, 1 with spec-z)")
@@ -81,7 +83,8 @@ def run_cli(args: argparse.Namespace) -> int:
                               "test_views": args.test_views, "sim_share": args.sim_share,
                               "pretrain_models": args.pretrain_models, "horizon": args.horizon,
                               "aux_weight": args.aux_weight, "redshift_augment": args.redshift_augment,
-                              "luminosity": args.luminosity, "ztf_survey": args.ztf_survey}.items()
+                              "luminosity": args.luminosity, "ztf_survey": args.ztf_survey,
+                              "ztf_shapes": args.ztf_shapes}.items()
                   if v is not None}
     check_options(opts)  # run_track checks them too, but only after the data folder's check below
     models = [m.strip() for m in args.models.split(",") if m.strip()]

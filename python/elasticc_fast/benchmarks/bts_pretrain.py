@@ -32,9 +32,10 @@ log = logging.getLogger(__name__)
 #: of 0 / 0.5 / 1, benchmarks/RESULTS.md "co-training"; ``pretrain_models``: pretrained models the
 #: ensemble members start from, member k from model k mod M, each pretrained only when a member needs
 #: it; its default depends on the track, :data:`PRETRAIN_MODELS`; ``ztf_survey``: the simulator's ZTF survey
-#: model, :data:`elasticc_fast.sim.ztf_survey.SURVEYS`)
+#: model, :data:`elasticc_fast.sim.ztf_survey.SURVEYS`; ``ztf_shapes``: its light-curve shapes,
+#: :data:`elasticc_fast.sim.params.ZTF_SHAPES`)
 PRETRAIN_DEFAULTS = {"pretrain": 0, "pretrain_epochs": 20, "pretrain_seed": 1000, "finetune_lr": 1e-3,
-                     "sim_share": 0.5, "aux_weight": 0.0, "ztf_survey": "round8"}
+                     "sim_share": 0.5, "aux_weight": 0.0, "ztf_survey": "round8", "ztf_shapes": "round8"}
 #: fine-tuning's auxiliary targets per track (``TrainConfig.aux_targets``) when ``aux_weight`` > 0
 #: (default 0: none): photometry only, the network also learns log10 of the spectroscopic redshift of
 #: the training objects (real: the BTS table's, simulated: the true one), never an input (learning
@@ -69,15 +70,17 @@ def type_counts(n_objects: int) -> dict[str, int]:
     return {t: max(1, round(per_leaf * f)) for shares in TYPE_SHARES.values() for t, f in shares.items()}
 
 
-def simulate_pretraining(n_objects: int, seed: int, workers: int = 1, i_share: float = 0.0, survey: str = "round8"):
+def simulate_pretraining(n_objects: int, seed: int, workers: int = 1, i_share: float = 0.0, survey: str = "round8",
+                         shapes: str = "round8"):
     """About ``n_objects`` simulated ZTF objects (alert detections), :func:`type_counts` of each type
     -> LightCurveBatch with BTS-tree ``labels``. ``i_share`` 0: g and r only, as the BTS curves;
-    ``survey``: the ZTF survey model (``simulate --ztf-survey``)."""
+    ``survey``, ``shapes``: the ZTF survey model and light-curve shapes (``simulate --ztf-survey``,
+    ``--ztf-shapes``)."""
     from ..sim.ztf import simulate_ztf
 
     counts = type_counts(n_objects)
     sim = simulate_ztf(max(counts.values()), seed=seed, classes=list(counts), photometry="detections",
-                       workers=workers, i_share=i_share, survey=survey)
+                       workers=workers, i_share=i_share, survey=survey, shapes=shapes)
     types = np.asarray(sim.static.column("bts_type").to_pylist())
     rank = np.zeros(len(types), np.int64)
     for t in counts:  # the first counts[t] objects of each type
@@ -94,7 +97,7 @@ def pretrain(fold, opts: dict, index: int = 0):
 
     horizon = horizon_of(fold.options)
     key = ("pretrained", fold.context_names, opts["pretrain"], opts["pretrain_seed"], opts["pretrain_epochs"], horizon,
-           index, luminosity_of(fold), opts["ztf_survey"])
+           index, luminosity_of(fold), opts["ztf_survey"], opts["ztf_shapes"])
     if key in fold.cache:
         return fold.cache[key]
     t0 = time.perf_counter()
@@ -117,9 +120,11 @@ def pretraining_set(fold, opts: dict) -> tuple:
     from ..context import context_matrix
     from ..crossval import validation_split
 
-    key = ("pretraining-set", fold.context_names, opts["pretrain"], opts["pretrain_seed"], opts["ztf_survey"])
+    key = ("pretraining-set", fold.context_names, opts["pretrain"], opts["pretrain_seed"], opts["ztf_survey"],
+           opts["ztf_shapes"])
     if key not in fold.cache:
-        sim = simulate_pretraining(opts["pretrain"], opts["pretrain_seed"], workers=fold.jobs, survey=opts["ztf_survey"])
+        sim = simulate_pretraining(opts["pretrain"], opts["pretrain_seed"], workers=fold.jobs, survey=opts["ztf_survey"],
+                                   shapes=opts["ztf_shapes"])
         y = np.asarray(sim.labels, np.int64)
         ctx = context_matrix(sim.static, "redshift") if fold.context_names else None
         fit_idx, val_idx = validation_split(np.arange(len(y)), y, 0.15, opts["pretrain_seed"])

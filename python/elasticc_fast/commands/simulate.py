@@ -48,6 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                      "0 for g and r only, like the BTS files)")
     ztf.add_argument("--ztf-survey", choices=("round8", "round9"), default="round8", help="survey model: round8 "
                      "(default) or round9: ZTF's cadence by era, alerts on the background noise, rise measured (docs/simulator.md)")
+    ztf.add_argument("--ztf-shapes", choices=("round8", "round11"), default="round8", help="light-curve shapes: "
+                     "round8 (default) or round11: slower SN Ib/c, Ia and SLSN rises, a declining SN II plateau (docs/simulator.md)")
     return p
 
 
@@ -65,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             from ..sim.ztf import simulate_ztf_to
             summary = simulate_ztf_to(args.out_dir, args.objects_per_class, args.seed, classes=args.classes,
                                       photometry=args.photometry, workers=args.workers, i_share=args.i_share,
-                                      survey=args.ztf_survey)
+                                      survey=args.ztf_survey, shapes=args.ztf_shapes)
         else:
             from ..sim import simulate
             summary = simulate(args.out_dir, objects_per_class=args.objects_per_class, seed=args.seed,

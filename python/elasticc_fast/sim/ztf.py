@@ -30,6 +30,7 @@ from ..units import FLUXCAL_ZEROPOINT, UJY_ZEROPOINT
 from . import cadence, hosts, lightcurves
 from . import ztf_survey as zs
 from .families import Span, Transient, get_family
+from .params import ZTF_SHAPES, refit_ztf_shapes
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,7 @@ def _distances(spec: ZtfClass, p: dict, rng: np.random.Generator, n: int) -> Non
 
 
 def _draw(spec: ZtfClass, rng: np.random.Generator, lib: zs.ZtfLibrary, n: int, mode: str,
-          survey: str = "round8") -> dict:
+          survey: str = "round8", shapes: str = "round8") -> dict:
     """Simulate ``n`` candidates; returns the selected objects' static values and photometry rows."""
     family = get_family(spec.family)
     if spec.local:
@@ -135,6 +136,7 @@ def _draw(spec: ZtfClass, rng: np.random.Generator, lib: zs.ZtfLibrary, n: int, 
                                           ddf_fraction=0.0)
     ebv, _ = hosts.milky_way_ebv(rng, ra, dec)
     p = family.sample(spec, rng, n)
+    refit_ztf_shapes(spec.leaf, p, shapes)
     if spec.local:
         p["local_z"], p["local_mu"] = local_z, local_mu
     p["mwebv"] = ebv
@@ -174,12 +176,13 @@ def _concat(parts: list[dict], need: int) -> dict:
 
 
 def simulate_ztf_class(spec: ZtfClass, n_objects: int, rng: np.random.Generator, lib: zs.ZtfLibrary,
-                       photometry: str = "alerts", max_stalled: int = 10, survey: str = "round8") -> dict:
+                       photometry: str = "alerts", max_stalled: int = 10, survey: str = "round8",
+                       shapes: str = "round8") -> dict:
     """Draw candidates until ``n_objects`` pass the BTS selection; flat arrays plus ``lengths``."""
     parts, made, efficiency, stalled = [], 0, 0.2, 0
     while made < n_objects:
         m = min(_CHUNK, max(64, int(np.ceil((n_objects - made) / efficiency * 1.2))))
-        part = _draw(spec, rng, lib, m, photometry, survey)
+        part = _draw(spec, rng, lib, m, photometry, survey, shapes)
         got = part["lengths"].size
         efficiency = max(got / m, 0.01)
         stalled = 0 if got else stalled + 1
@@ -197,13 +200,16 @@ def _library(seed: int, i_share: float, survey: str = "round8") -> zs.ZtfLibrary
                                 survey=survey)
 
 
-def _class_job(k: int, n: int, seed: int, photometry: str, i_share: float, survey: str = "round8") -> dict:
+def _class_job(k: int, n: int, seed: int, photometry: str, i_share: float, survey: str = "round8",
+               shapes: str = "round8") -> dict:
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(len(ZTF_CLASSES))[k])
-    return simulate_ztf_class(ZTF_CLASSES[k], n, rng, _library(seed, i_share, survey), photometry, survey=survey)
+    return simulate_ztf_class(ZTF_CLASSES[k], n, rng, _library(seed, i_share, survey), photometry, survey=survey,
+                              shapes=shapes)
 
 
 def simulate_ztf(objects_per_class: int = 200, seed: int = 0, classes: Iterable[str] | None = None,
-                 photometry: str = "alerts", workers: int = 1, i_share: float = 0.03, survey: str = "round8"):
+                 photometry: str = "alerts", workers: int = 1, i_share: float = 0.03, survey: str = "round8",
+                 shapes: str = "round8"):
     """Simulate ZTF objects that pass the BTS selection -> ``LightCurveBatch`` (flux in microjansky).
 
     Parameters
@@ -218,15 +224,19 @@ def simulate_ztf(objects_per_class: int = 200, seed: int = 0, classes: Iterable[
     i_share: share of i-band visits (the BTS light curves here have none).
     survey: "round8" (default) or "round9" (ZTF's cadence by era, alerts on the background noise, a
         measured rise: :mod:`.ztf_survey`).
+    shapes: the types' light-curve shapes, "round8" (default) or "round11" (slower SN Ib/c, Ia and SLSN
+        rises, a declining SN II plateau, a wider SN Ia luminosity spread: :func:`.params.refit_ztf_shapes`).
     """
     if objects_per_class < 1:
         raise ValueError(f"objects_per_class must be >= 1, not {objects_per_class}")
     if photometry not in zs.PHOTOMETRY:
         raise ValueError(f"photometry must be one of {zs.PHOTOMETRY}, not {photometry!r}")
     zs.check_survey(survey)
+    if shapes not in ZTF_SHAPES:
+        raise ValueError(f"ZTF shapes must be one of {ZTF_SHAPES}, not {shapes!r}")
     specs = [get_ztf_class(c) for c in classes] if classes is not None else list(ZTF_CLASSES)
     ks = list(dict.fromkeys(ZTF_CLASSES.index(s) for s in specs))
-    jobs = [(k, objects_per_class, seed, photometry, i_share, survey) for k in ks]
+    jobs = [(k, objects_per_class, seed, photometry, i_share, survey, shapes) for k in ks]
     if workers > 1 and len(jobs) > 1:
         ctx = multiprocessing.get_context("spawn")  # safe with threads (JAX) in the parent
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
