@@ -46,10 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                           "detections: alerts only, like the ANTARES BTS files; forced: plus forced photometry elsewhere")
     ztf.add_argument("--i-share", type=float, default=0.03, metavar="F", help="share of i-band visits (default 0.03; "
                      "0 for g and r only, like the BTS files)")
-    ztf.add_argument("--ztf-survey", choices=("round8", "round9"), default="round8", help="survey model: round8 "
-                     "(default) or round9: ZTF's cadence by era, alerts on the background noise, rise measured (docs/simulator.md)")
-    ztf.add_argument("--ztf-shapes", choices=("round8", "round11"), default="round8", help="light-curve shapes: "
-                     "round8 (default) or round11: slower SN Ib/c, Ia and SLSN rises, a declining SN II plateau (docs/simulator.md)")
+    for opt, new, what in (("--ztf-survey", "round9", "survey model"), ("--ztf-shapes", "round11", "light-curve shapes")):
+        ztf.add_argument(opt, choices=("round8", new), default="round8", help=f"{what} (default round8; docs/simulator.md)")
     return p
 
 
