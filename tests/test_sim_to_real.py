@@ -19,7 +19,8 @@ def test_sim_to_real_scores_every_real_set(shared_data, tmp_path, capsys):
 
     out = tmp_path / "r.json"
     assert main(["benchmark", "sim-to-real", "--data", str(shared_data), "--objects-per-class", "4",
-                 "--epochs", "1", "--heldout", "3", "--detection", "noise-free", "--sn-ibc", "round9", "--kn", "round9", "--json", str(out)]) == 0
+                 "--epochs", "1", "--heldout", "3", "--detection", "noise-free", "--sn-ibc", "round9", "--kn", "round9",
+                 "--save", str(tmp_path / "m"), "--json", str(out)]) == 0
     printed = capsys.readouterr().out
     result = json.loads(out.read_text())
     assert {k: v["n"] for k, v in result["sets"].items()} == SIZES
@@ -35,3 +36,24 @@ def test_sim_to_real_scores_every_real_set(shared_data, tmp_path, capsys):
     assert result["min_recall"] == pytest.approx(min(recalls), abs=1e-3)
     assert "4 simulated objects per class" in result["model"] and result["detection"] == "noise-free"
     assert result["sn_ibc"] == "round9" and result["kn"] == "round9"
+
+
+def test_sim_to_real_saved_model_scores_the_same_and_is_not_overwritten(shared_data, tmp_path, capsys):
+    """--save keeps the trained model: --model DIR rescoring it gives the same recalls; a second --save to
+    the same folder is refused before any training unless --overwrite; --save with --model is refused."""
+    from elasticc_fast.cli import main
+
+    common = ["benchmark", "sim-to-real", "--data", str(shared_data), "--heldout", "0"]
+    first, again = tmp_path / "a.json", tmp_path / "b.json"
+    assert main([*common, "--objects-per-class", "4", "--epochs", "1", "--save", str(tmp_path / "m"),
+                 "--json", str(first)]) == 0
+    assert main([*common, "--model", str(tmp_path / "m"), "--json", str(again)]) == 0
+    a, b = json.loads(first.read_text()), json.loads(again.read_text())
+    assert {k: v["recall"] for k, v in a["sets"].items()} == {k: v["recall"] for k, v in b["sets"].items()}
+    before = sorted(p.name for p in (tmp_path / "m").iterdir())
+    capsys.readouterr()
+    assert main([*common, "--objects-per-class", "4", "--epochs", "1", "--save", str(tmp_path / "m")]) != 0
+    assert "earlier `elasticc-fast benchmark sim-to-real` output" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == before
+    assert main([*common, "--model", str(tmp_path / "m"), "--save", str(tmp_path / "n")]) != 0
+    assert "--save saves the model" in capsys.readouterr().err and not (tmp_path / "n").exists()

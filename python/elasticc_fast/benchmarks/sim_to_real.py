@@ -51,6 +51,8 @@ REAL_SETS: tuple[RealSet, ...] = (
 GOAL_MEAN_RECALL, GOAL_MIN_RECALL = 0.70, 0.5
 #: the held-out simulation's seed is the training seed plus this (never the same objects)
 HELDOUT_SEED_OFFSET = 10_007
+#: the command a ``--save`` folder's marker names (an earlier one is replaced only with ``--overwrite``)
+SAVE_COMMAND = "benchmark sim-to-real"
 
 
 def load_real_set(shared: Path, real: RealSet, work: Path):
@@ -152,14 +154,18 @@ def heldout_recall(clf, work: Path, truths: Sequence[str], objects_per_class: in
 def run(shared: Path, *, objects_per_class: int = 300, seed: int = 0, epochs: int = 40,
         train_minutes: float | None = 6.0, model_dir: Path | None = None, arch: str = "hybrid",
         sets: Sequence[RealSet] = REAL_SETS, heldout: int = 300, detection: str = "measured",
-        sn_ibc: str = "round4", kn: str = "default") -> dict:
+        sn_ibc: str = "round4", kn: str = "default", save_dir: Path | None = None, overwrite: bool = False) -> dict:
     """Train on the simulator (or load ``model_dir``) and score every real set, and ``heldout``
     simulated objects of each set's class (0: not); ``detection``: the simulator's detection rule
-    (``sim.cadence.DETECTION_RULES``) and ``sn_ibc``, ``kn`` its SN Ib/c and KN models, for both simulations; the
-    JSON-ready result."""
+    (``sim.cadence.DETECTION_RULES``) and ``sn_ibc``, ``kn`` its SN Ib/c and KN models, for both simulations;
+    ``save_dir``: also save the trained model there (checked before training; ``overwrite`` replaces an earlier
+    one). The JSON-ready result."""
+    from ..atomic import check_output_dir, output_dir
     from ..classifier import Classifier
     from .machine import machine
 
+    if save_dir is not None:
+        check_output_dir(save_dir, SAVE_COMMAND, overwrite)  # fail before the training, not after it
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="sim_to_real_") as tmp:
         work = Path(tmp)
@@ -169,6 +175,10 @@ def run(shared: Path, *, objects_per_class: int = 300, seed: int = 0, epochs: in
             clf = train_on_simulation(work, objects_per_class, seed, epochs, train_minutes, arch, detection, sn_ibc, kn)
             trained = (f"{clf.config.arch} ({clf.config.ensemble} member(s)), {objects_per_class} simulated objects "
                        f"per class, seed {seed}, {len(clf.history)} epochs (best {clf.best_epoch})")
+            if save_dir is not None:
+                with output_dir(save_dir, command=SAVE_COMMAND, overwrite=overwrite) as out:
+                    clf.save(out)
+                trained += f", saved to {save_dir}"
         t_train = time.perf_counter() - t0
         results = {s.name: score_set(clf, load_real_set(shared, s, work), s.truth) for s in sets}
         if heldout > 0:
@@ -216,6 +226,9 @@ def register_cli(sub) -> None:
     s.add_argument("--seed", type=int, default=0, help="seed of the simulation and the model (default 0)")
     s.add_argument("--model", type=Path, default=None,
                    help="score this saved model instead of training one (e.g. the demo's DIR/model)")
+    s.add_argument("--save", type=Path, default=None, metavar="DIR",
+                   help="also save the trained model in DIR (new or empty; `predict --model DIR` and `--model DIR` read it)")
+    s.add_argument("--overwrite", action="store_true", help="with --save: replace an earlier sim-to-real model in DIR")
     s.add_argument("--heldout", type=int, default=300,
                    help="also score this many freshly simulated objects of each real set's class (300; 0: not)")
     s.add_argument("--detection", choices=("measured", "noise-free"), default="measured",
@@ -232,12 +245,16 @@ def run_cli(args) -> int:
     import json
 
     from ..atomic import atomic_path
+    from ..errors import UsageError
     from ..shared_data import require_shared
 
+    if args.save is not None and args.model is not None:
+        raise UsageError("--save saves the model this run trains; with --model DIR nothing is trained")
     data = args.data or require_shared(".", "--data")
     result = run(data, objects_per_class=args.objects_per_class, seed=args.seed, epochs=args.epochs,
                  train_minutes=args.train_minutes if args.train_minutes > 0 else None, model_dir=args.model,
-                 arch=args.arch, heldout=args.heldout, detection=args.detection, sn_ibc=args.sn_ibc, kn=args.kn)
+                 arch=args.arch, heldout=args.heldout, detection=args.detection, sn_ibc=args.sn_ibc, kn=args.kn,
+                 save_dir=args.save, overwrite=args.overwrite)
     print(markdown(result))
     if args.json:
         with atomic_path(args.json) as tmp:
