@@ -36,7 +36,7 @@ def test_parameters_move_draw_for_draw_into_the_stated_ranges():
     assert abs(ia["M"].std() - 0.3) < 0.015 and abs(_draws("SN Ia", "round8")["M"].std() - 0.2) < 0.01
     ii = _draws("SN II", "round11")
     assert 25.0 <= ii["plateau_tau"].min() and ii["plateau_tau"].max() <= 80.0
-    with pytest.raises(ValueError, match="ztf_shapes must be one of"):
+    with pytest.raises(ValueError, match="ZTF shapes must be one of"):
         params.refit_ztf_shapes("SN Ib", old, "round10")
 
 

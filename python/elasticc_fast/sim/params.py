@@ -225,19 +225,24 @@ def _remap(x: np.ndarray, old: tuple[float, float], new: tuple[float, float]) ->
     return new[0] + (x - old[0]) * (new[1] - new[0]) / (old[1] - old[0])
 
 
+def check_ztf_shapes(model: str) -> str:
+    """``model`` if it is one of :data:`ZTF_SHAPES`, else a one-line ValueError."""
+    if model not in ZTF_SHAPES:
+        raise ValueError(f"ZTF shapes must be one of {', '.join(ZTF_SHAPES)}, not {model!r}")
+    return model
+
+
 def refit_ztf_shapes(leaf: str, p: dict[str, np.ndarray], model: str = "round11") -> None:
     """Turn the ZTF type ``leaf``'s parameters drawn by :func:`sample_transient` into ``model``'s
     (:data:`ZTF_SHAPES`), draw for draw: no new random numbers, so the other types stay the same."""
-    if model not in ZTF_SHAPES:
-        raise ValueError(f"ztf_shapes must be one of {', '.join(ZTF_SHAPES)}, not {model!r}")
-    if model == "round8":
+    if check_ztf_shapes(model) == "round8":
         return
-    m_mean, m_sd, tr = _TRANSIENT[leaf][:3] if leaf in _TRANSIENT else (0.0, 1.0, None)
     if leaf in _ROUND11_RISE:
-        p["tau_rise"] = _remap(p["tau_rise"], tr, _ROUND11_RISE[leaf])
+        p["tau_rise"] = _remap(p["tau_rise"], _TRANSIENT[leaf][2], _ROUND11_RISE[leaf])
     if leaf in _ROUND11_PLATEAU_TAU:
         p["plateau_tau"] = _remap(p["plateau_tau"], _PLATEAU_TAU, _ROUND11_PLATEAU_TAU[leaf])
     if leaf in _ROUND11_M_SD:
+        m_mean, m_sd = _TRANSIENT[leaf][:2]
         p["M"] = m_mean + (p["M"] - m_mean) * (_ROUND11_M_SD[leaf] / m_sd)
 
 

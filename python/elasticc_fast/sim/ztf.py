@@ -30,7 +30,7 @@ from ..units import FLUXCAL_ZEROPOINT, UJY_ZEROPOINT
 from . import cadence, hosts, lightcurves
 from . import ztf_survey as zs
 from .families import Span, Transient, get_family
-from .params import ZTF_SHAPES, refit_ztf_shapes
+from .params import check_ztf_shapes, refit_ztf_shapes
 
 log = logging.getLogger(__name__)
 
@@ -232,8 +232,7 @@ def simulate_ztf(objects_per_class: int = 200, seed: int = 0, classes: Iterable[
     if photometry not in zs.PHOTOMETRY:
         raise ValueError(f"photometry must be one of {zs.PHOTOMETRY}, not {photometry!r}")
     zs.check_survey(survey)
-    if shapes not in ZTF_SHAPES:
-        raise ValueError(f"ZTF shapes must be one of {ZTF_SHAPES}, not {shapes!r}")
+    check_ztf_shapes(shapes)  # before any worker starts
     specs = [get_ztf_class(c) for c in classes] if classes is not None else list(ZTF_CLASSES)
     ks = list(dict.fromkeys(ZTF_CLASSES.index(s) for s in specs))
     jobs = [(k, objects_per_class, seed, photometry, i_share, survey, shapes) for k in ks]
