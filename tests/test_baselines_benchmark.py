@@ -23,7 +23,8 @@ def test_unknown_model_is_refused(shared_data):
     assert main(["benchmark", "ztf-bts", "--data", str(shared_data / "ztf_bts"), "--models", "svm"]) == 2
 
 
-@pytest.mark.parametrize("option", [["--pretrain-models", "0"], ["--ensemble", "0"], ["--horizon", "-1"]])
+@pytest.mark.parametrize("option", [["--pretrain-models", "0"], ["--ensemble", "0"], ["--horizon", "-1"],
+                                    ["--pretrain-seed", "-1"]])
 def test_bad_numbers_are_refused_before_any_work(tmp_path, capsys, option):
     # tmp_path is not a BTS folder: reaching the data check would print a different error
     assert main(["benchmark", "ztf-bts", "--data", str(tmp_path), *option]) == 2
