@@ -24,7 +24,7 @@ def test_unknown_model_is_refused(shared_data):
 
 
 @pytest.mark.parametrize("option", [["--pretrain-models", "0"], ["--ensemble", "0"], ["--horizon", "-1"],
-                                    ["--pretrain-seed", "-1"]])
+                                    ["--pretrain-seed", "-1"], ["--pretrain-epochs", "0"]])
 def test_bad_numbers_are_refused_before_any_work(tmp_path, capsys, option):
     # tmp_path is not a BTS folder: reaching the data check would print a different error
     assert main(["benchmark", "ztf-bts", "--data", str(tmp_path), *option]) == 2

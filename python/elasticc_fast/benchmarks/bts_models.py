@@ -41,7 +41,7 @@ def horizon_of(options: dict) -> float | None:
 #: below these values before any work starts: a long run must not fail when a late model begins
 OPTION_MINIMUM = {"ensemble": 1, "epochs": 1, "test_views": 1, "pretrain_models": 1,
                   "pretrain": 0, "sim_share": 0, "horizon": 0, "aux_weight": 0,
-                  "redshift_augment": 0, "pretrain_seed": 0}
+                  "redshift_augment": 0, "pretrain_seed": 0, "pretrain_epochs": 1}
 
 
 def check_options(options: dict) -> None:
