@@ -124,6 +124,18 @@ def test_aux_targets_per_track_only_from_the_training_pool():
     assert aux(("redshift", "abs_b", "A_V"), aux_weight=0.3) == ({}, None) and aux(()) == ({}, None)  # default off
 
 
+def test_naming_a_pretrained_model_runs_only_the_models_named(shared_data, tmp_path):
+    out = tmp_path / "bts.json"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rc = main(["benchmark", "ztf-bts", "--data", str(shared_data / "ztf_bts"), "--models", "hybrid-sim",
+                   "--pretrain", "40", "--max-objects", "120", "--folds", "3", "--fold-limit", "1", "--epochs", "1",
+                   "--pretrain-epochs", "1", "--jobs", "1", "--json", str(out)])
+    assert rc == 0
+    res = json.loads(out.read_text())["tracks"]["none"]
+    assert list(res["models"]) == ["hybrid-sim"] and res["options"]["pretrain_epochs"] == 1  # no hybrid rerun
+
+
 def test_hybrid_pre_without_pretrain_is_refused(shared_data):
     assert main(["benchmark", "ztf-bts", "--data", str(shared_data / "ztf_bts"), "--models", "hybrid-pre",
                  "--max-objects", "60", "--folds", "2", "--fold-limit", "1", "--epochs", "1"]) == 2

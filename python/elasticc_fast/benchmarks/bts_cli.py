@@ -41,8 +41,9 @@ def register_cli(sub: Any) -> None:
     z.add_argument("--test-views", type=int, default=None, metavar="R",
                    help="hybrid-tta: noise-only views of each test curve averaged with it (default 4)")
     z.add_argument("--pretrain", type=int, default=None, metavar="N",
-                   help="also run hybrid-pre (the hybrid pretrained on N simulated ZTF objects, fine-tuned per fold) "
-                   "and hybrid-sim (the pretrained model alone)")
+                   help="also run hybrid-pre (the hybrid pretrained on N simulated ZTF objects, fine-tuned per fold), "
+                   "hybrid-sim (the pretrained model alone) and hybrid; when --models names hybrid-pre or hybrid-sim, "
+                   "only the models named")
     z.add_argument("--sim-share", type=float, default=None, metavar="S",
                    help="hybrid-pre: simulated views per real view in every fine-tuning epoch (default 0.5; "
                    "0: fine-tune on the real objects alone)")
@@ -93,10 +94,11 @@ def run_cli(args: argparse.Namespace) -> int:
                   if v is not None}
     check_options(opts)  # run_track checks them too, but only after the data folder's check below
     models = [m.strip() for m in args.models.split(",") if m.strip()]
-    if args.pretrain:  # the pretrained hybrid next to the same model without pretraining
-        models = list(dict.fromkeys([*models, "hybrid", "hybrid-pre", "hybrid-sim"]))
-    elif {"hybrid-pre", "hybrid-sim"} & set(models):
+    pretrained = {"hybrid-pre", "hybrid-sim"} & set(models)
+    if pretrained and not args.pretrain:
         raise UsageError("models hybrid-pre and hybrid-sim need --pretrain N (the number of simulated objects)")
+    if args.pretrain and not pretrained:  # the pretrained hybrid next to the same model without pretraining
+        models = list(dict.fromkeys([*models, "hybrid", "hybrid-pre", "hybrid-sim"]))
     unknown = sorted(set(models) - set(MODELS))
     if unknown:
         raise UsageError(f"unknown models {unknown} (choose from {', '.join(MODELS)})")
