@@ -29,6 +29,11 @@ def test_sim_to_real_scores_every_real_set(shared_data, tmp_path, capsys):
         assert r["recall"] == pytest.approx(r["predicted"].get(r["truth"], 0.0), abs=1e-3)
         assert f"| {name} | {r['truth']} | {r['n']} | {r['recall']:.2f} |" in printed
         assert 0.0 <= r["simulated_recall"] <= 1.0 and f"| {r['simulated_recall']:.2f} |" in printed
+        bins = r["by_host_z"].values()  # every object in one host-redshift bin; the bins' hits add up
+        assert sum(b["n"] for b in bins) == r["n"]
+        assert sum(b["n"] * b["recall"] for b in bins) == pytest.approx(r["n"] * r["recall"], abs=0.01 * r["n"])
+    assert list(result["sets"]["ELAsTiCC2 training sample Mdwarf-flare"]["by_host_z"]) == ["no host z"]  # hostless
+    assert "Recall by host redshift" in printed
     kn = [r["simulated_recall"] for r in result["sets"].values() if r["truth"] == "KN"]
     assert len(kn) == 2 and kn[0] == kn[1]  # one held-out simulation per class, shared by its sets
     recalls = [r["recall"] for r in result["sets"].values()]

@@ -6,7 +6,7 @@ Real sets (``../shared/data``): the genuine ELAsTiCC2 training sample (SNANA FIT
 Mdwarf-flare, SNIb-Templates: full light curves) and two Fink alert samples with SNANA truth (early
 SN Ia alerts and KN alerts: each alert is the light curve up to that alert, often a single
 detection). Each set has one true ORACLE leaf; its recall is the share of its objects (alerts)
-whose most probable leaf is the truth.
+whose most probable leaf is the truth, also given by host redshift (:mod:`.host_redshift`).
 
 Beside each real set, the recall of the same model on freshly simulated objects of the same class
 (another seed, never trained on; whole curves, first-detection trigger): what the model reaches
@@ -124,17 +124,21 @@ def train_on_simulation(work: Path, objects_per_class: int = 300, seed: int = 0,
 
 
 def score_set(clf, batch, truth: str, top: int = 4) -> dict:
-    """Recall of ``truth`` and the share of each predicted leaf (the confusion row of the set);
-    objects the model's preprocessing drops (no detection) count as misses, "(dropped)"."""
+    """Recall of ``truth``, the share of each predicted leaf (the confusion row of the set) and the
+    recall by host redshift (:mod:`.host_redshift`); objects the model's preprocessing drops (no
+    detection) count as misses, "(dropped)"."""
     from ..predict import leaf_argmax, predict_probabilities
+    from .host_redshift import host_redshift, recall_by_host_z
 
     tree = clf.tree
     pred = leaf_argmax(predict_probabilities(clf, batch), tree)
     names, counts = np.unique([tree.nodes[p] if p >= 0 else "(dropped)" for p in pred], return_counts=True)
     order = np.argsort(-counts)
     confusion = {str(names[i]): round(float(counts[i]) / len(batch), 3) for i in order}
-    return {"n": int(len(batch)), "truth": truth, "recall": round(float(np.mean(pred == tree.index(truth))), 3),
-            "predicted": confusion, "most_often": dict(list(confusion.items())[:top])}
+    hit = pred == tree.index(truth)
+    return {"n": int(len(batch)), "truth": truth, "recall": round(float(np.mean(hit)), 3),
+            "predicted": confusion, "most_often": dict(list(confusion.items())[:top]),
+            "by_host_z": recall_by_host_z(hit, host_redshift(batch.static))}
 
 
 def heldout_recall(clf, work: Path, truths: Sequence[str], objects_per_class: int, seed: int,
@@ -194,7 +198,10 @@ def run(shared: Path, *, objects_per_class: int = 300, seed: int = 0, epochs: in
 
 
 def markdown(result: dict) -> str:
-    """The per-set table (recall and the most often predicted leaves) and the mean."""
+    """The per-set table (recall and the most often predicted leaves), the mean, and the recall by
+    host redshift."""
+    from .host_redshift import markdown_rows
+
     lines = [f"Model: {result['model']}.", "", "| real set | truth | n | recall | most often predicted | "
              "recall on held-out simulated objects of the class |", "|---|---|---|---|---|---|"]
     for name, r in result["sets"].items():
@@ -204,7 +211,9 @@ def markdown(result: dict) -> str:
     lines += ["", f"Mean recall {result['mean_recall']:.2f} (goal {result['goal_mean_recall']:.2f}), lowest "
               f"{result['min_recall']:.2f} (goal: none below {result['goal_min_recall']:.2f}); training "
               f"{result['train_seconds']:.0f} s, total {result['total_seconds']:.0f} s.",
-              f"Machine: {result.get('machine', 'not recorded')}."]
+              f"Machine: {result.get('machine', 'not recorded')}.", "",
+              "Recall by host redshift (the host's spec-z where it has one, else its photo-z; in brackets the "
+              "objects):", "", *markdown_rows(result["sets"])]
     return "\n".join(lines)
 
 
