@@ -4,14 +4,19 @@ host's spectroscopic redshift where it has one, else its photometric redshift (E
 missing value as -9 or -999; hostless objects, such as M-dwarf flares, have none)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: upper edges of the host-redshift bins; the last bin is everything above the last edge
 HOST_Z_EDGES = (0.1, 0.2, 0.3, 0.45, 0.7, 1.0)
 NO_HOST_Z = "no host z"
 
 
-def host_redshift(static) -> np.ndarray:
+def host_redshift(static: pa.Table) -> np.ndarray:
     """(n,) host redshift of each object of a pyarrow table of HEAD/alert columns: HOSTGAL_SPECZ where
     it is > 0, else HOSTGAL_PHOTOZ where > 0, else NaN."""
     def column(name: str) -> np.ndarray:
