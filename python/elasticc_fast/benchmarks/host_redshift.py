@@ -19,12 +19,12 @@ NO_HOST_Z = "no host z"
 def host_redshift(static: pa.Table) -> np.ndarray:
     """(n,) host redshift of each object of a pyarrow table of HEAD/alert columns: HOSTGAL_SPECZ where
     it is > 0, else HOSTGAL_PHOTOZ where > 0, else NaN."""
-    def column(name: str) -> np.ndarray:
-        if name not in static.column_names:
-            return np.full(static.num_rows, np.nan)
-        return np.asarray(static.column(name).to_numpy(zero_copy_only=False), dtype=float)
+    from ..static_features import head_matrix
 
-    spec, phot = column("HOSTGAL_SPECZ"), column("HOSTGAL_PHOTOZ")
+    present = [c for c in ("HOSTGAL_SPECZ", "HOSTGAL_PHOTOZ") if c in static.column_names]
+    columns = dict(zip(present, head_matrix(static, present).T, strict=True))
+    absent = np.full(static.num_rows, np.nan)
+    spec, phot = columns.get("HOSTGAL_SPECZ", absent), columns.get("HOSTGAL_PHOTOZ", absent)
     z = np.where(spec > 0, spec, phot)
     return np.where(z > 0, z, np.nan)
 
