@@ -180,6 +180,7 @@ def test_host_and_sentinel_columns(models):
         else:
             z = h["SIM_REDSHIFT_HELIO"]
             assert np.all((z >= c.z_range[0]) & (z <= c.z_range[1])), c.model
+            h = h[h["HOSTGAL_NMATCH"] == 1]  # unmatched hosts: test_unmatched_hosts
             q = np.stack([h[f"HOSTGAL_ZPHOT_Q{k:03d}"] for k in range(0, 101, 10)], axis=1)
             assert np.all(np.diff(q, axis=1) >= 0) and np.all(q[:, 5] == h["HOSTGAL_PHOTOZ"])
             spec = h["HOSTGAL_SPECZ"] > 0
@@ -191,6 +192,38 @@ def test_host_and_sentinel_columns(models):
                 assert np.median(h["HOSTGAL_DDLR"]) < 0.1
             else:
                 assert np.median(h["HOSTGAL_DDLR"]) > 0.3
+
+
+def test_unmatched_hosts(tmp_path):
+    """About UNMATCHED_SHARE of the extragalactic objects of every class have no matched host:
+    HOSTGAL_NMATCH 0, every host column missing, and an unrelated photo-z as their redshift."""
+    from elasticc_fast.sim.hosts import UNMATCHED_SHARE, UNMATCHED_Z
+
+    simulate(tmp_path, objects_per_class=500, seed=4, classes=["SNIa", "SLSN", "AGN"], trigger_rule="first")
+    for model in ("SNIa-SALT3", "SLSN-I+host", "CLAGN"):
+        h = np.concatenate(_read_model(tmp_path / f"{PREFIX}_{model}")[0])
+        lost = h["HOSTGAL_NMATCH"] == 0
+        assert 0.3 * UNMATCHED_SHARE < lost.mean() < 2.5 * UNMATCHED_SHARE, model
+        for col, value in (("HOSTGAL_PHOTOZ", -9), ("HOSTGAL_SPECZ", -9), ("HOSTGAL_MAG_r", 999),
+                           ("HOSTGAL_SNSEP", -9), ("HOSTGAL_LOGMASS", -9999), ("HOSTGAL_ZPHOT_Q050", -9)):
+            assert np.all(h[col][lost] == value), (model, col)
+        z = h["REDSHIFT_HELIO"][lost]
+        assert np.all((z >= UNMATCHED_Z[0] * 0.999) & (z <= UNMATCHED_Z[1] * 1.001)), model
+        assert np.all(h["HOSTGAL_PHOTOZ"][~lost] > 0) and np.all(h["SIM_HOSTLIB_GALID"][~lost] > 0), model
+
+
+def test_snia_peak_brightness_matches_elasticc(tmp_path):
+    """Simulated SN Ia at z < 0.3 peak at M_r (SIM_PEAKMAG_r minus the distance modulus) -19.25 in
+    the median with a 10-90 % spread of 0.6 mag in the real ELAsTiCC SN Ia (Fink alerts' truth)."""
+    from elasticc_fast.sim.lightcurves import distance_modulus
+
+    simulate(tmp_path, objects_per_class=600, seed=5, classes=["SNIa"], trigger_rule="first")
+    h = np.concatenate(_read_model(tmp_path / f"{PREFIX}_SNIa-SALT3")[0])
+    z = h["SIM_REDSHIFT_CMB"].astype(float)
+    low = (z > 0.1) & (z < 0.3)
+    m_r = h["SIM_PEAKMAG_r"][low] - distance_modulus(z[low])
+    assert low.sum() > 60 and -19.5 < np.median(m_r) < -19.0
+    assert np.subtract(*np.quantile(m_r, [0.9, 0.1])) < 0.9
 
 
 def _stats(objects):

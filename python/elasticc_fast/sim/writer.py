@@ -93,7 +93,7 @@ def head_default(name: str, galactic: bool):
         return fixed[name]
     if name.startswith("SIM_EXPOSURE_"):
         return 1.0
-    if name.startswith(("REDSHIFT_", "HOSTGAL_PHOTOZ", "HOSTGAL_SPECZ", "HOSTGAL2_PHOTOZ", "HOSTGAL2_SPECZ",
+    if name.startswith(("REDSHIFT_", "HOSTGAL_PHOTOZ", "HOSTGAL_SPECZ", "HOSTGAL_ZPHOT", "HOSTGAL2_PHOTOZ", "HOSTGAL2_SPECZ",
                         "HOSTGAL2_ZPHOT", "HOSTGAL_SNSEP", "HOSTGAL_DDLR", "HOSTGAL2_SNSEP", "HOSTGAL2_DDLR")):
         return -9.0
     if name.endswith(("_RA", "_DEC")):
