@@ -141,7 +141,7 @@ UV_POWER: dict[str, float] = {leaf: 20.0 for leaf in ("SNIa", "SNI91bg", "SNIax"
 #: distance modulus at ZCMB), ours were 0.4-0.5 mag faint in g, r, i at every redshift and 2.3 / 4.2
 #: mag faint in g at z 0.5-0.7 / 0.7-0.9 (rest 2700-3200 A); with this, M -19.4 and host A_V Exp(0.1)
 #: (SALT3's colour already holds the dust; the real r spread at z < 0.3 is 0.59 mag, ours was 1.05)
-#: the medians agree within 0.1 mag in g, r, i at z < 0.5 (docs/simulator.md, thirteenth round)
+#: the medians agree within 0.12 mag in g, r, i at z < 0.5 (docs/simulator.md, thirteenth round)
 UV_POWER["SNIa"] = 7.8
 #: exponent k of the ``bazin_k`` rise (1 - e^(-x/tr))^k: :data:`RISE_K`, or per class
 RISE_K = 4.0
