@@ -11,6 +11,7 @@ import numpy as np
 
 from .cadence import DDF_FIELDS, DDF_RADIUS
 from .lightcurves import distance_modulus
+from .writer import head_default
 
 #: rotation from ICRS unit vectors to Galactic ones (IAU 1958 definition, J2000 values)
 _ICRS_TO_GAL = np.array([
@@ -145,8 +146,6 @@ def unmatch_hosts(rng: np.random.Generator, out: dict[str, np.ndarray]) -> np.nd
     the host columns missing, as the ELAsTiCC alert stream shows them, and an unrelated photo-z as
     their redshift; returns the (n,) mask of those objects. Without them every object without a host
     was Galactic in our simulation, and the real hostless SN Ia alerts were all called Galactic."""
-    from .writer import head_default
-
     n = out["HOSTGAL_MAG_r"].size
     lost = rng.random(n) < UNMATCHED_SHARE
     z = np.exp(rng.uniform(*np.log(UNMATCHED_Z), n))
