@@ -8,10 +8,10 @@ import numpy as np
 from elasticc_fast.sim import hosts
 
 
-def _hosts(z, gentype=20, seed=0):
+def _hosts(z, gentype=20, seed=0, model="default"):
     rng = np.random.default_rng(seed)
     n = len(z)
-    return hosts.host_columns(rng, np.asarray(z, float), rng.uniform(0, 360, n), rng.uniform(-60, 0, n), gentype)
+    return hosts.host_columns(rng, np.asarray(z, float), rng.uniform(0, 360, n), rng.uniform(-60, 0, n), gentype, model)
 
 
 def test_photoz_close_to_truth_quoted_error_about_the_photoz_no_pile_up_at_zero():
@@ -79,3 +79,41 @@ def test_lsst_milky_way_law_matches_the_real_sets_ztf_law_unchanged():
     assert hosts.ZTF_EBV == (0.018, 0.4)
     assert np.median(lsst) > 1.1 * np.median(ztf)
     assert np.quantile(lsst, 0.9) / np.median(lsst) > np.quantile(ztf, 0.9) / np.median(ztf)
+
+
+def _absolute_r(h, z):
+    from elasticc_fast.sim.lightcurves import distance_modulus
+    ok = h["HOSTGAL_NMATCH"] == 1
+    return (h["HOSTGAL_MAG_r"] - distance_modulus(z))[ok]
+
+
+def test_library_hosts_of_nearby_transients_come_from_farther_away():
+    """`--hosts library`: the real KN / SN Ib/c hosts at z < 0.1 have photo-z median 0.17 and look 2-3 mag
+    fainter at the true z than those beyond 0.3 (SN Ib/c absolute r -16.7 / -19.6 at z 0.03 / 0.37); at
+    their photo-z their absolute r is the same. A host beyond z 0.3 keeps its own redshift; the
+    default hosts do not fade."""
+    z_lib = hosts.library_redshift(np.random.default_rng(4), np.r_[np.full(5000, 0.03), np.full(5000, 0.6)])
+    assert 0.13 < np.median(z_lib[:5000]) < 0.17 and 0.1 < np.quantile(z_lib[:5000], 0.1)
+    np.testing.assert_array_equal(z_lib[5000:], 0.6)
+    m, pz = {}, {}
+    for model, z in [(model, z) for model in ("default", "library") for z in (0.03, 0.4, 0.6)]:
+        h = _hosts(np.full(4000, z), seed=5, model=model)
+        m[model, z] = np.median(_absolute_r(h, np.full(4000, z)))
+        pz[model, z] = np.median(h["HOSTGAL_PHOTOZ"][h["HOSTGAL_NMATCH"] == 1])
+    assert 2.3 < m["library", 0.03] - m["library", 0.4] < 3.7
+    assert abs(m["default", 0.03] - m["default", 0.4]) < 0.5  # (0.3: the (1 + z) term)
+    for model in ("default", "library"):
+        assert -20.2 < m[model, 0.4] < -19.2  # the real SN Ib/c beyond z 0.3: -19.6
+        assert abs(pz[model, 0.6] - 0.6) < 0.03
+    assert 0.12 < pz["library", 0.03] < 0.2 and pz["default", 0.03] < 0.06
+
+
+def test_unknown_host_model_is_refused():
+    import pytest
+
+    from elasticc_fast.sim.models import SimModels
+
+    with pytest.raises(ValueError, match="hosts must be one of default, library"):
+        _hosts([0.1], model="nearby")
+    with pytest.raises(ValueError, match="kn must be one of default, round9, not 'x'"):
+        SimModels(kn="x")

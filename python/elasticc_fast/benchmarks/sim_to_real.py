@@ -20,9 +20,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:  # the simulator loads only when a benchmark runs, not with the CLI's parser
+    from ..sim.models import SimModels
 
 log = logging.getLogger(__name__)
 
@@ -71,28 +74,28 @@ def load_real_set(shared: Path, real: RealSet, work: Path):
 
 
 def simulate_and_load(work: Path, name: str, objects_per_class: int, seed: int, trigger_rule: str = "first",
-                    classes: Sequence[str] | None = None, detection: str = "measured", sn_ibc: str = "round4",
-                    kn: str = "default"):
-    """Simulate ``classes`` (default all 19) into ``work/name`` with the ``detection`` rule
-    (``sim.cadence.DETECTION_RULES``), SN Ib/c and KN models ``sn_ibc``, ``kn`` (``sim.params``),
-    convert to ``work/name_parquet`` and load it as one batch."""
+                      classes: Sequence[str] | None = None, models: SimModels | None = None):
+    """Simulate ``classes`` (default all 19) into ``work/name`` with the simulator's ``models``
+    (detection rule, SN Ib/c, KN and host models), convert to ``work/name_parquet`` and load it as one batch."""
     from ..convert import convert
     from ..io.tables import load_batch
     from ..sim import simulate
+    from ..sim.models import SimModels
 
+    models = models or SimModels()
     simulate(work / name, objects_per_class=objects_per_class, seed=seed, classes=classes,
-             trigger_rule=trigger_rule, show_progress=False, detection=detection, sn_ibc=sn_ibc, kn=kn)
+             trigger_rule=trigger_rule, show_progress=False, **models.as_dict())
     convert(work / name, work / f"{name}_parquet", overwrite=True)
     return load_batch(work / f"{name}_parquet")
 
 
 def simulated_training_set(work: Path, objects_per_class: int, seed: int, trigger_rule: str = "first",
-                           detection: str = "measured", sn_ibc: str = "round4", kn: str = "default"):
+                           models: SimModels | None = None):
     """Simulate all 19 classes into ``work``, convert, and return (batch, ORACLE leaf indices)."""
     from ..evaluate import true_leaves
     from ..taxonomy import ORACLE_TREE
 
-    batch = simulate_and_load(work, "sim", objects_per_class, seed, trigger_rule, detection=detection, sn_ibc=sn_ibc, kn=kn)
+    batch = simulate_and_load(work, "sim", objects_per_class, seed, trigger_rule, models=models)
     leaves, ok = true_leaves(batch, ORACLE_TREE)
     if not ok.all():
         raise RuntimeError(f"{int((~ok).sum())} simulated objects have no ORACLE leaf")
@@ -110,14 +113,13 @@ def training_config(arch: str = "hybrid", epochs: int = 40, seed: int = 0, train
 
 
 def train_on_simulation(work: Path, objects_per_class: int = 300, seed: int = 0, epochs: int = 40,
-                        train_minutes: float | None = 6.0, arch: str = "hybrid", detection: str = "measured",
-                        sn_ibc: str = "round4", kn: str = "default"):
+                        train_minutes: float | None = 6.0, arch: str = "hybrid", models: SimModels | None = None):
     """A Classifier trained only on the built-in simulator (``objects_per_class`` per leaf) with
     ``train``'s configuration (:func:`training_config`)."""
     from ..classifier import Classifier
     from ..taxonomy import ORACLE_TREE
 
-    batch, leaves = simulated_training_set(work, objects_per_class, seed, detection=detection, sn_ibc=sn_ibc, kn=kn)
+    batch, leaves = simulated_training_set(work, objects_per_class, seed, models=models)
     clf = Classifier(tree=ORACLE_TREE, config=training_config(arch, epochs, seed, train_minutes))
     clf.fit(batch, labels=leaves, show_progress=None)  # an epoch bar on a terminal: 1000/class trains ~30 min
     return clf
@@ -142,14 +144,14 @@ def score_set(clf, batch, truth: str, top: int = 4) -> dict:
 
 
 def heldout_recall(clf, work: Path, truths: Sequence[str], objects_per_class: int, seed: int,
-                   detection: str = "measured", sn_ibc: str = "round4", kn: str = "default") -> dict[str, float]:
+                   models: SimModels | None = None) -> dict[str, float]:
     """Recall of each leaf of ``truths`` on ``objects_per_class`` freshly simulated objects of it
     (seed ``seed + HELDOUT_SEED_OFFSET``, first-detection trigger, whole curves)."""
     from ..evaluate import true_leaves
 
     leaves = sorted(set(truths))
     batch = simulate_and_load(work, "heldout", objects_per_class, seed + HELDOUT_SEED_OFFSET, classes=leaves,
-                              detection=detection, sn_ibc=sn_ibc, kn=kn)
+                              models=models)
     truth_idx, _ = true_leaves(batch, clf.tree)
     return {t: score_set(clf, batch.take(np.flatnonzero(truth_idx == clf.tree.index(t))), t)["recall"]
             for t in leaves}
@@ -157,17 +159,19 @@ def heldout_recall(clf, work: Path, truths: Sequence[str], objects_per_class: in
 
 def run(shared: Path, *, objects_per_class: int = 300, seed: int = 0, epochs: int = 40,
         train_minutes: float | None = 6.0, model_dir: Path | None = None, arch: str = "hybrid",
-        sets: Sequence[RealSet] = REAL_SETS, heldout: int = 300, detection: str = "measured",
-        sn_ibc: str = "round4", kn: str = "default", save_dir: Path | None = None, overwrite: bool = False) -> dict:
+        sets: Sequence[RealSet] = REAL_SETS, heldout: int = 300, models: SimModels | None = None,
+        save_dir: Path | None = None, overwrite: bool = False) -> dict:
     """Train on the simulator (or load ``model_dir``) and score every real set, and ``heldout``
-    simulated objects of each set's class (0: not); ``detection``: the simulator's detection rule
-    (``sim.cadence.DETECTION_RULES``) and ``sn_ibc``, ``kn`` its SN Ib/c and KN models, for both simulations;
+    simulated objects of each set's class (0: not); ``models``: the simulator's detection rule and its
+    SN Ib/c, KN and host models (``sim.models.SimModels``), for both simulations;
     ``save_dir``: also save the trained model there (checked before training; ``overwrite`` replaces an earlier
     one). The JSON-ready result."""
     from ..atomic import check_output_dir, output_dir
     from ..classifier import Classifier
+    from ..sim.models import SimModels
     from .machine import machine
 
+    models = models or SimModels()
     if save_dir is not None:
         check_output_dir(save_dir, SAVE_COMMAND, overwrite)  # fail before the training, not after it
     t0 = time.perf_counter()
@@ -176,7 +180,7 @@ def run(shared: Path, *, objects_per_class: int = 300, seed: int = 0, epochs: in
         if model_dir is not None:
             clf, trained = Classifier.load(model_dir), f"loaded from {model_dir}"
         else:
-            clf = train_on_simulation(work, objects_per_class, seed, epochs, train_minutes, arch, detection, sn_ibc, kn)
+            clf = train_on_simulation(work, objects_per_class, seed, epochs, train_minutes, arch, models)
             trained = (f"{clf.config.arch} ({clf.config.ensemble} member(s)), {objects_per_class} simulated objects "
                        f"per class, seed {seed}, {len(clf.history)} epochs (best {clf.best_epoch})")
             if save_dir is not None:
@@ -186,11 +190,11 @@ def run(shared: Path, *, objects_per_class: int = 300, seed: int = 0, epochs: in
         t_train = time.perf_counter() - t0
         results = {s.name: score_set(clf, load_real_set(shared, s, work), s.truth) for s in sets}
         if heldout > 0:
-            sim = heldout_recall(clf, work, [s.truth for s in sets], heldout, seed, detection, sn_ibc, kn)
+            sim = heldout_recall(clf, work, [s.truth for s in sets], heldout, seed, models)
             for r in results.values():
                 r["simulated_recall"] = sim[r["truth"]]
     recalls = [r["recall"] for r in results.values()]
-    return {"benchmark": "sim-to-real", "model": trained, "detection": detection, "sn_ibc": sn_ibc, "kn": kn, "sets": results,
+    return {"benchmark": "sim-to-real", "model": trained, **models.as_dict(), "sets": results,
             "mean_recall": round(float(np.mean(recalls)), 3), "min_recall": round(float(np.min(recalls)), 3),
             "goal_mean_recall": GOAL_MEAN_RECALL, "goal_min_recall": GOAL_MIN_RECALL,
             "train_seconds": round(t_train, 1), "total_seconds": round(time.perf_counter() - t0, 1),
@@ -246,6 +250,8 @@ def register_cli(sub) -> None:
                    help="the simulator's SN Ib/c model (as `simulate --sn-ibc`; default round4)")
     s.add_argument("--kn", choices=("default", "round9"), default="default",
                    help="the simulator's KN model (as `simulate --kn`; default default)")
+    s.add_argument("--hosts", choices=("default", "library"), default="default",
+                   help="the simulator's host model (as `simulate --hosts`; default default)")
     s.add_argument("--json", type=Path, default=None, help="write the result here")
 
 
@@ -256,13 +262,15 @@ def run_cli(args) -> int:
     from ..atomic import atomic_path
     from ..errors import UsageError
     from ..shared_data import require_shared
+    from ..sim.models import SimModels
 
     if args.save is not None and args.model is not None:
         raise UsageError("--save saves the model this run trains; with --model DIR nothing is trained")
     data = args.data or require_shared(".", "--data")
     result = run(data, objects_per_class=args.objects_per_class, seed=args.seed, epochs=args.epochs,
                  train_minutes=args.train_minutes if args.train_minutes > 0 else None, model_dir=args.model,
-                 arch=args.arch, heldout=args.heldout, detection=args.detection, sn_ibc=args.sn_ibc, kn=args.kn,
+                 arch=args.arch, heldout=args.heldout,
+                 models=SimModels(args.detection, args.sn_ibc, args.kn, args.hosts),
                  save_dir=args.save, overwrite=args.overwrite)
     print(markdown(result))
     if args.json:

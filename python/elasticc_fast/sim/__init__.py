@@ -6,7 +6,8 @@
 Modules: :mod:`.classes` (the class table), :mod:`.params` (parameter distributions),
 :mod:`.families` (the registry of light-curve families), :mod:`.lightcurves` (their fluxes and the
 cosmology), :mod:`.cadence` (survey pattern, noise, flags), :mod:`.hosts` (positions, extinction,
-redshifts, host galaxies), :mod:`.writer` (SNANA FITS, DUMP), :mod:`.core` (selection, output).
+redshifts, host galaxies), :mod:`.models` (the opt-in model choices), :mod:`.writer` (SNANA FITS,
+DUMP), :mod:`.core` (selection, output).
 """
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from ..units import BANDS
 from . import cadence, hosts, lightcurves, writer
 from .classes import CLASSES, ClassSpec, get_class, sample_params
 from .families import Span, get_family
-from .params import KN_MODELS, SN_IBC_MODELS
+from .models import SimModels
 from .ragged import top_k_per_object
 
 log = logging.getLogger(__name__)
@@ -54,26 +54,26 @@ def _take(batch_arrays: dict, offsets: np.ndarray, keep: np.ndarray):
 
 
 def _draw(spec: ClassSpec, rng: np.random.Generator, lib: cadence.SurveyLibrary, n: int, trigger_rule: str,
-          detection: str = "measured", sn_ibc: str = "round4", kn: str = "default"):
+          models: SimModels = SimModels()):
     """Simulate ``n`` candidates of ``spec``; returns (head values, flat phot, offsets, selected mask,
     dump values, parameters)."""
     family = get_family(spec.family)
     ra, dec, in_ddf = hosts.draw_positions(rng, n, spec.galactic, bulge=family.bulge,
                                               latitude_scale=family.latitude_scale)
     ebv_true, ebv = hosts.milky_way_ebv(rng, ra, dec, hosts.LSST_EBV)
-    p = sample_params(spec, rng, n, sn_ibc, kn)
+    p = sample_params(spec, rng, n, models.sn_ibc, models.kn)
     p["mwebv"] = ebv_true
     head: dict[str, np.ndarray] = {}
     if not spec.galactic:
         p["z"] = hosts.draw_redshift(rng, n, spec.z_range)
         p["mu"] = lightcurves.distance_modulus(p["z"])
-        head.update(hosts.host_columns(rng, p["z"], ra, dec, spec.gentype))
+        head.update(hosts.host_columns(rng, p["z"], ra, dec, spec.gentype, models.hosts))
     family.schedule(spec, p, rng, n, LSST_SPAN)
     libid = cadence.assign_libid(rng, lib, ra, in_ddf)
     obs = cadence.observe(lib, libid, *family.window(spec, p, n, LSST_SPAN))
     host_sb = head.pop("_host_sb", None)
     light = family.light(p, obs, rng, LSST_SPAN)
-    phot = cadence.measure(rng, lib, obs, light.diff, light.source, host_sb, trigger_rule, detection)
+    phot = cadence.measure(rng, lib, obs, light.diff, light.source, host_sb, trigger_rule, models.detection)
     selected = (phot.trigger_idx >= 0) & (phot.n_good_grizy >= MIN_GOOD_GRIZY)
     sim_peak = family.sim_peak(p, obs, light, LSST_SPAN)
     head.update(_common_head(spec, rng, ra, dec, ebv, ebv_true, libid, obs, phot, sim_peak))
@@ -140,8 +140,7 @@ def _extragalactic_head(p: dict, light, host_sb: np.ndarray) -> dict:
 
 
 def simulate_class(spec: ClassSpec, n_objects: int, rng: np.random.Generator, lib: cadence.SurveyLibrary,
-                   trigger_rule: str = "pair", max_stalled: int = 10, detection: str = "measured",
-                   sn_ibc: str = "round4", kn: str = "default") -> ClassBatch:
+                   trigger_rule: str = "pair", max_stalled: int = 10, models: SimModels = SimModels()) -> ClassBatch:
     """Draw candidates until ``n_objects`` pass the trigger and the grizY cut (like SNANA's selection).
 
     Raises RuntimeError when ``max_stalled`` rounds in a row keep no object at all.
@@ -150,7 +149,7 @@ def simulate_class(spec: ClassSpec, n_objects: int, rng: np.random.Generator, li
     need, efficiency, stalled = n_objects, 0.5, 0
     while need > 0:
         m = min(_CHUNK, max(16, math.ceil(need / efficiency * 1.2)))
-        head, flat, offsets, selected, dump, _ = _draw(spec, rng, lib, m, trigger_rule, detection, sn_ibc, kn)
+        head, flat, offsets, selected, dump, _ = _draw(spec, rng, lib, m, trigger_rule, models)
         efficiency = max(selected.mean(), 0.02)
         keep = np.flatnonzero(selected)[:need]
         stalled = 0 if keep.size else stalled + 1
@@ -192,33 +191,28 @@ def _snids(seed: int, k: int, n: int) -> np.ndarray:
 
 
 def _class_job(out: Path, prefix: str, k: int, n: int, seed: int, trigger_rule: str,
-               files_per_model: int | None, compresslevel: int, detection: str = "measured",
-               sn_ibc: str = "round4", kn: str = "default") -> dict:
+               files_per_model: int | None, compresslevel: int, models: SimModels = SimModels()) -> dict:
     """Simulate and write class ``k``; returns its summary entry (runs in a worker process too)."""
     spec = CLASSES[k]
-    batch = simulate_class(spec, n, _class_rng(seed, k), _library(seed), trigger_rule, detection=detection, sn_ibc=sn_ibc,
-                           kn=kn)
+    batch = simulate_class(spec, n, _class_rng(seed, k), _library(seed), trigger_rule, models=models)
     n_files = files_per_model or _default_files(batch.n)
     _write_model(out, prefix, spec, batch, _snids(seed, k, n), n_files, compresslevel)
     return {"class": spec.leaf, "gentype": spec.gentype, "n_objects": batch.n, "n_obs": int(batch.offsets[-1]),
             "n_det": int((batch.phot["PHOTFLAG"] & 4096 > 0).sum()), "files": n_files}
 
 
-def _check_rules(trigger_rule: str, detection: str, sn_ibc: str, kn: str) -> None:
+def _check_request(objects_per_class: int, trigger_rule: str) -> None:
+    if objects_per_class < 1:
+        raise ValueError(f"objects_per_class must be >= 1, not {objects_per_class}")
     if trigger_rule not in ("pair", "first"):
         raise ValueError(f"trigger_rule must be 'pair' or 'first', not {trigger_rule!r}")
-    if detection not in cadence.DETECTION_RULES:
-        raise ValueError(f"detection must be one of {', '.join(cadence.DETECTION_RULES)}, not {detection!r}")
-    if sn_ibc not in SN_IBC_MODELS:
-        raise ValueError(f"sn_ibc must be one of {', '.join(SN_IBC_MODELS)}, not {sn_ibc!r}")
-    if kn not in KN_MODELS:
-        raise ValueError(f"kn must be one of {', '.join(KN_MODELS)}, not {kn!r}")
 
 
 def simulate(out_dir: str | Path, objects_per_class: int = 200, seed: int = 0,
              classes: Iterable[str] | None = None, files_per_model: int | None = None,
              prefix: str = "ELASTICC2_TRAIN_02", trigger_rule: str = "pair", compresslevel: int = 1,
-             workers: int = 1, show_progress: bool | None = None, detection: str = "measured", sn_ibc: str = "round4", kn: str = "default") -> dict:
+             workers: int = 1, show_progress: bool | None = None, detection: str = "measured", sn_ibc: str = "round4",
+             kn: str = "default", hosts: str = "default") -> dict:
     """Simulate an ELAsTiCC2-format training set: one folder of SNANA FITS per class model.
 
     Parameters
@@ -232,9 +226,9 @@ def simulate(out_dir: str | Path, objects_per_class: int = 200, seed: int = 0,
         "first" (on the first detection, as in the real ELAsTiCC2 training files).
     compresslevel: gzip level of the ``.FITS.gz`` files (1 is fast; 6 is gzip's default).
     workers: processes, each simulating and writing whole classes (1: in this process).
-    detection: "measured" (detection probability from the measured S/N) or "noise-free" (from the
-        noise-free S/N, as SNANA: no point without a source is detected); ``cadence.DETECTION_RULES``.
-    sn_ibc, kn: SN Ib/c model "round4" (default) or "round9", KN "default" or "round9" (``params.refit_*``).
+    detection, sn_ibc, kn, hosts: the simulator's models, one :class:`~.models.SimModels`: detection
+        from the "measured" or the "noise-free" S/N (as SNANA), SN Ib/c "round4" or "round9", KN "default"
+        or "round9" (``params.refit_*``), hosts "default" or "library" (``hosts.library_redshift``).
 
     Returns a summary dict: ``{"out_dir", "seed", "classes": {model: {...}}, "n_objects", "n_obs", "seconds"}``.
     """
@@ -242,14 +236,13 @@ def simulate(out_dir: str | Path, objects_per_class: int = 200, seed: int = 0,
 
     t_start = time.perf_counter()
     specs = [get_class(c) for c in classes] if classes is not None else list(CLASSES)
-    if objects_per_class < 1:
-        raise ValueError(f"objects_per_class must be >= 1, not {objects_per_class}")
-    _check_rules(trigger_rule, detection, sn_ibc, kn)
+    _check_request(objects_per_class, trigger_rule)
+    models = SimModels(detection, sn_ibc, kn, hosts)
     out = Path(out_dir)
     _check_replaceable(out, [f"{prefix}_{s.model}" for s in specs])
     out.mkdir(parents=True, exist_ok=True)
     jobs = [(out, prefix, CLASSES.index(s), objects_per_class, seed, trigger_rule, files_per_model, compresslevel,
-             detection, sn_ibc, kn) for s in dict.fromkeys(specs)]
+             models) for s in dict.fromkeys(specs)]
     summary: dict = {"out_dir": str(out), "seed": seed, "classes": {}, "n_objects": 0, "n_obs": 0}
     bar = progress(total=len(jobs), desc="simulate", unit="class", enabled=show_progress)
     if workers > 1 and len(jobs) > 1:

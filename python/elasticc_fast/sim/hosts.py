@@ -117,16 +117,42 @@ HOST_LOGMASS = {10: 10.2, 11: 10.5, 12: 9.5, 20: 10.3, 31: 9.7, 50: 9.2, 40: 8.4
                 59: 8.5, 60: 10.6}
 
 
+#: host models (``simulate --hosts``): "default" and "library" (fifteenth round, docs/simulator.md): nearby
+#: transients get their host from the library farther away. For the real KN and SN Ib/c at z < 0.1 the
+#: host photo-z has median 0.17 (quartiles 0.12-0.28) while the spec-z is the transient's, and the host
+#: r taken at the photo-z gives the same absolute magnitude at every redshift (SN Ib/c -19.5 to -19.6, KN
+#: -18.1 to -18.5), where at the true z those hosts fade by 3 mag towards z = 0.03
+HOST_MODELS = ("default", "library")
+#: median and log-normal width of the lowest library redshift (``library`` hosts)
+LIBRARY_Z = (0.15, 0.25)
+#: ``library`` host masses where the real hosts at their library redshift differ: the Fink SN Ia hosts
+#: beyond z 0.3 have absolute r -20.2 (ours -19.5), the KN hosts -18.1 to -18.5 at their photo-z
+LIBRARY_LOGMASS = {10: 10.55, 50: 9.3}
+
+
+def library_redshift(rng: np.random.Generator, z: np.ndarray) -> np.ndarray:
+    """Redshift of the library galaxy that hosts a transient at ``z`` (``library`` hosts): its own
+    at z >~ 0.2, max(z, u) with u log-normal around :data:`LIBRARY_Z` below."""
+    return np.maximum(z, LIBRARY_Z[0] * np.exp(rng.normal(0.0, LIBRARY_Z[1], z.size)))
+
+
 NUCLEAR_GENTYPES = (42, 60)  # TDE, AGN
 
 
 def host_columns(rng: np.random.Generator, z: np.ndarray, ra: np.ndarray, dec: np.ndarray,
-                 gentype: int) -> dict[str, np.ndarray]:
+                 gentype: int, model: str = "default") -> dict[str, np.ndarray]:
     """HEAD columns of the host galaxy and redshift information of extragalactic objects
-    (host log-mass ~ N(HOST_LOGMASS[gentype], 0.8)); ``_host_sb`` is the host surface brightness
+    (host log-mass ~ N(HOST_LOGMASS[gentype], 0.8)); ``model`` from :data:`HOST_MODELS` ("library":
+    the host is a galaxy at :func:`library_redshift`); ``_host_sb`` is the host surface brightness
     at the object (FLUXCAL per arcsec^2, (n, 6)) for the noise model, not a HEAD column."""
-    out = _galaxy_columns(rng, z, ra, dec, gentype)
-    out.update(_redshift_columns(rng, z, gentype, out["HOSTGAL_MAG_r"]))
+    if model not in HOST_MODELS:
+        raise ValueError(f"hosts must be one of {', '.join(HOST_MODELS)}, not {model!r}")
+    mass = HOST_LOGMASS.get(gentype, 9.8)
+    z_lib = z
+    if model == "library":
+        z_lib, mass = library_redshift(rng, z), LIBRARY_LOGMASS.get(gentype, mass)
+    out = _galaxy_columns(rng, z_lib, ra, dec, gentype, mass)
+    out.update(_redshift_columns(rng, z, gentype, out["HOSTGAL_MAG_r"], z_lib))
     unmatch_hosts(rng, out)
     return out
 
@@ -160,10 +186,11 @@ def unmatch_hosts(rng: np.random.Generator, out: dict[str, np.ndarray]) -> np.nd
 
 
 def _redshift_columns(rng: np.random.Generator, z: np.ndarray, gentype: int,
-                      host_mag_r: np.ndarray) -> dict[str, np.ndarray]:
+                      host_mag_r: np.ndarray, z_lib: np.ndarray) -> dict[str, np.ndarray]:
     """Spectroscopic (35 %) or photometric redshifts with 11 photo-z quantiles, as in the real
-    ELAsTiCC2 files (KN, SN Ib/c training sample; Fink SN Ia alerts): the photo-z's true error is
-    small, dz / (1 + z) ~ N(0, 0.04 + 0.025 (r_host - 20)) (real IQR 0.02-0.10 for KN hosts), with 12 %
+    ELAsTiCC2 files (KN, SN Ib/c training sample; Fink SN Ia alerts): the photo-z is that of the host
+    galaxy at ``z_lib`` (``z`` but for ``library`` hosts; the spec-z is the transient's) with a small
+    error, dz / (1 + z_lib) ~ N(0, 0.04 + 0.025 (r_host - 20)) (real IQR 0.02-0.10 for KN hosts), with 12 %
     outliers and no pile-up at z = 0 (reflected at 0.02); the quoted ``HOSTGAL_PHOTOZ_ERR`` is about
     the photo-z itself (real ratio 0.9-1.1), not its scatter (so are the quantiles' widths); spec-z
     errors are 0.0005 or 0.001."""
@@ -172,8 +199,8 @@ def _redshift_columns(rng: np.random.Generator, z: np.ndarray, gentype: int,
     z_cmb = z + rng.normal(0.0, 0.002, n)
     has_spec = rng.random(n) < 0.35
     bad = rng.random(n) < 0.12  # catastrophic photo-z outliers
-    width = np.clip(0.04 + 0.025 * (host_mag_r - 20.0), 0.02, 0.2) * (1 + z)
-    zphot = np.where(bad, rng.uniform(0.05, 1.5, n), z + width * rng.standard_normal(n))
+    width = np.clip(0.04 + 0.025 * (host_mag_r - 20.0), 0.02, 0.2) * (1 + z_lib)
+    zphot = np.where(bad, rng.uniform(0.05, 1.5, n), z_lib + width * rng.standard_normal(n))
     zphot = np.abs(zphot - 0.02) + 0.02
     zerr = zphot * np.exp(rng.normal(0.0, 0.06, n))
     # the real files' 10-90 % photo-z quantiles span about the quoted error (median ratio 0.9-1.0)
@@ -219,11 +246,12 @@ def host_colours(rng: np.random.Generator, z: np.ndarray, logmass: np.ndarray) -
 
 
 def _galaxy_columns(rng: np.random.Generator, z: np.ndarray, ra: np.ndarray, dec: np.ndarray,
-                    gentype: int) -> dict[str, np.ndarray]:
-    """Host mass, magnitudes, size, offset, position and surface brightness at the object."""
+                    gentype: int, mean_logmass: float) -> dict[str, np.ndarray]:
+    """Host mass, magnitudes, size, offset, position and surface brightness at the object, for
+    galaxies at redshift ``z`` (the library redshift of ``library`` hosts)."""
     n = z.size
     out: dict[str, np.ndarray] = {}
-    logmass = np.clip(rng.normal(HOST_LOGMASS.get(gentype, 9.8), 0.8, n), 7.0, 12.0)
+    logmass = np.clip(rng.normal(mean_logmass, 0.8, n), 7.0, 12.0)
     mu = distance_modulus(z)
     # M_r = -19.5 at log M = 10: the real hosts' magnitudes at their redshifts (KN, SN Ib/c, Fink SN Ia)
     mag_r = -19.5 - 1.9 * (logmass - 10.0) + mu + 2.5 * np.log10(1 + z) + rng.normal(0.0, 0.3, n)

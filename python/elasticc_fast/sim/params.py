@@ -68,10 +68,11 @@ EB             ``eclipsing``   P logU(0.25, 20) d; primary depth U(0.1, 1.0) mag
 
 Hosts of extragalactic classes: log stellar mass N(mu, 0.8) with mu from ``hosts.HOST_LOGMASS``
 (8.4 for SLSN, 8.5 PISN, 9.2 KN, 9.5-10.3 for SNe, ILOT, CART and TDE, 10.6 for AGN); absolute
-r magnitude -19.5 - 1.9 (log M - 10) (matched to the real hosts' magnitudes); half-light radius
+r magnitude -19.5 - 1.9 (log M - 10) (matched to the real hosts' magnitudes; ``--hosts library``: a
+transient at z < ~0.2 gets a galaxy from farther away, ``hosts.library_redshift``); half-light radius
 0.77" at z = 0.2 and log M = 10, scaled by the angular-diameter distance and as M^0.22; ellipticity Beta(1.1, 2.4); 35 % with a
-spectroscopic redshift; photo-z errors (0.16 + 0.05 (r_host - 19)) (1 + z), clipped to 0.08-0.5,
-with 25 % log-normal scatter and 8 % catastrophic outliers.
+spectroscopic redshift; photo-z scatter (0.04 + 0.025 (r_host - 20)) (1 + z), clipped to 0.02-0.2
+(1 + z), and 12 % catastrophic outliers.
 
 Pulsator amplitudes scale with band as (u, g, r, i, z, Y) = (1.5, 1.3, 1, 0.8, 0.7, 0.6) x r. Galactic
 sources are difference-imaged against a template taken at a random epoch (pulsators, EB) or in

@@ -1,0 +1,39 @@
+"""The simulator's model choices, one typed value from the command line down to every draw.
+
+Each field selects between the default model and one measured against the real ELAsTiCC files in a
+later round (docs/simulator.md names the round); the defaults give main's simulation unchanged.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from .cadence import DETECTION_RULES
+from .hosts import HOST_MODELS
+from .params import KN_MODELS, SN_IBC_MODELS
+
+#: the allowed values of each :class:`SimModels` field (the first is the default)
+CHOICES: dict[str, tuple[str, ...]] = {"detection": DETECTION_RULES, "sn_ibc": SN_IBC_MODELS, "kn": KN_MODELS,
+                                       "hosts": HOST_MODELS}
+
+
+@dataclass(frozen=True)
+class SimModels:
+    """detection: "measured" (probability from the measured S/N) or "noise-free" (from the noise-free
+    S/N, as SNANA); sn_ibc: "round4" or "round9"; kn: "default" or "round9" (``params.refit_*``);
+    hosts: "default" or "library" (nearby transients' hosts from farther away, ``hosts.library_redshift``).
+    Raises ValueError on a value outside :data:`CHOICES`."""
+
+    detection: str = "measured"
+    sn_ibc: str = "round4"
+    kn: str = "default"
+    hosts: str = "default"
+
+    def __post_init__(self) -> None:
+        for name, allowed in CHOICES.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+
+    def as_dict(self) -> dict[str, str]:
+        """The four choices by name (the benchmark JSON's keys)."""
+        return asdict(self)
