@@ -103,6 +103,9 @@ def test_config_json_round_trip_and_checks():
         TrainConfig().replace(flux_scale="log")
     with pytest.raises(ValueError, match="trigger must be one of"):
         TrainConfig(preprocess={"trigger": "first"})
+    with pytest.raises(ValueError, match="full_views must be in"):
+        TrainConfig(full_views=-0.1)
+    assert TrainConfig.from_json(TrainConfig(full_views=0.25).to_json()).full_views == 0.25
 
 
 def test_selector_keeps_the_best_epoch_by_another_metric():

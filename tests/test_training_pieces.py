@@ -100,6 +100,29 @@ def test_random_views_cut_noise_and_drop():
     np.testing.assert_array_equal(quiet.flux, cut_batch(b, cut).flux)
 
 
+
+def test_full_share_views_keep_the_whole_curve_at_the_stated_rate():
+    b = _toy_batch(400)
+    base_views, base_cut = random_views(b, 9)
+    same, same_cut = random_views(b, 9, ViewOptions(full_share=0.0))   # 0: the views of before, bit for bit
+    np.testing.assert_array_equal(same_cut, base_cut)
+    np.testing.assert_array_equal(same.flux, base_views.flux)
+    views, cut = random_views(b, 9, ViewOptions(full_share=0.25, noise=False, drop=0.0))
+    whole = np.isinf(cut)
+    assert 0.18 < whole.mean() < 0.32                                   # 100 of 400 expected
+    np.testing.assert_array_equal(views.lengths[whole], b.lengths[whole])  # every point of a whole view
+    assert np.all(cut[~whole] <= 2.0 ** 11)
+    everything, c = random_views(b, 9, ViewOptions(full_share=1.0, noise=False, drop=0.0))
+    assert np.isinf(c).all() and everything.n_obs == b.n_obs
+    with pytest.raises(ValueError, match="full_share"):
+        ViewOptions(full_share=1.5)
+    # the hybrid training passes TrainConfig.full_views on to its views
+    from elasticc_fast.nn.config import TrainConfig
+    from elasticc_fast.nn.train import hybrid_source
+
+    assert hybrid_source(b, TrainConfig(arch="hybrid", full_views=0.25)).views.full_share == 0.25
+    assert hybrid_source(b, TrainConfig(arch="hybrid")).views == ViewOptions()
+
 def test_cut_batch_keeps_what_the_feature_extractor_keeps():
     b = _toy_batch()
     cut = cut_batch(b, 16.0)

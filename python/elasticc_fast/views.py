@@ -12,7 +12,8 @@ sees exactly the same points.
   :func:`elasticc_fast.baselines.features.extract_features` keeps with ``max_days``.
 - :func:`random_views` draws the training augmentation: cut at ``2**U(0, max_log2_days)`` days,
   ``flux += flux_err * N(0, 1)`` and each point after the first detection dropped with
-  probability ``drop``. Deterministic for a seed (use a new seed every epoch).
+  probability ``drop``; with chance ``full_share`` a view is not cut at all (the whole curve, as
+  the full-curve evaluation sees it). Deterministic for a seed (use a new seed every epoch).
 - :func:`noisy_view` redraws only the fluxes (every point kept): the test-time views a model's
   prediction can be averaged over (``TrainConfig.test_views``).
 """
@@ -34,10 +35,13 @@ class ViewOptions:
     min_log2_days: float = 0.0
     noise: bool = True           #: add flux_err * N(0, 1) to every flux
     drop: float = 0.1            #: probability of dropping each point after the first detection
+    full_share: float = 0.0      #: chance that a view is not cut (whole curve; noise and drops still apply)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.drop < 1.0:
             raise ValueError(f"ViewOptions: drop must be in [0, 1), not {self.drop}")
+        if not 0.0 <= self.full_share <= 1.0:
+            raise ValueError(f"ViewOptions: full_share must be in [0, 1], not {self.full_share}")
         if self.max_log2_days < self.min_log2_days:
             raise ValueError("ViewOptions: max_log2_days must be >= min_log2_days")
 
@@ -96,13 +100,16 @@ def noisy_view(batch: LightCurveBatch, seed: int) -> LightCurveBatch:
 
 def random_views(batch: LightCurveBatch, seed: int, options: ViewOptions = ViewOptions()
                  ) -> tuple[LightCurveBatch, np.ndarray]:
-    """One random view of every object (see the module docstring) and its cut in days (n,).
+    """One random view of every object (see the module docstring) and its cut in days (n,; inf for
+    a view that is not cut).
 
     The first detection is never dropped, so every object with a detection keeps at least one point.
     """
     rng = np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, 0x5EED]))
     n = len(batch)
     cut = 2.0 ** rng.uniform(options.min_log2_days, options.max_log2_days, n)
+    if options.full_share > 0:  # drawn only when asked, so full_share 0 gives the same views as before
+        cut[rng.random(n) < options.full_share] = np.inf
     obj, t = _since_first(batch)
     t = np.nan_to_num(t, nan=np.inf)
     keep = t <= cut[obj]

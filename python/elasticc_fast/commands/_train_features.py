@@ -1,9 +1,28 @@
-"""``elasticc-fast train DIR --data alerce-features --out MODEL_DIR``: a hierarchical LightGBM on
-ALeRCE's labelled feature table (the model ``stream --format alerce-features`` uses)."""
+"""Helpers of ``elasticc-fast train``: the training configuration of its options, and (``--data
+alerce-features``) a hierarchical LightGBM on ALeRCE's labelled feature table (the model ``stream
+--format alerce-features`` uses)."""
 from __future__ import annotations
 
 import argparse
 import time
+
+from ..errors import UsageError
+from ..nn.config import TrainConfig, base_config
+
+#: TrainConfig field (or option field) -> command-line argument
+CONFIG_ARGS = {f: f for f in ("arch", "epochs", "batch_size", "max_per_class", "val_fraction", "patience", "max_length",
+                              "seed", "flux_scale", "trigger", "context", "ensemble", "full_views")} | {
+    "learning_rate": "lr", "time_limit_s": "time_limit"}
+
+
+def training_config(args: argparse.Namespace) -> TrainConfig:
+    """The training of ``args`` (the options given, over the defaults of ``--data`` and ``--arch``);
+    a value out of range is a usage error (exit 2), reported before any data is read."""
+    given = {f: getattr(args, a) for f, a in CONFIG_ARGS.items() if getattr(args, a) is not None}
+    try:
+        return base_config(args.data, args.arch, given)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
 
 
 def train_feature_model(args: argparse.Namespace) -> int:

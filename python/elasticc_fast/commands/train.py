@@ -6,9 +6,9 @@ import logging
 import time
 from pathlib import Path
 
-from ..nn.config import ARCHS, ELASTICC_HYBRID, TrainConfig, base_config
+from ..nn.config import ARCHS, ELASTICC_HYBRID, TrainConfig
 from ..options import FLUX_SCALES, TRIGGERS
-from ._train_features import train_feature_model
+from ._train_features import train_feature_model, training_config
 
 D, H = TrainConfig(), ELASTICC_HYBRID  # the gru/transformer and the default (hybrid) training in --help
 NAME, ORDER = "train", 40
@@ -42,6 +42,8 @@ def register(subparsers) -> argparse.ArgumentParser:
                    help=f"flux feature: asinh(FLUXCAL) or ORACLE's FLUXCAL / 1000 (linear) (default {D.windows.flux_scale})")
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS", help="stop after the epoch that "
                    "passes this wall time (not reproducible across machines)")
+    p.add_argument("--full-views", type=float, default=None, metavar="P", help="hybrid: chance that a training "
+                   f"view is the whole curve, not cut (default {H['full_views']:g}; bts 0)")
     p.add_argument("--seed", type=int, default=None, help="seed of initialisation, split, windows (default 0)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoints in MODEL_DIR/training")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier model in MODEL_DIR (built beside it)")
@@ -49,10 +51,6 @@ def register(subparsers) -> argparse.ArgumentParser:
                    help=f"trigger used by preprocessing (default {D.preprocess.trigger})")
     return p
 
-
-#: TrainConfig field (or option field) -> command-line argument
-_CONFIG_ARGS = {f: f for f in ("arch", "epochs", "batch_size", "max_per_class", "val_fraction", "patience", "max_length",
-                               "seed", "flux_scale", "trigger", "context", "ensemble")} | {"learning_rate": "lr", "time_limit_s": "time_limit"}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,8 +62,7 @@ def run(args: argparse.Namespace) -> int:
     if args.data == "alerce-features":   # no GRU: a hierarchical LightGBM (stream --format alerce-features)
         return train_feature_model(args)
     logging.getLogger("absl").setLevel(logging.WARNING)  # Orbax logs every file it writes
-    given = {f: getattr(args, a) for f, a in _CONFIG_ARGS.items() if getattr(args, a) is not None}
-    config = base_config(args.data, args.arch, given)
+    config = training_config(args)
     if not args.resume:   # before reading the data
         check_output_dir(args.out, NAME, args.overwrite, hint="--resume continues it, --overwrite replaces it")
     t0 = time.perf_counter()

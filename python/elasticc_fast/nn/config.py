@@ -27,12 +27,14 @@ BTS_HYBRID = {"arch": "hybrid", "sampler_power": 0.5, "monitor": "val_f1", "clas
 #: the ELAsTiCC/LSST training of ``elasticc-fast train`` (Parquet) and ``demo``: the hybrid with the
 #: set encoder, the ``light-curve`` features of all six bands, ORACLE's host/MW columns as context
 #: (piecewise-linear encoding of the tabular inputs with missing-value indicators), an ensemble of 2
-#: (measured on the demo's simulation, benchmarks/RESULTS.md)
+#: (measured on the demo's simulation, benchmarks/RESULTS.md); a quarter of the training views whole
+#: curves (full_views 0.25: the full-curve cut +0.015 to +0.02 at 1024 d over two seeds, early cuts -0.01
+#: to -0.03; benchmarks/RESULTS.md "a quarter of the training views whole curves")
 ELASTICC_HYBRID = {"arch": "hybrid", "encoder": "set", "hidden": 64, "width": 128, "sampler_power": 0.5,
                    "monitor": "val_f1", "class_weighted": False, "batch_size": 64, "epochs": 40, "patience": 10,
                    "max_length": 128, "buckets": (32, 128), "feature_bands": ("u", "g", "r", "i", "z", "Y"),
                    "context": "oracle", "ensemble": 2, "threads": 2, "static_encoding": "ple",
-                   "missing_indicators": True}
+                   "missing_indicators": True, "full_views": 0.25}
 _WINDOW_FIELDS = {f.name for f in dataclasses.fields(WindowOptions)}
 _PREPROCESS_FIELDS = {f.name for f in dataclasses.fields(PreprocessOptions)}
 
@@ -80,6 +82,8 @@ class TrainConfig:
     redshift_augment: float = 0.0     #: hybrid on a LightCurveBatch with a ``redshift`` static column:
     #: chance that a training view is first re-observed at another redshift (:mod:`elasticc_fast.redshifting`;
     #: the redshift is training-time metadata, an input only with context "redshift"); 0: off
+    full_views: float = 0.0           #: hybrid: chance that a training view is the whole curve, not cut
+    #: (:class:`~elasticc_fast.views.ViewOptions` ``full_share``); 0: every view cut at 2**U(0, 11) days
     average_best: int = 1             #: the model is the mean of the parameters of this many best
     #: epochs by ``monitor`` (1: the best epoch's alone; :class:`~elasticc_fast.nn.loop.BestEpoch` ``keep``)
     time_limit_s: float | None = None  #: stop after the epoch that passes this wall time (seconds; an
@@ -124,8 +128,9 @@ class TrainConfig:
             raise ValueError(f"average_best must be >= 1, not {self.average_best}")
         if self.ensemble < 1 or self.test_views < 0:
             raise ValueError(f"ensemble must be >= 1 and test_views >= 0, not {self.ensemble}, {self.test_views}")
-        if not 0.0 <= self.redshift_augment <= 1.0:
-            raise ValueError(f"redshift_augment must be in [0, 1], not {self.redshift_augment}")
+        if not (0.0 <= self.redshift_augment <= 1.0 and 0.0 <= self.full_views <= 1.0):
+            raise ValueError("redshift_augment and full_views must be in [0, 1], "
+                             f"not {self.redshift_augment}, {self.full_views}")
         if self.sampler_power is not None and self.sampler_power < 0:
             raise ValueError(f"sampler_power must be >= 0 or None, not {self.sampler_power}")
         if self.context not in ("none", "redshift", "oracle"):

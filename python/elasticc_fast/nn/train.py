@@ -103,6 +103,7 @@ def _(data: LightCurveBatch, config: TrainConfig) -> Callable[[int], AugmentedBa
 def hybrid_source(data: LightCurveBatch, config: TrainConfig):
     """The hybrid model's :class:`~.hybrid_data.HybridData` of ``data`` (context by ``config.context``)."""
     from ..context import aux_matrix, context_columns, context_frame, context_matrix
+    from ..views import ViewOptions
     from .hybrid_data import HybridData
 
     names = context_columns(config.context)
@@ -114,7 +115,8 @@ def hybrid_source(data: LightCurveBatch, config: TrainConfig):
                       max_length=config.windows.max_length or 128, bands=config.feature_bands,
                       n_jobs=config.threads, horizon=config.horizon, luminosity=config.luminosity,
                       aux=aux_matrix(data.static, config.aux_targets) if config.aux else None,
-                      redshift=z, redshift_share=config.redshift_augment)
+                      redshift=z, redshift_share=config.redshift_augment,
+                      views=ViewOptions(full_share=config.full_views))
 
 
 @window_source.register
