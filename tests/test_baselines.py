@@ -4,6 +4,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from elasticc_fast.baselines import FlatLightGBM, HierarchicalLightGBM, HierarchicalRandomForest, extract_features
@@ -118,8 +119,42 @@ def test_feature_cuts():
 
 
 def test_repeated_epochs_are_made_increasing():
-    t = _increasing(np.array([1.0, 1.0, 1.0, 2.0]))
-    assert np.all(np.diff(t) > 0) and t[-1] == 2.0
+    t = _increasing(np.array([1.0, 1.0, 1.0, 2.0, 0.0, 0.0]), np.array([0, 0, 0, 0, 1, 1]))
+    assert np.all(np.diff(t[:4]) > 0) and t[3] == 2.0
+    assert t[4] == 0.0 and t[5] > 0.0          # each object on its own: nothing carried across the boundary
+
+
+def _mixed_batch(n: int = 60, seed: int = 3) -> LightCurveBatch:
+    """Curves over all six bands with repeated epochs, negative fluxes, non-detections, an object
+    without a detection and objects missing bands."""
+    rng = np.random.default_rng(seed)
+    cols = {k: [] for k in ("mjd", "band", "flux", "flux_err", "flag")}
+    lengths = []
+    for i in range(n):
+        m = int(rng.integers(1, 40))
+        t = np.sort(np.round(rng.uniform(0, 120, m))) + 60000.0   # rounded: repeated epochs
+        cols["mjd"].append(t)
+        cols["band"].append(rng.integers(0, 6 if i % 3 else 2, m).astype(np.uint8))
+        cols["flux"].append(rng.normal(200, 150, m))
+        cols["flux_err"].append(rng.uniform(1, 30, m))
+        flag = np.where(rng.random(m) < 0.8, PHOTFLAG_DETECTION, 0).astype(np.int32)
+        cols["flag"].append(flag * (i != 5))
+        lengths.append(m)
+    return LightCurveBatch.from_arrays(**{k: np.concatenate(v) for k, v in cols.items()},
+                                       ids=[f"o{i}" for i in range(n)], lengths=lengths)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"max_days": 20.0}, {"detections_only": False}])
+def test_batch_features_equal_each_object_extracted_alone(kwargs):
+    """The per-band work runs on the whole batch's points at once: it must give, bit for bit, what
+    each object gives on its own (nothing leaks between neighbouring objects)."""
+    batch = _mixed_batch()
+    bands = ("u", "g", "r", "i", "z", "Y")
+    together = extract_features(batch, bands=bands, n_jobs=2, **kwargs)
+    alone = pd.concat([extract_features(batch[i:i + 1], bands=bands, **kwargs) for i in range(len(batch))])
+    pd.testing.assert_frame_equal(together, alone, check_exact=True)
+    assert together.notna().to_numpy().mean() > 0.1                       # not a table of NaN
+    assert together.loc["o5", "n_detections"] == 0 and np.isnan(together.loc["o5", "flux_bazin_fit_amplitude_r"])
 
 
 def test_bts_subset_end_to_end(shared_data):

@@ -51,10 +51,12 @@ def _color_features(pair: tuple[str, str]):
     return [cls(bands=list(pair)) for cls in (lc.ColorOfMedian, lc.ColorOfMaximum, lc.ColorOfMinimum)]
 
 
-def _increasing(t: np.ndarray) -> np.ndarray:
-    """Times made strictly increasing (repeated epochs nudged by ``_TIME_EPSILON``)."""
+def _increasing(t: np.ndarray, obj: np.ndarray) -> np.ndarray:
+    """Times made strictly increasing within each object (``obj``: the object of each point, objects
+    contiguous): repeated epochs nudged by ``_TIME_EPSILON``, never across objects."""
     t = np.array(t, dtype=np.float64)
-    for i in np.flatnonzero(np.diff(t) <= 0) + 1:  # few repeats; sequential so chains stay ordered
+    repeats = np.flatnonzero((np.diff(t) <= 0) & (obj[1:] == obj[:-1])) + 1
+    for i in repeats:  # few; sequential so chains stay ordered
         if t[i] <= t[i - 1]:
             t[i] = t[i - 1] + _TIME_EPSILON
     return t
@@ -85,6 +87,23 @@ def _object_curves(batch, max_days: float | None, detections_only: bool):
     return out
 
 
+def _flat(curves) -> tuple[np.ndarray, ...]:
+    """The curves of :func:`_object_curves` as flat arrays (object index, t, band, flux, err), one
+    pass over the objects so that the per-band work below runs on whole arrays."""
+    lens = np.array([0 if c is None else len(c[0]) for c in curves], np.int64)
+    parts = [c for c in curves if c is not None]
+    obj = np.repeat(np.arange(len(curves)), lens)
+    if not parts:
+        return obj, np.zeros(0), np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+    return (obj, *(np.concatenate([c[k] for c in parts]) for k in range(4)))
+
+
+def _per_object(n: int, obj: np.ndarray, *arrays: np.ndarray) -> list[tuple[np.ndarray, ...]]:
+    """Per object 0..n-1, the slices of ``arrays`` that belong to it (``obj`` sorted)."""
+    bounds = np.searchsorted(obj, np.arange(n + 1)).tolist()
+    return [tuple(a[lo:hi] for a in arrays) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
 def extract_features(batch, *, bands: Sequence[str] = ("g", "r"), max_days: float | None = None,
                      detections_only: bool = True, n_jobs: int = 1) -> pd.DataFrame:
     """Features of every object of a ``LightCurveBatch`` (one row per object, index = ids).
@@ -97,58 +116,49 @@ def extract_features(batch, *, bands: Sequence[str] = ("g", "r"), max_days: floa
     flux_ex, mag_ex = _flux_extractor(), _mag_extractor()
     band_idx = [BANDS.index(b) if b in BANDS else {"R": 2, "G": 1}[b] for b in bands]
     curves = _object_curves(batch, max_days, detections_only)
-    empty = (np.zeros(0), np.zeros(0), np.zeros(0))
+    flat = _flat(curves)
+    obj, t, band, flux, err = flat
+    n = len(curves)
     columns: dict[str, np.ndarray] = {}
     for b, bi in zip(bands, band_idx, strict=True):
-        flux_lcs, mag_lcs = [], []
-        for c in curves:
-            if c is None:
-                flux_lcs.append(empty)
-                mag_lcs.append(empty)
-                continue
-            t, band, flux, err = c
-            sel = band == bi
-            tb = _increasing(t[sel])
-            flux_lcs.append((tb, flux[sel], err[sel]))
-            ok, mag, merr = _to_mag(flux[sel], err[sel])
-            mag_lcs.append((tb[ok], mag, merr))
-        for ex, lcs, kind in ((flux_ex, flux_lcs, "flux"), (mag_ex, mag_lcs, "mag")):
+        sel = band == bi
+        ob, fb, eb = obj[sel], flux[sel], err[sel]
+        tb = _increasing(t[sel], ob)
+        ok, mag, merr = _to_mag(fb, eb)
+        for ex, lcs, kind in ((flux_ex, _per_object(n, ob, tb, fb, eb), "flux"),
+                              (mag_ex, _per_object(n, ob[ok], tb[ok], mag, merr), "mag")):
             values = np.asarray(ex.many(lcs, fill_value=np.nan, n_jobs=n_jobs), dtype=np.float64)
             for j, name in enumerate(ex.names):
                 columns[f"{kind}_{name}_{b}"] = values[:, j]
-    columns.update(_colours(curves, bands, band_idx, n_jobs))
+    columns.update(_colours(flat, n, bands, band_idx, n_jobs))
     columns["n_detections"] = np.array([0 if c is None else len(c[0]) for c in curves], dtype=np.float64)
     columns["time_span"] = np.array([np.nan if c is None or not len(c[0]) else float(c[0].max())
                                      for c in curves])
     return pd.DataFrame(columns, index=pd.Index(batch.ids, name="object_id"))
 
 
-def _colours(curves, bands, band_idx, n_jobs) -> dict[str, np.ndarray]:
+def _colours(flat, n: int, bands, band_idx, n_jobs) -> dict[str, np.ndarray]:
+    """The colour features of each consecutive band pair, from the flat curves of :func:`_flat`."""
+    obj, t, band, flux, err = flat
     out: dict[str, np.ndarray] = {}
     for k in range(len(bands) - 1):
         pair = (bands[k], bands[k + 1])
-        feats = _color_features(pair)
-        lcs = []
-        for c in curves:
-            if c is None:
-                lcs.append((np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, dtype="<U1")))
-                continue
-            t, band, flux, err = c
-            sel = np.isin(band, band_idx[k:k + 2])
-            ok, mag, merr = _to_mag(flux[sel], err[sel])
-            letters = np.where(band[sel][ok] == band_idx[k], pair[0], pair[1])
-            lcs.append((_increasing(t[sel][ok]), mag, merr, letters))
-        for f in feats:
-            values = _many_multiband(f, lcs, n_jobs)
-            out[f.names[0]] = values
+        sel = np.isin(band, band_idx[k:k + 2])
+        ok, mag, merr = _to_mag(flux[sel], err[sel])
+        first = band[sel][ok] == band_idx[k]
+        ob = obj[sel][ok]
+        letters = np.where(first, pair[0], pair[1])
+        lcs = _per_object(n, ob, _increasing(t[sel][ok], ob), mag, merr, letters)
+        both = (np.bincount(ob[first], minlength=n) > 0) & (np.bincount(ob[~first], minlength=n) > 0)
+        for f in _color_features(pair):
+            out[f.names[0]] = _many_multiband(f, lcs, np.flatnonzero(both), n_jobs)
     return out
 
 
-def _many_multiband(feature, lcs, n_jobs) -> np.ndarray:
-    """A multiband colour feature over many curves; curves missing a band give NaN."""
+def _many_multiband(feature, lcs, usable: np.ndarray, n_jobs) -> np.ndarray:
+    """A multiband colour feature over the curves ``usable`` (those with both bands); NaN elsewhere."""
     vals = np.full(len(lcs), np.nan)
-    usable = [i for i, lc in enumerate(lcs) if len(set(lc[3].tolist())) == 2]
-    if usable:
+    if len(usable):
         res = feature.many([lcs[i] for i in usable], fill_value=np.nan, n_jobs=n_jobs)
         vals[usable] = np.asarray(res, dtype=np.float64).reshape(len(usable), -1)[:, 0]
     return vals
