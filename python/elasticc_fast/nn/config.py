@@ -28,8 +28,8 @@ BTS_HYBRID = {"arch": "hybrid", "sampler_power": 0.5, "monitor": "val_f1", "clas
 #: set encoder, the ``light-curve`` features of all six bands, ORACLE's host/MW columns as context
 #: (piecewise-linear encoding of the tabular inputs with missing-value indicators), an ensemble of 2
 #: (measured on the demo's simulation, benchmarks/RESULTS.md); a quarter of the training views whole
-#: curves (full_views 0.25: the full-curve cut +0.015 to +0.02 at 1024 d over two seeds, early cuts -0.01
-#: to -0.03; benchmarks/RESULTS.md "a quarter of the training views whole curves")
+#: curves (full_views 0.25: the demo's 1024-d cut +0.019 / +0.020 in two seeds, 8 d -0.008 / -0.015; the
+#: sim-to-real mean unchanged over four seeds; RESULTS "a quarter of the training views whole curves")
 ELASTICC_HYBRID = {"arch": "hybrid", "encoder": "set", "hidden": 64, "width": 128, "sampler_power": 0.5,
                    "monitor": "val_f1", "class_weighted": False, "batch_size": 64, "epochs": 40, "patience": 10,
                    "max_length": 128, "buckets": (32, 128), "feature_bands": ("u", "g", "r", "i", "z", "Y"),
