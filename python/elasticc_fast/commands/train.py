@@ -52,7 +52,6 @@ def register(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-
 def run(args: argparse.Namespace) -> int:
     from ..atomic import check_output_dir, resumable_output_dir
     from ..classifier import Classifier
