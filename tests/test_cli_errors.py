@@ -174,12 +174,12 @@ def test_usage_errors_exit_2(tmp_path, capsys):
            "--mean-counts")
 
 
-
 def test_train_refuses_a_full_views_share_outside_0_1(tmp_path, capsys):
     data = tmp_path / "pq"
     data.mkdir()
     _fails(capsys, ["train", data, "--out", tmp_path / "m", "--full-views", "1.5"], 2, "train", "full_views", "1.5")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pq"]         # refused before anything was written
+
 
 def test_simulate_list_classes_without_out_dir(capsys):
     assert cli.main(["simulate", "--list-classes"]) == 0

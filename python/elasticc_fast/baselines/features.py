@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..units import BANDS, PHOTFLAG_DETECTION, UJY_ZEROPOINT
+from ..views import first_detection_mjd
 
 log = logging.getLogger(__name__)
 
@@ -69,33 +70,19 @@ def _to_mag(flux: np.ndarray, err: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     return ok, mag, merr
 
 
-def _object_curves(batch, max_days: float | None, detections_only: bool):
-    """Per object: (t since first detection, band, flux, err) after the cut; None if no detection."""
-    out = []
-    for i in range(len(batch)):
-        o = batch.object(i)
-        det = (o["flag"] & PHOTFLAG_DETECTION) != 0
-        if not det.any():
-            out.append(None)
-            continue
-        t = o["mjd"] - o["mjd"][det][0] if np.all(np.diff(o["mjd"]) >= 0) else o["mjd"] - o["mjd"][det].min()
-        keep = det if detections_only else np.ones(len(t), bool)
-        if max_days is not None:
-            keep &= t <= max_days
-        out.append((t[keep], o["band"][keep], o["flux"][keep].astype(np.float64),
-                    o["flux_err"][keep].astype(np.float64)))
-    return out
-
-
-def _flat(curves) -> tuple[np.ndarray, ...]:
-    """The curves of :func:`_object_curves` as flat arrays (object index, t, band, flux, err), one
-    pass over the objects so that the per-band work below runs on whole arrays."""
-    lens = np.array([0 if c is None else len(c[0]) for c in curves], np.int64)
-    parts = [c for c in curves if c is not None]
-    obj = np.repeat(np.arange(len(curves)), lens)
-    if not parts:
-        return obj, np.zeros(0), np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-    return (obj, *(np.concatenate([c[k] for c in parts]) for k in range(4)))
+def _flat(batch, max_days: float | None, detections_only: bool) -> tuple[np.ndarray, ...]:
+    """The points every object keeps, as flat arrays (object index, t in days since the object's
+    first detection, band, flux, err) in the batch's order; an object without a detection keeps none."""
+    first = first_detection_mjd(batch)
+    obj = np.repeat(np.arange(len(batch)), batch.lengths)
+    t = batch.mjd - first[obj]
+    keep = np.isfinite(first)[obj]
+    if detections_only:
+        keep &= (batch.flag & PHOTFLAG_DETECTION) != 0
+    if max_days is not None:
+        keep &= t <= max_days
+    return (obj[keep], t[keep], batch.band[keep], batch.flux[keep].astype(np.float64),
+            batch.flux_err[keep].astype(np.float64))
 
 
 def _per_object(n: int, obj: np.ndarray, *arrays: np.ndarray) -> list[tuple[np.ndarray, ...]]:
@@ -115,10 +102,9 @@ def extract_features(batch, *, bands: Sequence[str] = ("g", "r"), max_days: floa
     """
     flux_ex, mag_ex = _flux_extractor(), _mag_extractor()
     band_idx = [BANDS.index(b) if b in BANDS else {"R": 2, "G": 1}[b] for b in bands]
-    curves = _object_curves(batch, max_days, detections_only)
-    flat = _flat(curves)
+    flat = _flat(batch, max_days, detections_only)
     obj, t, band, flux, err = flat
-    n = len(curves)
+    n = len(batch)
     columns: dict[str, np.ndarray] = {}
     for b, bi in zip(bands, band_idx, strict=True):
         sel = band == bi
@@ -131,14 +117,16 @@ def extract_features(batch, *, bands: Sequence[str] = ("g", "r"), max_days: floa
             for j, name in enumerate(ex.names):
                 columns[f"{kind}_{name}_{b}"] = values[:, j]
     columns.update(_colours(flat, n, bands, band_idx, n_jobs))
-    columns["n_detections"] = np.array([0 if c is None else len(c[0]) for c in curves], dtype=np.float64)
-    columns["time_span"] = np.array([np.nan if c is None or not len(c[0]) else float(c[0].max())
-                                     for c in curves])
+    counts = np.bincount(obj, minlength=n)
+    span = np.full(n, -np.inf)
+    np.maximum.at(span, obj, t)
+    columns["n_detections"] = counts.astype(np.float64)
+    columns["time_span"] = np.where(counts > 0, span, np.nan)
     return pd.DataFrame(columns, index=pd.Index(batch.ids, name="object_id"))
 
 
 def _colours(flat, n: int, bands, band_idx, n_jobs) -> dict[str, np.ndarray]:
-    """The colour features of each consecutive band pair, from the flat curves of :func:`_flat`."""
+    """The colour features of each consecutive band pair, from the flat points of :func:`_flat`."""
     obj, t, band, flux, err = flat
     out: dict[str, np.ndarray] = {}
     for k in range(len(bands) - 1):
