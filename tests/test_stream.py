@@ -268,12 +268,13 @@ def test_process_joining_and_leaving_the_group_mid_stream_loses_nothing(kafka, m
     catches a batch in flight makes that batch's commit fail (counted as ``commit_failures``) and
     the new owner replays it: so every duplicate must come from a refused commit, at most one batch
     of 16 each. How many such rebalances happen is up to the group coordinator's timing (the mock
-    cluster can run extra generations, and a leave can wait out the 30-s session)."""
+    cluster can run extra generations, and a leave can wait out the 15-s session)."""
     topics, n = _topics("rebalance"), 300
     messages = replay.encode_schemaless(alerts[:n], shared_data / SCHEMA)
-    # A 30 s session: on a starved machine a 6 s one can expire between heartbeats, and each
-    # such expiry is one more rebalance (one more replayed batch) than the two this test makes.
-    start = functools.partial(_start, session_ms=30000)
+    # A 15 s session: on a starved machine a 6 s one expired between heartbeats (one more
+    # rebalance; the bound below allows for it). Not longer: the mock coordinator holds each
+    # rebalance open for the session minus 1 s, twice in this test (30 s made it 80 s long).
+    start = functools.partial(_start, session_ms=15000)
     first = start(model_dir, kafka, topics, shared_data / SCHEMA, tmp_path / "m1.json")
     feed = threading.Thread(target=replay.produce, args=(kafka, topics[0], messages[:100]), kwargs={"rate": 40})
     feed.start()
@@ -293,7 +294,7 @@ def test_process_joining_and_leaving_the_group_mid_stream_loses_nothing(kafka, m
     replay.produce(kafka, topics[0], messages[200:], rate=40)
     ids = {a["alertId"] for a in alerts[:n]}
     _wait_outputs(kafka, topics[1], lambda s: {r["alertId"] for r in read_records(shared_data, s)} >= ids,
-                  timeout=240.0)   # the leave's rebalance can wait out the session (30 s) more than once
+                  timeout=240.0)   # the leave's rebalance can wait out the session (15 s) more than once
     _terminate(first)
     counts = _output_counts(kafka, topics[1], shared_data, n)
     assert set(counts) == ids                                   # every alert classified
