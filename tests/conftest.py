@@ -7,6 +7,13 @@ from pathlib import Path
 
 import pytest
 
+# The suite compiles several hundred small XLA programs and runs each a few times, so LLVM's
+# optimisation passes are most of its JAX time: level 0 makes the whole run about a quarter
+# shorter. The programs (and so what the tests check) are the same; only their machine code is
+# less optimised. Set before JAX starts; service processes the tests start inherit it.
+if "--xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_backend_optimization_level=0".strip()
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("ELASTICC_FAST_SHARED", REPO.parent / "shared" / "data"))
 
