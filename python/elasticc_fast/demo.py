@@ -7,7 +7,7 @@ Run the whole pipeline on a freshly simulated set, on this machine:
   3. split objects per class into training and test sets (70/30, seeded),
   4. train the hierarchical classifier with ``elasticc-fast train``'s ELAsTiCC training (a hybrid
      network: each window's points, its ``light-curve`` features in all six bands and the host/MW
-     context; fresh random views every epoch, a quarter of them whole curves, class-balanced
+     context; fresh random views every epoch, 40 % of them whole curves, class-balanced
      epochs, the epoch of the best validation macro-F1; 2 members averaged) and save it to
      DIR/model/,
   5. evaluate it on the test set with ORACLE's protocol (1, 2, 4, ..., 1024 days after the

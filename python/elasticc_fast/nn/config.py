@@ -27,14 +27,15 @@ BTS_HYBRID = {"arch": "hybrid", "sampler_power": 0.5, "monitor": "val_f1", "clas
 #: the ELAsTiCC/LSST training of ``elasticc-fast train`` (Parquet) and ``demo``: the hybrid with the
 #: set encoder, the ``light-curve`` features of all six bands, ORACLE's host/MW columns as context
 #: (piecewise-linear encoding of the tabular inputs with missing-value indicators), an ensemble of 2
-#: (measured on the demo's simulation, benchmarks/RESULTS.md); a quarter of the training views whole
-#: curves (full_views 0.25: the demo's 1024-d cut +0.019 / +0.020 in two seeds, 8 d -0.008 / -0.015; the
-#: sim-to-real mean unchanged over four seeds; RESULTS "a quarter of the training views whole curves")
+#: (measured on the demo's simulation, benchmarks/RESULTS.md); 40 % of the training views whole curves
+#: and up to 256 points per window (the point branch saw only the first 128, half of a pulsator's
+#: curve): the demo's 1024-d cut +0.023 / +0.033 in two seeds over 0.25 and 128 points, 1 d -0.030 /
+#: -0.038 (RESULTS "the demo, eighteenth session")
 ELASTICC_HYBRID = {"arch": "hybrid", "encoder": "set", "hidden": 64, "width": 128, "sampler_power": 0.5,
                    "monitor": "val_f1", "class_weighted": False, "batch_size": 64, "epochs": 40, "patience": 10,
-                   "max_length": 128, "buckets": (32, 128), "feature_bands": ("u", "g", "r", "i", "z", "Y"),
+                   "max_length": 256, "buckets": (32, 128, 256), "feature_bands": ("u", "g", "r", "i", "z", "Y"),
                    "context": "oracle", "ensemble": 2, "threads": 2, "static_encoding": "ple",
-                   "missing_indicators": True, "full_views": 0.25}
+                   "missing_indicators": True, "full_views": 0.4}
 _WINDOW_FIELDS = {f.name for f in dataclasses.fields(WindowOptions)}
 _PREPROCESS_FIELDS = {f.name for f in dataclasses.fields(PreprocessOptions)}
 
