@@ -67,7 +67,7 @@ def _draw(spec: ClassSpec, rng: np.random.Generator, lib: cadence.SurveyLibrary,
     if not spec.galactic:
         p["z"] = hosts.draw_redshift(rng, n, spec.z_range)
         p["mu"] = lightcurves.distance_modulus(p["z"])
-        head.update(hosts.host_columns(rng, p["z"], ra, dec, spec.gentype, models.hosts))
+        head.update(hosts.host_columns(rng, p["z"], ra, dec, spec.gentype, models.hosts, models.specz))
     family.schedule(spec, p, rng, n, LSST_SPAN)
     libid = cadence.assign_libid(rng, lib, ra, in_ddf)
     obs = cadence.observe(lib, libid, *family.window(spec, p, n, LSST_SPAN))
@@ -212,7 +212,7 @@ def simulate(out_dir: str | Path, objects_per_class: int = 200, seed: int = 0,
              classes: Iterable[str] | None = None, files_per_model: int | None = None,
              prefix: str = "ELASTICC2_TRAIN_02", trigger_rule: str = "pair", compresslevel: int = 1,
              workers: int = 1, show_progress: bool | None = None, detection: str = "measured", sn_ibc: str = "round4",
-             kn: str = "default", hosts: str = "default") -> dict:
+             kn: str = "default", hosts: str = "default", specz: str = "flat") -> dict:
     """Simulate an ELAsTiCC2-format training set: one folder of SNANA FITS per class model.
 
     Parameters
@@ -226,9 +226,10 @@ def simulate(out_dir: str | Path, objects_per_class: int = 200, seed: int = 0,
         "first" (on the first detection, as in the real ELAsTiCC2 training files).
     compresslevel: gzip level of the ``.FITS.gz`` files (1 is fast; 6 is gzip's default).
     workers: processes, each simulating and writing whole classes (1: in this process).
-    detection, sn_ibc, kn, hosts: the simulator's models, one :class:`~.models.SimModels`: detection
+    detection, sn_ibc, kn, hosts, specz: the simulator's models, one :class:`~.models.SimModels`: detection
         from the "measured" or the "noise-free" S/N (as SNANA), SN Ib/c "round4" or "round9", KN "default"
-        or "round9" (``params.refit_*``), hosts "default" or "library" (``hosts.library_redshift``).
+        or "round9" (``params.refit_*``), hosts "default" or "library" (``hosts.library_redshift``), spec-z
+        "flat" or "nearby" (``hosts.specz_share``).
 
     Returns a summary dict: ``{"out_dir", "seed", "classes": {model: {...}}, "n_objects", "n_obs", "seconds"}``.
     """
@@ -237,7 +238,7 @@ def simulate(out_dir: str | Path, objects_per_class: int = 200, seed: int = 0,
     t_start = time.perf_counter()
     specs = [get_class(c) for c in classes] if classes is not None else list(CLASSES)
     _check_request(objects_per_class, trigger_rule)
-    models = SimModels(detection, sn_ibc, kn, hosts)
+    models = SimModels(detection, sn_ibc, kn, hosts, specz)
     out = Path(out_dir)
     _check_replaceable(out, [f"{prefix}_{s.model}" for s in specs])
     out.mkdir(parents=True, exist_ok=True)

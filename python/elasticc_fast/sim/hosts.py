@@ -123,6 +123,13 @@ HOST_LOGMASS = {10: 10.2, 11: 10.5, 12: 9.5, 20: 10.3, 31: 9.7, 50: 9.2, 40: 8.4
 #: r taken at the photo-z gives the same absolute magnitude at every redshift (SN Ib/c -19.5 to -19.6, KN
 #: -18.1 to -18.5), where at the true z those hosts fade by 3 mag towards z = 0.03
 HOST_MODELS = ("default", "library")
+#: who has a spectroscopic redshift: "flat" (35 % of every class at every redshift) or "nearby"
+#: (:func:`specz_share`: mostly nearby objects with bright hosts, as in the real files)
+SPECZ_MODELS = ("flat", "nearby")
+SPECZ_FLAT_SHARE = 0.35
+#: logit of having a spec-z, a + b log10(z) + c r_host, fitted on the real ELAsTiCC2 training files
+#: (KN_K17 + SNIb-Templates, 319 objects; the best of z, r, z + r, log10 z + r; docs/simulator.md)
+SPECZ_LOGIT = (0.75, -5.3, -0.26)
 #: median and log-normal width of the lowest library redshift (``library`` hosts)
 LIBRARY_Z = (0.15, 0.25)
 #: ``library`` host masses where the real hosts at their library redshift differ: the Fink SN Ia hosts
@@ -140,19 +147,23 @@ NUCLEAR_GENTYPES = (42, 60)  # TDE, AGN
 
 
 def host_columns(rng: np.random.Generator, z: np.ndarray, ra: np.ndarray, dec: np.ndarray,
-                 gentype: int, model: str = "default") -> dict[str, np.ndarray]:
+                 gentype: int, model: str = "default", specz: str = "flat") -> dict[str, np.ndarray]:
     """HEAD columns of the host galaxy and redshift information of extragalactic objects
     (host log-mass ~ N(HOST_LOGMASS[gentype], 0.8)); ``model`` from :data:`HOST_MODELS` ("library":
-    the host is a galaxy at :func:`library_redshift`); ``_host_sb`` is the host surface brightness
-    at the object (FLUXCAL per arcsec^2, (n, 6)) for the noise model, not a HEAD column."""
+    the host is a galaxy at :func:`library_redshift`), ``specz`` from :data:`SPECZ_MODELS`; ``_host_sb``
+    is the host surface brightness at the object (FLUXCAL per arcsec^2, (n, 6)) for the noise model,
+    not a HEAD column."""
     if model not in HOST_MODELS:
         raise ValueError(f"hosts must be one of {', '.join(HOST_MODELS)}, not {model!r}")
+    if specz not in SPECZ_MODELS:
+        raise ValueError(f"specz must be one of {', '.join(SPECZ_MODELS)}, not {specz!r}")
     mass = HOST_LOGMASS.get(gentype, 9.8)
     z_lib = z
     if model == "library":
         z_lib, mass = library_redshift(rng, z), LIBRARY_LOGMASS.get(gentype, mass)
     out = _galaxy_columns(rng, z_lib, ra, dec, gentype, mass)
-    out.update(_redshift_columns(rng, z, gentype, out["HOSTGAL_MAG_r"], z_lib))
+    share = SPECZ_FLAT_SHARE if specz == "flat" else specz_share(z, out["HOSTGAL_MAG_r"])
+    out.update(_redshift_columns(rng, z, gentype, out["HOSTGAL_MAG_r"], z_lib, share))
     unmatch_hosts(rng, out)
     return out
 
@@ -185,10 +196,19 @@ def unmatch_hosts(rng: np.random.Generator, out: dict[str, np.ndarray]) -> np.nd
     return lost
 
 
-def _redshift_columns(rng: np.random.Generator, z: np.ndarray, gentype: int,
-                      host_mag_r: np.ndarray, z_lib: np.ndarray) -> dict[str, np.ndarray]:
-    """Spectroscopic (35 %) or photometric redshifts with 11 photo-z quantiles, as in the real
-    ELAsTiCC2 files (KN, SN Ib/c training sample; Fink SN Ia alerts): the photo-z is that of the host
+def specz_share(z: np.ndarray, host_mag_r: np.ndarray) -> np.ndarray:
+    """(n,) probability that an object at redshift ``z`` whose host has r magnitude ``host_mag_r``
+    has a spectroscopic redshift (:data:`SPECZ_LOGIT`): in the real files 100 % below z 0.05, 40 % at
+    0.15-0.2, 6 % at 0.3-0.5, and fewer for faint hosts at the same redshift."""
+    a, b, c = SPECZ_LOGIT
+    logit = a + b * np.log10(np.maximum(z, 1e-4)) + c * host_mag_r
+    return 1.0 / (1.0 + np.exp(-logit))
+
+
+def _redshift_columns(rng: np.random.Generator, z: np.ndarray, gentype: int, host_mag_r: np.ndarray,
+                      z_lib: np.ndarray, share: float | np.ndarray = SPECZ_FLAT_SHARE) -> dict[str, np.ndarray]:
+    """Spectroscopic (share ``share``, scalar or per object) or photometric redshifts with 11 photo-z
+    quantiles, as in the real ELAsTiCC2 files (KN, SN Ib/c training sample; Fink SN Ia alerts): the photo-z is that of the host
     galaxy at ``z_lib`` (``z`` but for ``library`` hosts; the spec-z is the transient's) with a small
     error, dz / (1 + z_lib) ~ N(0, 0.04 + 0.025 (r_host - 20)) (real IQR 0.02-0.10 for KN hosts), with 12 %
     outliers and no pile-up at z = 0 (reflected at 0.02); the quoted ``HOSTGAL_PHOTOZ_ERR`` is about
@@ -197,7 +217,7 @@ def _redshift_columns(rng: np.random.Generator, z: np.ndarray, gentype: int,
     n = z.size
     out: dict[str, np.ndarray] = {}
     z_cmb = z + rng.normal(0.0, 0.002, n)
-    has_spec = rng.random(n) < 0.35
+    has_spec = rng.random(n) < share
     bad = rng.random(n) < 0.12  # catastrophic photo-z outliers
     width = np.clip(0.04 + 0.025 * (host_mag_r - 20.0), 0.02, 0.2) * (1 + z_lib)
     zphot = np.where(bad, rng.uniform(0.05, 1.5, n), z_lib + width * rng.standard_normal(n))

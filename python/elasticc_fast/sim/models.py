@@ -8,25 +8,27 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from .cadence import DETECTION_RULES
-from .hosts import HOST_MODELS
+from .hosts import HOST_MODELS, SPECZ_MODELS
 from .params import KN_MODELS, SN_IBC_MODELS
 
 #: the allowed values of each :class:`SimModels` field (the first is the default)
 CHOICES: dict[str, tuple[str, ...]] = {"detection": DETECTION_RULES, "sn_ibc": SN_IBC_MODELS, "kn": KN_MODELS,
-                                       "hosts": HOST_MODELS}
+                                       "hosts": HOST_MODELS, "specz": SPECZ_MODELS}
 
 
 @dataclass(frozen=True)
 class SimModels:
     """detection: "measured" (probability from the measured S/N) or "noise-free" (from the noise-free
     S/N, as SNANA); sn_ibc: "round4" or "round9"; kn: "default" or "round9" (``params.refit_*``);
-    hosts: "default" or "library" (nearby transients' hosts from farther away, ``hosts.library_redshift``).
+    hosts: "default" or "library" (nearby transients' hosts from farther away, ``hosts.library_redshift``);
+    specz: "flat" (35 % everywhere) or "nearby" (``hosts.specz_share``: by redshift and host magnitude).
     Raises ValueError on a value outside :data:`CHOICES`."""
 
     detection: str = "measured"
     sn_ibc: str = "round4"
     kn: str = "default"
     hosts: str = "default"
+    specz: str = "flat"
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():
@@ -35,5 +37,5 @@ class SimModels:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
 
     def as_dict(self) -> dict[str, str]:
-        """The four choices by name (the benchmark JSON's keys)."""
+        """The choices by name (the benchmark JSON's keys)."""
         return asdict(self)
