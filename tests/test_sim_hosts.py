@@ -8,10 +8,11 @@ import numpy as np
 from elasticc_fast.sim import hosts
 
 
-def _hosts(z, gentype=20, seed=0, model="default"):
+def _hosts(z, gentype=20, seed=0, model="default", specz="flat"):
     rng = np.random.default_rng(seed)
     n = len(z)
-    return hosts.host_columns(rng, np.asarray(z, float), rng.uniform(0, 360, n), rng.uniform(-60, 0, n), gentype, model)
+    return hosts.host_columns(rng, np.asarray(z, float), rng.uniform(0, 360, n), rng.uniform(-60, 0, n), gentype, model,
+                              specz)
 
 
 def test_photoz_close_to_truth_quoted_error_about_the_photoz_no_pile_up_at_zero():
@@ -108,6 +109,23 @@ def test_library_hosts_of_nearby_transients_come_from_farther_away():
     assert 0.12 < pz["library", 0.03] < 0.2 and pz["default", 0.03] < 0.06
 
 
+def test_nearby_specz_goes_to_nearby_objects_with_bright_hosts_the_rest_unchanged():
+    """The real files' shares (sixth round): 100 % below z 0.05, 75 % at 0.05-0.1, 40 % at 0.15-0.2, 6 % at
+    0.3-0.5; "flat" keeps 35 % everywhere; the other columns are the same draws either way."""
+    z = np.repeat([0.03, 0.075, 0.175, 0.4], 5000)
+    flat, near = _hosts(z, seed=3), _hosts(z, seed=3, specz="nearby")
+    for h, lo, hi in ((flat, [0.32] * 4, [0.38] * 4), (near, [0.8, 0.6, 0.25, 0.03], [1.0, 0.95, 0.5, 0.12])):
+        matched = h["HOSTGAL_NMATCH"] == 1  # unmatched hosts (4 %) have their columns blanked
+        share = np.array([np.mean(h["HOSTGAL_SPECZ"][matched & (z == zi)] > 0) for zi in np.unique(z)])
+        assert np.all((lo < share) & (share < hi)), share
+    for name in ("HOSTGAL_MAG_r", "HOSTGAL_PHOTOZ", "HOSTGAL_NMATCH", "SIM_REDSHIFT_CMB"):
+        np.testing.assert_array_equal(flat[name], near[name])
+    spec = near["HOSTGAL_SPECZ"] > 0
+    np.testing.assert_allclose(near["REDSHIFT_HELIO"][spec], z[spec], atol=1e-3)
+    bright, faint = hosts.specz_share(np.full(2, 0.15), np.array([19.0, 23.0]))
+    assert bright > faint + 0.15
+
+
 def test_unknown_host_model_is_refused():
     import pytest
 
@@ -117,3 +135,5 @@ def test_unknown_host_model_is_refused():
         _hosts([0.1], model="nearby")
     with pytest.raises(ValueError, match="kn must be one of default, round9, not 'x'"):
         SimModels(kn="x")
+    with pytest.raises(ValueError, match="specz must be one of flat, nearby, not 'some'"):
+        _hosts([0.1], specz="some")

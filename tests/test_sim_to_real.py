@@ -20,7 +20,7 @@ def test_sim_to_real_scores_every_real_set(shared_data, tmp_path, capsys):
     out = tmp_path / "r.json"
     assert main(["benchmark", "sim-to-real", "--data", str(shared_data), "--objects-per-class", "4",
                  "--epochs", "1", "--heldout", "3", "--detection", "noise-free", "--sn-ibc", "round9", "--kn", "round9",
-                 "--hosts", "library", "--save", str(tmp_path / "m"), "--json", str(out)]) == 0
+                 "--hosts", "library", "--specz", "nearby", "--save", str(tmp_path / "m"), "--json", str(out)]) == 0
     printed = capsys.readouterr().out
     result = json.loads(out.read_text())
     assert {k: v["n"] for k, v in result["sets"].items()} == SIZES
@@ -41,6 +41,7 @@ def test_sim_to_real_scores_every_real_set(shared_data, tmp_path, capsys):
     assert result["min_recall"] == pytest.approx(min(recalls), abs=1e-3)
     assert "4 simulated objects per class" in result["model"] and result["detection"] == "noise-free"
     assert result["sn_ibc"] == "round9" and result["kn"] == "round9" and result["hosts"] == "library"
+    assert result["specz"] == "nearby"
 
 
 def test_sim_to_real_saved_model_scores_the_same_and_is_not_overwritten(shared_data, tmp_path, capsys):

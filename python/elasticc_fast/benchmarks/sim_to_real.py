@@ -254,6 +254,8 @@ def register_cli(sub) -> None:
                    help="the simulator's host model (as `simulate --hosts`; default default)")
     s.add_argument("--specz", choices=("flat", "nearby"), default="flat",
                    help="who has a spec-z in the simulation (as `simulate --specz`; default flat)")
+    s.add_argument("--cadence", choices=("random", "pairs"), default="random",
+                   help="the bands of a night's visits (as `simulate --cadence`; default random)")
     s.add_argument("--json", type=Path, default=None, help="write the result here")
 
 
@@ -272,7 +274,8 @@ def run_cli(args) -> int:
     result = run(data, objects_per_class=args.objects_per_class, seed=args.seed, epochs=args.epochs,
                  train_minutes=args.train_minutes if args.train_minutes > 0 else None, model_dir=args.model,
                  arch=args.arch, heldout=args.heldout,
-                 models=SimModels(args.detection, args.sn_ibc, args.kn, args.hosts, args.specz),
+                 models=SimModels(args.detection, args.sn_ibc, args.kn, args.hosts, args.specz,
+                                   args.cadence),
                  save_dir=args.save, overwrite=args.overwrite)
     print(markdown(result))
     if args.json:

@@ -44,6 +44,17 @@ DDF_RADIUS = 1.75
 DETECT_SNR50, DETECT_WIDTH = 5.8, 1.4
 NOISE_FREE_SNR50, NOISE_FREE_LOG_WIDTH = 5.70, 0.297
 DETECTION_RULES = ("measured", "noise-free")
+#: how the bands of a WFD night's visits are chosen: "random" (each visit its own band, BAND_SHARE) or
+#: "pairs" (the visits of a night come in filter pairs, :data:`FILTER_PAIRS`, as in the real sample)
+BAND_MODELS = ("random", "pairs")
+#: the two bands of a WFD night's visit pair (ordered) and their shares, measured on the real ELAsTiCC2
+#: training files (KN_K17, Mdwarf-flare, SNIb-Templates: 18,728 pairs of nights with 2 or 4 visits):
+#: neighbouring bands or the same band twice; never r-z, r-Y, i-Y, g-i
+FILTER_PAIRS = {"ri": 0.167, "YY": 0.143, "iz": 0.138, "zY": 0.114, "gr": 0.094, "ur": 0.049, "rr": 0.044,
+                "ug": 0.042, "ii": 0.041, "zz": 0.033, "zi": 0.033, "ir": 0.032, "gg": 0.018, "Yz": 0.018,
+                "uu": 0.014, "ru": 0.010, "rg": 0.009}
+#: the band of a single visit (nights with 1 or 3 visits; same files: u g r i z Y)
+SINGLE_SHARE = np.array([0.068, 0.127, 0.244, 0.23, 0.233, 0.098])
 TRIGGER_GAP_DAYS = 0.021  # NEWMJD_DIF of the ELAsTiCC2 search: 30 minutes
 _VERNAL_EQUINOX_MJD = 60389.0  # 2024-03-20: Sun at RA 0
 
@@ -81,8 +92,8 @@ def _season_nights(rng, ra, ddf):
     return nights[keep]
 
 
-def _visits(rng, nights, ddf):
-    """Visit times and bands for the given nights."""
+def _visits(rng, nights, ddf, band_model: str = "random"):
+    """Visit times and bands for the given nights (``band_model``: :data:`BAND_MODELS`, WFD only)."""
     if ddf:  # a sequence of 4-8 visits through several bands, a few minutes apart
         per_night = rng.integers(4, 9, nights.size)
     else:    # mostly pairs ~33 min apart; some singles; some nights with two pairs
@@ -95,12 +106,33 @@ def _visits(rng, nights, ddf):
     elapsed = np.cumsum(step)
     elapsed -= np.repeat(elapsed[np.cumsum(per_night) - per_night], per_night)  # restart every night
     mjd = night + start + elapsed
+    if band_model == "pairs" and not ddf:
+        return mjd, _paired_bands(rng, per_night, idx)
     band = rng.choice(6, night.size, p=BAND_SHARE).astype(np.uint8)
     return mjd, band
 
 
-def build_library(rng: np.random.Generator, n_wfd: int = 1024, n_ddf_per_field: int = 8) -> SurveyLibrary:
-    """Draw the survey: ``n_wfd`` WFD positions spread over the southern sky and DDF positions."""
+def _paired_bands(rng, per_night: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Bands of the visits of nights with ``per_night`` visits (``idx``: each visit's place in its night):
+    visits 1-2 and 3-4 are filter pairs (:data:`FILTER_PAIRS`), the last visit of an odd night a single
+    (:data:`SINGLE_SHARE`)."""
+    names = list(FILTER_PAIRS)
+    pair_bands = np.array([["ugrizY".index(c) for c in name] for name in names], dtype=np.uint8)
+    share = np.array(list(FILTER_PAIRS.values()))
+    pair = rng.choice(len(names), size=(per_night.size, 2), p=share / share.sum())
+    single = rng.choice(6, per_night.size, p=SINGLE_SHARE / SINGLE_SHARE.sum()).astype(np.uint8)
+    night = np.repeat(np.arange(per_night.size), per_night)
+    alone = (per_night[night] % 2 == 1) & (idx == per_night[night] - 1)
+    paired = pair_bands[pair[night, np.minimum(idx // 2, 1)], idx % 2]
+    return np.where(alone, single[night], paired).astype(np.uint8)
+
+
+def build_library(rng: np.random.Generator, n_wfd: int = 1024, n_ddf_per_field: int = 8,
+                  band_model: str = "random") -> SurveyLibrary:
+    """Draw the survey: ``n_wfd`` WFD positions spread over the southern sky and DDF positions;
+    ``band_model``: how a WFD night's visits get their bands (:data:`BAND_MODELS`)."""
+    if band_model not in BAND_MODELS:
+        raise ValueError(f"cadence must be one of {', '.join(BAND_MODELS)}, not {band_model!r}")
     ra = rng.uniform(0.0, 360.0, n_wfd)
     dec = np.degrees(np.arcsin(rng.uniform(np.sin(np.radians(-80.0)), np.sin(np.radians(12.0)), n_wfd)))
     field = np.repeat(np.arange(len(DDF_FIELDS)), n_ddf_per_field)
@@ -111,7 +143,7 @@ def build_library(rng: np.random.Generator, n_wfd: int = 1024, n_ddf_per_field: 
     ra, dec, ddf = ra[order], dec[order], ddf[order]
     mjds, bands = [], []
     for r, is_ddf in zip(ra, ddf, strict=True):  # one loop over library positions (about a thousand), not visits
-        m, b = _visits(rng, _season_nights(rng, r, is_ddf), is_ddf)
+        m, b = _visits(rng, _season_nights(rng, r, is_ddf), is_ddf, band_model)
         mjds.append(m)
         bands.append(b)
     counts = np.array([m.size for m in mjds])

@@ -175,9 +175,10 @@ def _default_files(n: int) -> int:
 
 
 @functools.lru_cache(maxsize=2)
-def _library(seed: int) -> cadence.SurveyLibrary:
-    """The survey library of a seed (the same in every worker process)."""
-    return cadence.build_library(np.random.default_rng(np.random.SeedSequence(seed).spawn(1 + len(CLASSES))[0]))
+def _library(seed: int, band_model: str = "random") -> cadence.SurveyLibrary:
+    """The survey library of a seed (the same in every worker process); ``band_model``: ``SimModels.cadence``."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1 + len(CLASSES))[0])
+    return cadence.build_library(rng, band_model=band_model)
 
 
 def _class_rng(seed: int, k: int) -> np.random.Generator:
@@ -194,7 +195,7 @@ def _class_job(out: Path, prefix: str, k: int, n: int, seed: int, trigger_rule: 
                files_per_model: int | None, compresslevel: int, models: SimModels = SimModels()) -> dict:
     """Simulate and write class ``k``; returns its summary entry (runs in a worker process too)."""
     spec = CLASSES[k]
-    batch = simulate_class(spec, n, _class_rng(seed, k), _library(seed), trigger_rule, models=models)
+    batch = simulate_class(spec, n, _class_rng(seed, k), _library(seed, models.cadence), trigger_rule, models=models)
     n_files = files_per_model or _default_files(batch.n)
     _write_model(out, prefix, spec, batch, _snids(seed, k, n), n_files, compresslevel)
     return {"class": spec.leaf, "gentype": spec.gentype, "n_objects": batch.n, "n_obs": int(batch.offsets[-1]),
@@ -212,7 +213,7 @@ def simulate(out_dir: str | Path, objects_per_class: int = 200, seed: int = 0,
              classes: Iterable[str] | None = None, files_per_model: int | None = None,
              prefix: str = "ELASTICC2_TRAIN_02", trigger_rule: str = "pair", compresslevel: int = 1,
              workers: int = 1, show_progress: bool | None = None, detection: str = "measured", sn_ibc: str = "round4",
-             kn: str = "default", hosts: str = "default", specz: str = "flat") -> dict:
+             kn: str = "default", hosts: str = "default", specz: str = "flat", cadence: str = "random") -> dict:
     """Simulate an ELAsTiCC2-format training set: one folder of SNANA FITS per class model.
 
     Parameters
@@ -226,10 +227,11 @@ def simulate(out_dir: str | Path, objects_per_class: int = 200, seed: int = 0,
         "first" (on the first detection, as in the real ELAsTiCC2 training files).
     compresslevel: gzip level of the ``.FITS.gz`` files (1 is fast; 6 is gzip's default).
     workers: processes, each simulating and writing whole classes (1: in this process).
-    detection, sn_ibc, kn, hosts, specz: the simulator's models, one :class:`~.models.SimModels`: detection
+    detection, sn_ibc, kn, hosts, specz, cadence: the simulator's models, one :class:`~.models.SimModels`: detection
         from the "measured" or the "noise-free" S/N (as SNANA), SN Ib/c "round4" or "round9", KN "default"
         or "round9" (``params.refit_*``), hosts "default" or "library" (``hosts.library_redshift``), spec-z
-        "flat" or "nearby" (``hosts.specz_share``).
+        "flat" or "nearby" (``hosts.specz_share``), the bands of a night's visits "random" or "pairs"
+        (``cadence.FILTER_PAIRS``).
 
     Returns a summary dict: ``{"out_dir", "seed", "classes": {model: {...}}, "n_objects", "n_obs", "seconds"}``.
     """
@@ -238,7 +240,7 @@ def simulate(out_dir: str | Path, objects_per_class: int = 200, seed: int = 0,
     t_start = time.perf_counter()
     specs = [get_class(c) for c in classes] if classes is not None else list(CLASSES)
     _check_request(objects_per_class, trigger_rule)
-    models = SimModels(detection, sn_ibc, kn, hosts, specz)
+    models = SimModels(detection, sn_ibc, kn, hosts, specz, cadence)
     out = Path(out_dir)
     _check_replaceable(out, [f"{prefix}_{s.model}" for s in specs])
     out.mkdir(parents=True, exist_ok=True)

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .cadence import DETECTION_RULES
+from .cadence import BAND_MODELS, DETECTION_RULES
 from .hosts import HOST_MODELS, SPECZ_MODELS
 from .params import KN_MODELS, SN_IBC_MODELS
 
 #: the allowed values of each :class:`SimModels` field (the first is the default)
 CHOICES: dict[str, tuple[str, ...]] = {"detection": DETECTION_RULES, "sn_ibc": SN_IBC_MODELS, "kn": KN_MODELS,
-                                       "hosts": HOST_MODELS, "specz": SPECZ_MODELS}
+                                       "hosts": HOST_MODELS, "specz": SPECZ_MODELS,
+                                       "cadence": BAND_MODELS}
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,8 @@ class SimModels:
     """detection: "measured" (probability from the measured S/N) or "noise-free" (from the noise-free
     S/N, as SNANA); sn_ibc: "round4" or "round9"; kn: "default" or "round9" (``params.refit_*``);
     hosts: "default" or "library" (nearby transients' hosts from farther away, ``hosts.library_redshift``);
-    specz: "flat" (35 % everywhere) or "nearby" (``hosts.specz_share``: by redshift and host magnitude).
+    specz: "flat" (35 % everywhere) or "nearby" (``hosts.specz_share``: by redshift and host magnitude);
+    cadence: "random" (each visit its own band) or "pairs" (a night's visits in filter pairs, ``cadence.FILTER_PAIRS``).
     Raises ValueError on a value outside :data:`CHOICES`."""
 
     detection: str = "measured"
@@ -29,6 +31,7 @@ class SimModels:
     kn: str = "default"
     hosts: str = "default"
     specz: str = "flat"
+    cadence: str = "random"
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():
