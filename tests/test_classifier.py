@@ -117,6 +117,13 @@ def test_unfitted_and_mismatched_inputs(fitted, batch):
         fitted.predict_proba(other)
 
 
+def _n_params(model) -> int:
+    import jax
+    from flax import nnx
+
+    return sum(int(x.size) for x in jax.tree_util.tree_leaves(nnx.state(model, nnx.Param)))
+
+
 def test_cli_train(tmp_path, capsys):
     from elasticc_fast.cli import main
 
@@ -132,6 +139,15 @@ def test_cli_train(tmp_path, capsys):
     assert hyb.config.arch == "hybrid" and len(hyb._members) == 2 and hyb.config.context == "oracle"
     assert "lc:mag_amplitude_Y" in hyb.static_names and "ctx:HOSTGAL_PHOTOZ" in hyb.static_names
     assert len(hyb.predict_proba(LightCurveBatch.from_arrow(table))) == len(table)
+    # --no-light-curve: the same training without the light-curve branch (fewer parameters, same inputs)
+    assert main(["train", str(src), "--out", str(tmp_path / "tabular"), "--epochs", "1", "--ensemble", "1",
+                 "--no-light-curve"]) == 0
+    tab = Classifier.load(tmp_path / "tabular")
+    assert tab.config.seq is False and tab.static_names == hyb.static_names
+    assert _n_params(tab._members[0][0]) < _n_params(hyb._members[0][0])
+    assert len(tab.predict_proba(LightCurveBatch.from_arrow(table))) == len(table)
+    assert main(["train", str(src), "--out", str(tmp_path / "x"), "--arch", "gru", "--no-light-curve"]) == 2
+    assert "--arch gru has no other" in capsys.readouterr().err
     assert main(["train", str(src), "--out", str(out), "--epochs", "1", "--max-length", "32",
                  "--batch-size", "32", "--seed", "2", "--arch", "gru"]) == 0
     clf = Classifier.load(out)

@@ -102,25 +102,29 @@ def simulated_training_set(work: Path, objects_per_class: int, seed: int, trigge
     return batch, leaves
 
 
-def training_config(arch: str = "hybrid", epochs: int = 40, seed: int = 0, train_minutes: float | None = 6.0):
+def training_config(arch: str = "hybrid", epochs: int = 40, seed: int = 0, train_minutes: float | None = 6.0,
+                    light_curve: bool = True):
     """``elasticc-fast train``'s configuration for ``arch`` (``nn.config.base_config``: the hybrid is
     :data:`~elasticc_fast.nn.config.ELASTICC_HYBRID`, the demo's training, 2 members) with the
-    benchmark's epochs, seed and time limit (minutes; None: none)."""
+    benchmark's epochs, seed and time limit (minutes; None: none); ``light_curve=False``: the hybrid
+    without its light-curve branch (``train --no-light-curve``)."""
     from ..nn.config import base_config
 
-    return base_config("parquet", arch).replace(
+    changes = {} if light_curve else {"seq": False}
+    return base_config("parquet", arch, changes).replace(
         epochs=epochs, seed=seed, time_limit_s=None if train_minutes is None else train_minutes * 60)
 
 
 def train_on_simulation(work: Path, objects_per_class: int = 300, seed: int = 0, epochs: int = 40,
-                        train_minutes: float | None = 6.0, arch: str = "hybrid", models: SimModels | None = None):
+                        train_minutes: float | None = 6.0, arch: str = "hybrid", models: SimModels | None = None,
+                        light_curve: bool = True):
     """A Classifier trained only on the built-in simulator (``objects_per_class`` per leaf) with
     ``train``'s configuration (:func:`training_config`)."""
     from ..classifier import Classifier
     from ..taxonomy import ORACLE_TREE
 
     batch, leaves = simulated_training_set(work, objects_per_class, seed, models=models)
-    clf = Classifier(tree=ORACLE_TREE, config=training_config(arch, epochs, seed, train_minutes))
+    clf = Classifier(tree=ORACLE_TREE, config=training_config(arch, epochs, seed, train_minutes, light_curve))
     clf.fit(batch, labels=leaves, show_progress=None)  # an epoch bar on a terminal: 1000/class trains ~30 min
     return clf
 
@@ -160,10 +164,10 @@ def heldout_recall(clf, work: Path, truths: Sequence[str], objects_per_class: in
 def run(shared: Path, *, objects_per_class: int = 300, seed: int = 0, epochs: int = 40,
         train_minutes: float | None = 6.0, model_dir: Path | None = None, arch: str = "hybrid",
         sets: Sequence[RealSet] = REAL_SETS, heldout: int = 300, models: SimModels | None = None,
-        save_dir: Path | None = None, overwrite: bool = False) -> dict:
+        save_dir: Path | None = None, overwrite: bool = False, light_curve: bool = True) -> dict:
     """Train on the simulator (or load ``model_dir``) and score every real set, and ``heldout``
-    simulated objects of each set's class (0: not); ``models``: the simulator's detection rule and its
-    SN Ib/c, KN and host models (``sim.models.SimModels``), for both simulations;
+    simulated objects of each set's class (0: not); ``models``: the simulator's models
+    (``sim.models.SimModels``), for both simulations; ``light_curve``: as :func:`training_config`;
     ``save_dir``: also save the trained model there (checked before training; ``overwrite`` replaces an earlier
     one). The JSON-ready result."""
     from ..atomic import check_output_dir, output_dir
@@ -180,8 +184,9 @@ def run(shared: Path, *, objects_per_class: int = 300, seed: int = 0, epochs: in
         if model_dir is not None:
             clf, trained = Classifier.load(model_dir), f"loaded from {model_dir}"
         else:
-            clf = train_on_simulation(work, objects_per_class, seed, epochs, train_minutes, arch, models)
-            trained = (f"{clf.config.arch} ({clf.config.ensemble} member(s)), {objects_per_class} simulated objects "
+            clf = train_on_simulation(work, objects_per_class, seed, epochs, train_minutes, arch, models, light_curve)
+            branch = "" if clf.config.seq or arch != "hybrid" else " without its light-curve branch"
+            trained = (f"{clf.config.arch}{branch} ({clf.config.ensemble} member(s)), {objects_per_class} simulated objects "
                        f"per class, seed {seed}, {len(clf.history)} epochs (best {clf.best_epoch})")
             if save_dir is not None:
                 with output_dir(save_dir, command=SAVE_COMMAND, overwrite=overwrite) as out:
@@ -233,6 +238,8 @@ def register_cli(sub) -> None:
     s.add_argument("--objects-per-class", type=int, default=300, help="simulated training objects per class (300)")
     s.add_argument("--arch", choices=("hybrid", "gru", "transformer"), default="hybrid",
                    help="the model: `train`'s default ELAsTiCC training (hybrid, 2 members; default) or its gru/transformer")
+    s.add_argument("--no-light-curve", dest="light_curve", action="store_false",
+                   help="hybrid: without its light-curve branch (light-curve features + context; `train --no-light-curve`)")
     s.add_argument("--epochs", type=int, default=40, help="maximum epochs (default 40)")
     s.add_argument("--train-minutes", type=float, default=6.0,
                    help="training time limit in minutes, all members together (default 6, the demo's; 0: none, only --epochs)")
@@ -270,13 +277,16 @@ def run_cli(args) -> int:
 
     if args.save is not None and args.model is not None:
         raise UsageError("--save saves the model this run trains; with --model DIR nothing is trained")
+    if not args.light_curve and (args.arch != "hybrid" or args.model is not None):
+        raise UsageError("--no-light-curve trains the hybrid without its light-curve branch: not with --arch "
+                         f"{args.arch} or --model")
     data = args.data or require_shared(".", "--data")
     result = run(data, objects_per_class=args.objects_per_class, seed=args.seed, epochs=args.epochs,
                  train_minutes=args.train_minutes if args.train_minutes > 0 else None, model_dir=args.model,
                  arch=args.arch, heldout=args.heldout,
                  models=SimModels(args.detection, args.sn_ibc, args.kn, args.hosts, args.specz,
                                    args.cadence),
-                 save_dir=args.save, overwrite=args.overwrite)
+                 save_dir=args.save, overwrite=args.overwrite, light_curve=args.light_curve)
     print(markdown(result))
     if args.json:
         with atomic_path(args.json) as tmp:

@@ -11,7 +11,7 @@ from ..nn.config import TrainConfig, base_config
 
 #: TrainConfig field (or option field) -> command-line argument
 CONFIG_ARGS = {f: f for f in ("arch", "epochs", "batch_size", "max_per_class", "val_fraction", "patience", "max_length",
-                              "seed", "flux_scale", "trigger", "context", "ensemble", "full_views")} | {
+                              "seed", "flux_scale", "trigger", "context", "ensemble", "full_views", "seq")} | {
     "learning_rate": "lr", "time_limit_s": "time_limit"}
 
 
@@ -19,6 +19,8 @@ def training_config(args: argparse.Namespace) -> TrainConfig:
     """The training of ``args`` (the options given, over the defaults of ``--data`` and ``--arch``);
     a value out of range is a usage error (exit 2), reported before any data is read."""
     given = {f: getattr(args, a) for f, a in CONFIG_ARGS.items() if getattr(args, a) is not None}
+    if given.get("seq") is False and args.arch not in (None, "hybrid"):
+        raise UsageError(f"--no-light-curve drops the hybrid's light-curve branch; --arch {args.arch} has no other")
     try:
         return base_config(args.data, args.arch, given)
     except ValueError as e:

@@ -44,6 +44,9 @@ def register(subparsers) -> argparse.ArgumentParser:
                    "passes this wall time (not reproducible across machines)")
     p.add_argument("--full-views", type=float, default=None, metavar="P", help="hybrid: chance that a training "
                    f"view is the whole curve, not cut (default {H['full_views']:g}; bts 0)")
+    p.add_argument("--no-light-curve", dest="seq", action="store_const", const=False, default=None,
+                   help="hybrid: drop the light-curve branch (the light-curve features + context only; on the real "
+                        "ELAsTiCC sets it transfers better from simulations, on simulations it scores lower: benchmarks/RESULTS.md)")
     p.add_argument("--seed", type=int, default=None, help="seed of initialisation, split, windows (default 0)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoints in MODEL_DIR/training")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier model in MODEL_DIR (built beside it)")
