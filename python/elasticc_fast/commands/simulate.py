@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     lsst.add_argument("--detection", choices=("measured", "noise-free"), default="measured", help="detection probability "
                       "from the measured S/N (measured, default) or from the noise-free S/N as in SNANA (noise-free)")
     for opt, old, new in (("--sn-ibc", "round4", "round9"), ("--kn", "default", "round9"), ("--hosts", "default", "library"),
-                          ("--specz", "flat", "nearby"), ("--cadence", "random", "pairs")):
+                          ("--specz", "flat", "nearby"), ("--cadence", "random", "pairs")):  # SimModels' fields
         lsst.add_argument(opt, choices=(old, new), default=old, help=f"{opt[2:]} model (default {old}; docs/simulator.md)")
     ztf = p.add_argument_group("ztf only")
     ztf.add_argument("--photometry", choices=("alerts", "detections", "forced"), default="alerts",
@@ -68,12 +68,10 @@ def run(args: argparse.Namespace) -> int:
                                       photometry=args.photometry, workers=args.workers, i_share=args.i_share,
                                       survey=args.ztf_survey, shapes=args.ztf_shapes)
         else:
-            from ..sim import simulate
-            summary = simulate(args.out_dir, objects_per_class=args.objects_per_class, seed=args.seed,
-                               classes=args.classes, files_per_model=args.files_per_model, prefix=args.prefix,
-                               trigger_rule=args.trigger, workers=args.workers, detection=args.detection,
-                               sn_ibc=args.sn_ibc, kn=args.kn, hosts=args.hosts, specz=args.specz,
-                               cadence=args.cadence)
+            from ..sim import models, simulate  # each model's option is named as its SimModels field
+            summary = simulate(args.out_dir, objects_per_class=args.objects_per_class, seed=args.seed, classes=args.classes,
+                               files_per_model=args.files_per_model, prefix=args.prefix, trigger_rule=args.trigger,
+                               workers=args.workers, **{name: getattr(args, name) for name in models.CHOICES})
     except (ValueError, RuntimeError) as e:    # an unknown class, a bad option value
         raise DataError(str(e)) from e
     from ..summaries import describe_simulation

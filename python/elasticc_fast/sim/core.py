@@ -227,11 +227,8 @@ def simulate(out_dir: str | Path, objects_per_class: int = 200, seed: int = 0,
         "first" (on the first detection, as in the real ELAsTiCC2 training files).
     compresslevel: gzip level of the ``.FITS.gz`` files (1 is fast; 6 is gzip's default).
     workers: processes, each simulating and writing whole classes (1: in this process).
-    detection, sn_ibc, kn, hosts, specz, cadence: the simulator's models, one :class:`~.models.SimModels`: detection
-        from the "measured" or the "noise-free" S/N (as SNANA), SN Ib/c "round4" or "round9", KN "default"
-        or "round9" (``params.refit_*``), hosts "default" or "library" (``hosts.library_redshift``), spec-z
-        "flat" or "nearby" (``hosts.specz_share``), the bands of a night's visits "random" or "pairs"
-        (``cadence.FILTER_PAIRS``).
+    detection, sn_ibc, kn, hosts, specz, cadence: the simulator's models, the fields of one
+        :class:`~.models.SimModels` (its docstring says what each value does).
 
     Returns a summary dict: ``{"out_dir", "seed", "classes": {model: {...}}, "n_objects", "n_obs", "seconds"}``.
     """
