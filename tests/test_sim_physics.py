@@ -153,6 +153,26 @@ def test_cadence_seasons_and_pairs():
     np.testing.assert_allclose(share, cadence.BAND_SHARE, atol=0.02)
 
 
+def test_cadence_pairs_follow_the_real_filter_pairs():
+    """`--cadence pairs`: the two visits of a WFD night are one of the measured filter pairs (never e.g. r+z),
+    one band twice in 29 % of them as in the real files; the band shares stay the real ones; an unknown
+    model is refused."""
+    rng = np.random.default_rng
+    lib = cadence.build_library(rng(4), n_wfd=64, n_ddf_per_field=2, band_model="pairs")
+    pairs = []
+    for k in np.flatnonzero(~lib.ddf):
+        t, b = (a[lib.offsets[k]:lib.offsets[k + 1]] for a in (lib.mjd, lib.band))
+        night = np.floor(t)
+        for n in np.unique(night):
+            if np.sum(night == n) == 2:
+                pairs.append("".join("ugrizY"[i] for i in b[night == n]))
+    assert len(pairs) > 3000 and set(pairs) <= set(cadence.FILTER_PAIRS)
+    assert np.mean([p[0] == p[1] for p in pairs]) == pytest.approx(0.293, abs=0.03)
+    np.testing.assert_allclose(np.bincount(lib.band, minlength=6) / lib.band.size, cadence.BAND_SHARE, atol=0.02)
+    with pytest.raises(ValueError, match="cadence must be one of random, pairs, not 'x'"):
+        cadence.build_library(rng(4), n_wfd=2, n_ddf_per_field=0, band_model="x")
+
+
 def test_noise_is_calibrated(tmp_path):
     """(FLUXCAL - true flux) / FLUXCALERR is unit normal; the true flux comes from SIM_MAGOBS."""
     simulate(tmp_path, objects_per_class=40, seed=6, classes=["SNIa", "SNII"])

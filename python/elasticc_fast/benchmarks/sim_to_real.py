@@ -273,7 +273,7 @@ def run_cli(args) -> int:
     from ..atomic import atomic_path
     from ..errors import UsageError
     from ..shared_data import require_shared
-    from ..sim.models import SimModels
+    from ..sim.models import CHOICES, SimModels
 
     if args.save is not None and args.model is not None:
         raise UsageError("--save saves the model this run trains; with --model DIR nothing is trained")
@@ -284,8 +284,7 @@ def run_cli(args) -> int:
     result = run(data, objects_per_class=args.objects_per_class, seed=args.seed, epochs=args.epochs,
                  train_minutes=args.train_minutes if args.train_minutes > 0 else None, model_dir=args.model,
                  arch=args.arch, heldout=args.heldout,
-                 models=SimModels(args.detection, args.sn_ibc, args.kn, args.hosts, args.specz,
-                                   args.cadence),
+                 models=SimModels(**{name: getattr(args, name) for name in CHOICES}),  # options named as fields
                  save_dir=args.save, overwrite=args.overwrite, light_curve=args.light_curve)
     print(markdown(result))
     if args.json:

@@ -55,6 +55,9 @@ FILTER_PAIRS = {"ri": 0.167, "YY": 0.143, "iz": 0.138, "zY": 0.114, "gr": 0.094,
                 "uu": 0.014, "ru": 0.010, "rg": 0.009}
 #: the band of a single visit (nights with 1 or 3 visits; same files: u g r i z Y)
 SINGLE_SHARE = np.array([0.068, 0.127, 0.244, 0.23, 0.233, 0.098])
+_PAIR_BANDS = np.array([["ugrizY".index(c) for c in name] for name in FILTER_PAIRS], dtype=np.uint8)  # (pairs, 2)
+_PAIR_P = np.array(list(FILTER_PAIRS.values()))
+_PAIR_P = _PAIR_P / _PAIR_P.sum()
 TRIGGER_GAP_DAYS = 0.021  # NEWMJD_DIF of the ELAsTiCC2 search: 30 minutes
 _VERNAL_EQUINOX_MJD = 60389.0  # 2024-03-20: Sun at RA 0
 
@@ -116,14 +119,11 @@ def _paired_bands(rng, per_night: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """Bands of the visits of nights with ``per_night`` visits (``idx``: each visit's place in its night):
     visits 1-2 and 3-4 are filter pairs (:data:`FILTER_PAIRS`), the last visit of an odd night a single
     (:data:`SINGLE_SHARE`)."""
-    names = list(FILTER_PAIRS)
-    pair_bands = np.array([["ugrizY".index(c) for c in name] for name in names], dtype=np.uint8)
-    share = np.array(list(FILTER_PAIRS.values()))
-    pair = rng.choice(len(names), size=(per_night.size, 2), p=share / share.sum())
+    pair = rng.choice(len(_PAIR_P), size=(per_night.size, 2), p=_PAIR_P)
     single = rng.choice(6, per_night.size, p=SINGLE_SHARE / SINGLE_SHARE.sum()).astype(np.uint8)
     night = np.repeat(np.arange(per_night.size), per_night)
     alone = (per_night[night] % 2 == 1) & (idx == per_night[night] - 1)
-    paired = pair_bands[pair[night, np.minimum(idx // 2, 1)], idx % 2]
+    paired = _PAIR_BANDS[pair[night, np.minimum(idx // 2, 1)], idx % 2]
     return np.where(alone, single[night], paired).astype(np.uint8)
 
 
