@@ -123,6 +123,34 @@ def test_full_share_views_keep_the_whole_curve_at_the_stated_rate():
     assert hybrid_source(b, TrainConfig(arch="hybrid", full_views=0.25)).views.full_share == 0.25
     assert hybrid_source(b, TrainConfig(arch="hybrid")).views == ViewOptions()
 
+def test_thinned_views_drop_only_non_detections_at_per_view_rates():
+    b = _toy_batch(400)
+    nondet = np.zeros(b.n_obs, bool)
+    nondet[::3] = True                                # a third of the points undetected, first ones included
+    b = b.take(np.arange(len(b)))
+    b.flag[:] = np.where(nondet, 0, PHOTFLAG_DETECTION)
+    plain, cut = random_views(b, 4, ViewOptions(noise=False, drop=0.0))
+    same, same_cut = random_views(b, 4, ViewOptions(noise=False, drop=0.0, thin=0.0))  # 0: as before
+    np.testing.assert_array_equal(same.mjd, plain.mjd)
+    thin, thin_cut = random_views(b, 4, ViewOptions(noise=False, drop=0.0, thin=0.8))
+    np.testing.assert_array_equal(thin_cut, cut)      # the same cuts
+    det = lambda v: (v.flag & PHOTFLAG_DETECTION) != 0  # noqa: E731
+    np.testing.assert_array_equal(thin.mjd[det(thin)], plain.mjd[det(plain)])  # every detection kept
+    kept = (~det(thin)).sum() / (~det(plain)).sum()
+    assert 0.52 < kept < 0.68                         # E[1 - U(0, 0.8)] = 0.6 of the non-detections
+    count = lambda v: np.bincount(np.repeat(np.arange(len(b)), v.lengths)[~det(v)], minlength=len(b))  # noqa: E731
+    many = count(plain) >= 15                          # about a hundred objects
+    assert np.std(count(thin)[many] / count(plain)[many]) > 0.18  # one rate per view (a global one: < 0.13)
+    with pytest.raises(ValueError, match="thin"):
+        ViewOptions(thin=1.0)
+    from elasticc_fast.nn.config import TrainConfig
+    from elasticc_fast.nn.train import hybrid_source
+
+    assert hybrid_source(b, TrainConfig(arch="hybrid", thin_nondetections=0.5)).views.thin == 0.5
+    with pytest.raises(ValueError, match="thin_nondetections"):
+        TrainConfig(arch="hybrid", thin_nondetections=1.0)
+
+
 def test_cut_batch_keeps_what_the_feature_extractor_keeps():
     b = _toy_batch()
     cut = cut_batch(b, 16.0)

@@ -13,7 +13,9 @@ sees exactly the same points.
 - :func:`random_views` draws the training augmentation: cut at ``2**U(0, max_log2_days)`` days,
   ``flux += flux_err * N(0, 1)`` and each point after the first detection dropped with
   probability ``drop``; with chance ``full_share`` a view is not cut at all (the whole curve, as
-  the full-curve evaluation sees it). Deterministic for a seed (use a new seed every epoch).
+  the full-curve evaluation sees it); with ``thin`` > 0 each object's non-detections are dropped
+  at a rate drawn per view from U(0, thin) (a model that does not count on how often a survey
+  reports an undetected visit). Deterministic for a seed (use a new seed every epoch).
 - :func:`noisy_view` redraws only the fluxes (every point kept): the test-time views a model's
   prediction can be averaged over (``TrainConfig.test_views``).
 """
@@ -36,12 +38,15 @@ class ViewOptions:
     noise: bool = True           #: add flux_err * N(0, 1) to every flux
     drop: float = 0.1            #: probability of dropping each point after the first detection
     full_share: float = 0.0      #: chance that a view is not cut (whole curve; noise and drops still apply)
+    thin: float = 0.0            #: drop each non-detection at a per-view rate U(0, thin) (0: off)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.drop < 1.0:
             raise ValueError(f"ViewOptions: drop must be in [0, 1), not {self.drop}")
         if not 0.0 <= self.full_share <= 1.0:
             raise ValueError(f"ViewOptions: full_share must be in [0, 1], not {self.full_share}")
+        if not 0.0 <= self.thin < 1.0:
+            raise ValueError(f"ViewOptions: thin must be in [0, 1), not {self.thin}")
         if self.max_log2_days < self.min_log2_days:
             raise ValueError("ViewOptions: max_log2_days must be >= min_log2_days")
 
@@ -117,5 +122,8 @@ def random_views(batch: LightCurveBatch, seed: int, options: ViewOptions = ViewO
     if options.drop > 0:
         dropped = rng.random(batch.n_obs) < options.drop
         keep &= ~(dropped & (t > 0))
+    if options.thin > 0:  # drawn only when asked, so thin 0 gives the same views as before
+        rate = rng.uniform(0.0, options.thin, n)[obj]
+        keep &= ~(((batch.flag & PHOTFLAG_DETECTION) == 0) & (rng.random(batch.n_obs) < rate))
     flux = batch.flux + (batch.flux_err * noise).astype(np.float32) if options.noise else None
     return _subset(batch, keep, flux), cut

@@ -85,6 +85,8 @@ class TrainConfig:
     #: the redshift is training-time metadata, an input only with context "redshift"); 0: off
     full_views: float = 0.0           #: hybrid: chance that a training view is the whole curve, not cut
     #: (:class:`~elasticc_fast.views.ViewOptions` ``full_share``); 0: every view cut at 2**U(0, 11) days
+    thin_nondetections: float = 0.0   #: hybrid: drop a training view's non-detections at a rate drawn
+    #: per view from U(0, this) (:class:`~elasticc_fast.views.ViewOptions` ``thin``); 0: keep them all
     average_best: int = 1             #: the model is the mean of the parameters of this many best
     #: epochs by ``monitor`` (1: the best epoch's alone; :class:`~elasticc_fast.nn.loop.BestEpoch` ``keep``)
     time_limit_s: float | None = None  #: stop after the epoch that passes this wall time (seconds; an
@@ -129,9 +131,10 @@ class TrainConfig:
             raise ValueError(f"average_best must be >= 1, not {self.average_best}")
         if self.ensemble < 1 or self.test_views < 0:
             raise ValueError(f"ensemble must be >= 1 and test_views >= 0, not {self.ensemble}, {self.test_views}")
-        if not (0.0 <= self.redshift_augment <= 1.0 and 0.0 <= self.full_views <= 1.0):
-            raise ValueError("redshift_augment and full_views must be in [0, 1], "
-                             f"not {self.redshift_augment}, {self.full_views}")
+        if not (0.0 <= self.redshift_augment <= 1.0 and 0.0 <= self.full_views <= 1.0
+                and 0.0 <= self.thin_nondetections < 1.0):
+            raise ValueError("redshift_augment and full_views must be in [0, 1], thin_nondetections in [0, 1), not "
+                             f"{self.redshift_augment}, {self.full_views}, {self.thin_nondetections}")
         if self.sampler_power is not None and self.sampler_power < 0:
             raise ValueError(f"sampler_power must be >= 0 or None, not {self.sampler_power}")
         if self.context not in ("none", "redshift", "oracle"):

@@ -116,7 +116,7 @@ def hybrid_source(data: LightCurveBatch, config: TrainConfig):
                       n_jobs=config.threads, horizon=config.horizon, luminosity=config.luminosity,
                       aux=aux_matrix(data.static, config.aux_targets) if config.aux else None,
                       redshift=z, redshift_share=config.redshift_augment,
-                      views=ViewOptions(full_share=config.full_views))
+                      views=ViewOptions(full_share=config.full_views, thin=config.thin_nondetections))
 
 
 @window_source.register
