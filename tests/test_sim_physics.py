@@ -340,7 +340,7 @@ def test_refit_model_options_change_only_their_class(tmp_path):
 def test_detection_follows_the_noise_free_snr():
     """``detection="noise-free"`` draws PHOTFLAG detections from Phi(ln(S/N_true / 5.70) / 0.297) of the
     noise-free S/N, as in the real ELAsTiCC2 files, which never detect a point without a source: none of
-    ~27,000 pure-noise points is detected (the default "measured" rule detects some), and the detected
+    ~27,000 pure-noise points is detected (the "measured" rule detects some), and the detected
     share at a true S/N of 3, 5.7 and 8 (either sign) is the curve's."""
     from scipy.special import ndtr
 
@@ -348,9 +348,9 @@ def test_detection_follows_the_noise_free_snr():
     v = np.arange(lib.mjd.size)
     obs = cadence.Observations(offsets=np.arange(v.size + 1), obj=v, visit=v, mjd=lib.mjd, band=lib.band)
     zero = np.zeros(v.size)
-    noise = cadence.measure(np.random.default_rng(1), lib, obs, zero, zero, None, "first", "noise-free")
+    noise = cadence.measure(np.random.default_rng(1), lib, obs, zero, zero, None, "first")  # the default rule
     assert noise.n_det.sum() == 0
-    assert cadence.measure(np.random.default_rng(1), lib, obs, zero, zero, None, "first").n_det.sum() > 5
+    assert cadence.measure(np.random.default_rng(1), lib, obs, zero, zero, None, "first", "measured").n_det.sum() > 5
     assert np.mean(np.abs(noise.fluxcal / noise.fluxcalerr) > 3) > 0.001  # the noise alone does reach S/N 3
     for snr in (3.0, 5.7, 8.0, -5.7):
         phot = cadence.measure(np.random.default_rng(2), lib, obs, snr * noise.fluxcalerr.astype(float), zero, None,
@@ -360,12 +360,12 @@ def test_detection_follows_the_noise_free_snr():
 
 
 def test_simulated_sn_detections_have_a_source(tmp_path):
-    """End to end with ``detection="noise-free"``: no simulated SN Ib/c detection lies where the transient is
+    """End to end with the default ``detection="noise-free"``: no simulated SN Ib/c detection lies where the transient is
     absent (SIM_MAGOBS 99), nearly all points at a true S/N above 10 are detected, none below 1.5 (the real
     SNIb-Templates: 99.7 %, 0 of 33,000). An unknown rule is refused."""
     with pytest.raises(ValueError, match="detection must be one of"):
         simulate(tmp_path, objects_per_class=2, classes=["SNIb/c"], detection="snr")
-    simulate(tmp_path, objects_per_class=60, seed=6, classes=["SNIb/c"], trigger_rule="first", detection="noise-free")
+    simulate(tmp_path, objects_per_class=60, seed=6, classes=["SNIb/c"], trigger_rule="first")
     p = np.concatenate([fits.getdata(f, 1) for f in tmp_path.glob("*/*_PHOT.FITS.gz")])
     p = p[p["MJD"] > 0]
     det = (p["PHOTFLAG"] & 4096) > 0

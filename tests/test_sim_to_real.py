@@ -19,7 +19,7 @@ def test_sim_to_real_scores_every_real_set(shared_data, tmp_path, capsys):
 
     out = tmp_path / "r.json"
     assert main(["benchmark", "sim-to-real", "--data", str(shared_data), "--objects-per-class", "4",
-                 "--epochs", "1", "--heldout", "3", "--detection", "noise-free", "--sn-ibc", "round9", "--kn", "round9",
+                 "--epochs", "1", "--heldout", "3", "--detection", "measured", "--sn-ibc", "round9", "--kn", "round9",
                  "--hosts", "library", "--specz", "nearby", "--save", str(tmp_path / "m"), "--json", str(out)]) == 0
     printed = capsys.readouterr().out
     result = json.loads(out.read_text())
@@ -39,7 +39,7 @@ def test_sim_to_real_scores_every_real_set(shared_data, tmp_path, capsys):
     recalls = [r["recall"] for r in result["sets"].values()]
     assert result["mean_recall"] == pytest.approx(np.mean(recalls), abs=1e-3)
     assert result["min_recall"] == pytest.approx(min(recalls), abs=1e-3)
-    assert "4 simulated objects per class" in result["model"] and result["detection"] == "noise-free"
+    assert "4 simulated objects per class" in result["model"] and result["detection"] == "measured"
     assert result["sn_ibc"] == "round9" and result["kn"] == "round9" and result["hosts"] == "library"
     assert result["specz"] == "nearby"
 

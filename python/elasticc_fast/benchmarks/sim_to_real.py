@@ -251,8 +251,8 @@ def register_cli(sub) -> None:
     s.add_argument("--overwrite", action="store_true", help="with --save: replace an earlier sim-to-real model in DIR")
     s.add_argument("--heldout", type=int, default=300,
                    help="also score this many freshly simulated objects of each real set's class (300; 0: not)")
-    s.add_argument("--detection", choices=("measured", "noise-free"), default="measured",
-                   help="the simulator's detection rule (as `simulate --detection`; default measured)")
+    s.add_argument("--detection", choices=("noise-free", "measured"), default="noise-free",
+                   help="the simulator's detection rule (as `simulate --detection`; default noise-free)")
     s.add_argument("--sn-ibc", choices=("round4", "round9"), default="round4",
                    help="the simulator's SN Ib/c model (as `simulate --sn-ibc`; default round4)")
     s.add_argument("--kn", choices=("default", "round9"), default="default",

@@ -36,8 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     lsst.add_argument("--prefix", default="ELASTICC2_TRAIN_02", help="folder and file prefix (default %(default)s)")
     lsst.add_argument("--trigger", choices=("pair", "first"), default="pair",
                       help="PHOTFLAG 2048: a detection >= 30 min after another (pair, default) or the first one (first)")
-    lsst.add_argument("--detection", choices=("measured", "noise-free"), default="measured", help="detection probability "
-                      "from the measured S/N (measured, default) or from the noise-free S/N as in SNANA (noise-free)")
+    lsst.add_argument("--detection", choices=("noise-free", "measured"), default="noise-free", help="detection probability "
+                      "from the noise-free S/N as in SNANA (noise-free, default) or from the measured S/N (measured)")
     for opt, old, new in (("--sn-ibc", "round4", "round9"), ("--kn", "default", "round9"), ("--hosts", "default", "library"),
                           ("--specz", "flat", "nearby"), ("--cadence", "random", "pairs")):  # SimModels' fields
         lsst.add_argument(opt, choices=(old, new), default=old, help=f"{opt[2:]} model (default {old}; docs/simulator.md)")

@@ -33,9 +33,9 @@ PIXEL_AREA = 0.04  # arcsec^2 (PIXSIZE 0.2")
 #: the four deep-drilling fields: ELAIS-S1, XMM-LSS, Extended CDF-S, COSMOS (RA, Dec in degrees)
 DDF_FIELDS = np.array([[9.45, -44.0], [35.708, -4.75], [53.125, -28.1], [150.1, 2.182]])
 DDF_RADIUS = 1.75
-#: detection probability, two rules. "measured" (the default): Phi((|S/N| - 5.8) / 1.4) of the
+#: detection probability, two rules. "measured": Phi((|S/N| - 5.8) / 1.4) of the
 #: measured S/N; the real sample detects 18 % at S/N 4-5, 37 % at 5-6, 74 % at 7-8, 99 % at 10-15.
-#: "noise-free": Phi(ln(S/N_true / 5.70) / 0.297) of the noise-free S/N (true difference flux /
+#: "noise-free" (the default since the twentieth round): Phi(ln(S/N_true / 5.70) / 0.297) of the noise-free S/N (true difference flux /
 #: error), as SNANA's search efficiency: the maximum-likelihood fit to the real KN_K17 and
 #: SNIb-Templates (true flux from SIM_MAGOBS; 12,700 points, 1,830 detections: 1 % at true S/N 2-3,
 #: 8 % at 3.5-4, 35 % at 5-5.5, 85 % at 7-8, 99.4 % at 10-15). The real files never detect a point
@@ -215,7 +215,7 @@ class Photometry:
 
 def measure(rng: np.random.Generator, lib: SurveyLibrary, obs: Observations, diff_flux: np.ndarray,
             source_flux: np.ndarray, host_sb: np.ndarray | None, trigger_rule: str = "pair",
-            detection: str = "measured") -> Photometry:
+            detection: str = "noise-free") -> Photometry:
     """Add noise, flag detections (S/N efficiency), saturation and the trigger epoch.
 
     ``diff_flux`` is the true difference flux, ``source_flux`` the whole point source (star, AGN or

@@ -19,14 +19,14 @@ CHOICES: dict[str, tuple[str, ...]] = {"detection": DETECTION_RULES, "sn_ibc": S
 
 @dataclass(frozen=True)
 class SimModels:
-    """detection: "measured" (probability from the measured S/N) or "noise-free" (from the noise-free
-    S/N, as SNANA); sn_ibc: "round4" or "round9"; kn: "default" or "round9" (``params.refit_*``);
+    """detection: "noise-free" (probability from the noise-free S/N, as SNANA; the default since the
+    twentieth round) or "measured" (from the measured S/N); sn_ibc: "round4" or "round9"; kn: "default" or "round9" (``params.refit_*``);
     hosts: "default" or "library" (nearby transients' hosts from farther away, ``hosts.library_redshift``);
     specz: "flat" (35 % everywhere) or "nearby" (``hosts.specz_share``: by redshift and host magnitude);
     cadence: "random" (each visit its own band) or "pairs" (a night's visits in filter pairs, ``cadence.FILTER_PAIRS``).
     Raises ValueError on a value outside :data:`CHOICES`."""
 
-    detection: str = "measured"
+    detection: str = "noise-free"
     sn_ibc: str = "round4"
     kn: str = "default"
     hosts: str = "default"
