@@ -137,13 +137,14 @@ def test_cli_train(tmp_path, capsys):
     assert main(["train", str(src), "--out", str(tmp_path / "hybrid"), "--epochs", "1"]) == 0
     hyb = Classifier.load(tmp_path / "hybrid")
     assert hyb.config.arch == "hybrid" and len(hyb._members) == 2 and hyb.config.context == "oracle"
+    assert hyb.config.thin_nondetections == 0                         # no thinning by default
     assert "lc:mag_amplitude_Y" in hyb.static_names and "ctx:HOSTGAL_PHOTOZ" in hyb.static_names
     assert len(hyb.predict_proba(LightCurveBatch.from_arrow(table))) == len(table)
     # --no-light-curve: the same training without the light-curve branch (fewer parameters, same inputs)
     assert main(["train", str(src), "--out", str(tmp_path / "tabular"), "--epochs", "1", "--ensemble", "1",
-                 "--no-light-curve"]) == 0
+                 "--no-light-curve", "--thin-nondetections", "0.8"]) == 0
     tab = Classifier.load(tmp_path / "tabular")
-    assert tab.config.seq is False and tab.static_names == hyb.static_names
+    assert tab.config.seq is False and tab.static_names == hyb.static_names and tab.config.thin_nondetections == 0.8
     assert _n_params(tab._members[0][0]) < _n_params(hyb._members[0][0])
     assert len(tab.predict_proba(LightCurveBatch.from_arrow(table))) == len(table)
     assert main(["train", str(src), "--out", str(tmp_path / "x"), "--arch", "gru", "--no-light-curve"]) == 2

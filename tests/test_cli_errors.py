@@ -174,10 +174,14 @@ def test_usage_errors_exit_2(tmp_path, capsys):
            "--mean-counts")
 
 
-def test_train_refuses_a_full_views_share_outside_0_1(tmp_path, capsys):
+def test_train_refuses_view_options_out_of_range(tmp_path, capsys):
     data = tmp_path / "pq"
     data.mkdir()
     _fails(capsys, ["train", data, "--out", tmp_path / "m", "--full-views", "1.5"], 2, "train", "full_views", "1.5")
+    _fails(capsys, ["train", data, "--out", tmp_path / "m", "--thin-nondetections", "1"], 2, "train",
+           "thin_nondetections must be in [0, 1)")
+    _fails(capsys, ["train", data, "--out", tmp_path / "m", "--arch", "gru", "--thin-nondetections", "0.5"], 2,
+           "train", "needs arch='hybrid'")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pq"]         # refused before anything was written
 
 

@@ -45,18 +45,18 @@ def test_sim_to_real_scores_every_real_set(shared_data, tmp_path, capsys):
 
 
 def test_sim_to_real_saved_model_scores_the_same_and_is_not_overwritten(shared_data, tmp_path, capsys):
-    """--save keeps the trained model (here --no-light-curve's): --model DIR rescoring it gives the same recalls;
+    """--save keeps the trained model (here --no-light-curve's, its views thinned): --model DIR rescoring it gives the same recalls;
     a second --save to the same folder is refused before any training unless --overwrite; --save with --model
-    is refused, and so is --no-light-curve with --model or another --arch."""
+    is refused, and so is --no-light-curve with --model or another --arch; --thin-nondetections out of range too."""
     from elasticc_fast.cli import main
 
     common = ["benchmark", "sim-to-real", "--data", str(shared_data), "--heldout", "0"]
     first, again = tmp_path / "a.json", tmp_path / "b.json"
     assert main([*common, "--objects-per-class", "4", "--epochs", "1", "--save", str(tmp_path / "m"),
-                 "--json", str(first), "--no-light-curve"]) == 0
+                 "--json", str(first), "--no-light-curve", "--thin-nondetections", "0.5"]) == 0
     assert main([*common, "--model", str(tmp_path / "m"), "--json", str(again)]) == 0
     a, b = json.loads(first.read_text()), json.loads(again.read_text())
-    assert a["model"].startswith("hybrid without its light-curve branch (2 member(s))")
+    assert a["model"].startswith("hybrid without its light-curve branch, non-detections thinned U(0, 0.5) (2 member(s))")
     assert {k: v["recall"] for k, v in a["sets"].items()} == {k: v["recall"] for k, v in b["sets"].items()}
     before = sorted(p.name for p in (tmp_path / "m").iterdir())
     capsys.readouterr()
@@ -67,4 +67,6 @@ def test_sim_to_real_saved_model_scores_the_same_and_is_not_overwritten(shared_d
     assert "--save saves the model" in capsys.readouterr().err and not (tmp_path / "n").exists()
     for extra in (["--model", str(tmp_path / "m")], ["--arch", "gru"]):
         assert main([*common, *extra, "--no-light-curve"]) == 2
-        assert "--no-light-curve trains the hybrid" in capsys.readouterr().err
+        assert "--no-light-curve changes the hybrid's training" in capsys.readouterr().err
+    assert main([*common, "--thin-nondetections", "1.5"]) == 2
+    assert "thin_nondetections must be in [0, 1)" in capsys.readouterr().err

@@ -13,9 +13,9 @@ sees exactly the same points.
 - :func:`random_views` draws the training augmentation: cut at ``2**U(0, max_log2_days)`` days,
   ``flux += flux_err * N(0, 1)`` and each point after the first detection dropped with
   probability ``drop``; with chance ``full_share`` a view is not cut at all (the whole curve, as
-  the full-curve evaluation sees it); with ``thin`` > 0 each object's non-detections are dropped
-  at a rate drawn per view from U(0, thin) (a model that does not count on how often a survey
-  reports an undetected visit). Deterministic for a seed (use a new seed every epoch).
+  the full-curve evaluation sees it); with ``thin`` > 0 a view's non-detections are dropped at a
+  rate drawn per view from U(0, thin) (alerts carry more or fewer forced-photometry points by
+  broker and format: a model that does not count on them). Deterministic for a seed (use a new seed every epoch).
 - :func:`noisy_view` redraws only the fluxes (every point kept): the test-time views a model's
   prediction can be averaged over (``TrainConfig.test_views``).
 """
@@ -38,7 +38,7 @@ class ViewOptions:
     noise: bool = True           #: add flux_err * N(0, 1) to every flux
     drop: float = 0.1            #: probability of dropping each point after the first detection
     full_share: float = 0.0      #: chance that a view is not cut (whole curve; noise and drops still apply)
-    thin: float = 0.0            #: drop each non-detection at a per-view rate U(0, thin) (0: off)
+    thin: float = 0.0            #: drop a view's non-detections at a per-view rate U(0, thin) (0: off)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.drop < 1.0:

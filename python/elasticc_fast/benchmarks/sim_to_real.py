@@ -103,28 +103,27 @@ def simulated_training_set(work: Path, objects_per_class: int, seed: int, trigge
 
 
 def training_config(arch: str = "hybrid", epochs: int = 40, seed: int = 0, train_minutes: float | None = 6.0,
-                    light_curve: bool = True):
+                    changes: dict | None = None):
     """``elasticc-fast train``'s configuration for ``arch`` (``nn.config.base_config``: the hybrid is
     :data:`~elasticc_fast.nn.config.ELASTICC_HYBRID`, the demo's training, 2 members) with the
-    benchmark's epochs, seed and time limit (minutes; None: none); ``light_curve=False``: the hybrid
-    without its light-curve branch (``train --no-light-curve``)."""
+    benchmark's epochs, seed and time limit (minutes; None: none); ``changes``: TrainConfig fields as
+    ``train``'s options set them (``{"seq": False}``: ``--no-light-curve``; ``thin_nondetections``)."""
     from ..nn.config import base_config
 
-    changes = {} if light_curve else {"seq": False}
     return base_config("parquet", arch, changes).replace(
         epochs=epochs, seed=seed, time_limit_s=None if train_minutes is None else train_minutes * 60)
 
 
 def train_on_simulation(work: Path, objects_per_class: int = 300, seed: int = 0, epochs: int = 40,
                         train_minutes: float | None = 6.0, arch: str = "hybrid", models: SimModels | None = None,
-                        light_curve: bool = True):
+                        changes: dict | None = None):
     """A Classifier trained only on the built-in simulator (``objects_per_class`` per leaf) with
     ``train``'s configuration (:func:`training_config`)."""
     from ..classifier import Classifier
     from ..taxonomy import ORACLE_TREE
 
     batch, leaves = simulated_training_set(work, objects_per_class, seed, models=models)
-    clf = Classifier(tree=ORACLE_TREE, config=training_config(arch, epochs, seed, train_minutes, light_curve))
+    clf = Classifier(tree=ORACLE_TREE, config=training_config(arch, epochs, seed, train_minutes, changes))
     clf.fit(batch, labels=leaves, show_progress=None)  # an epoch bar on a terminal: 1000/class trains ~30 min
     return clf
 
@@ -164,10 +163,10 @@ def heldout_recall(clf, work: Path, truths: Sequence[str], objects_per_class: in
 def run(shared: Path, *, objects_per_class: int = 300, seed: int = 0, epochs: int = 40,
         train_minutes: float | None = 6.0, model_dir: Path | None = None, arch: str = "hybrid",
         sets: Sequence[RealSet] = REAL_SETS, heldout: int = 300, models: SimModels | None = None,
-        save_dir: Path | None = None, overwrite: bool = False, light_curve: bool = True) -> dict:
+        save_dir: Path | None = None, overwrite: bool = False, changes: dict | None = None) -> dict:
     """Train on the simulator (or load ``model_dir``) and score every real set, and ``heldout``
     simulated objects of each set's class (0: not); ``models``: the simulator's models
-    (``sim.models.SimModels``), for both simulations; ``light_curve``: as :func:`training_config`;
+    (``sim.models.SimModels``), for both simulations; ``changes``: as :func:`training_config`;
     ``save_dir``: also save the trained model there (checked before training; ``overwrite`` replaces an earlier
     one). The JSON-ready result."""
     from ..atomic import check_output_dir, output_dir
@@ -184,9 +183,11 @@ def run(shared: Path, *, objects_per_class: int = 300, seed: int = 0, epochs: in
         if model_dir is not None:
             clf, trained = Classifier.load(model_dir), f"loaded from {model_dir}"
         else:
-            clf = train_on_simulation(work, objects_per_class, seed, epochs, train_minutes, arch, models, light_curve)
-            branch = "" if clf.config.seq or arch != "hybrid" else " without its light-curve branch"
-            trained = (f"{clf.config.arch}{branch} ({clf.config.ensemble} member(s)), {objects_per_class} simulated objects "
+            clf = train_on_simulation(work, objects_per_class, seed, epochs, train_minutes, arch, models, changes)
+            c = clf.config
+            branch = ("" if c.seq or arch != "hybrid" else " without its light-curve branch") + (
+                f", non-detections thinned U(0, {c.thin_nondetections:g})" if c.thin_nondetections else "")
+            trained = (f"{c.arch}{branch} ({c.ensemble} member(s)), {objects_per_class} simulated objects "
                        f"per class, seed {seed}, {len(clf.history)} epochs (best {clf.best_epoch})")
             if save_dir is not None:
                 with output_dir(save_dir, command=SAVE_COMMAND, overwrite=overwrite) as out:
@@ -240,6 +241,8 @@ def register_cli(sub) -> None:
                    help="the model: `train`'s default ELAsTiCC training (hybrid, 2 members; default) or its gru/transformer")
     s.add_argument("--no-light-curve", dest="light_curve", action="store_false",
                    help="hybrid: without its light-curve branch (light-curve features + context; `train --no-light-curve`)")
+    s.add_argument("--thin-nondetections", type=float, default=0.0, metavar="F", help="hybrid: drop a training view's "
+                   "non-detections at a rate U(0, F) drawn per view (`train --thin-nondetections`; default 0)")
     s.add_argument("--epochs", type=int, default=40, help="maximum epochs (default 40)")
     s.add_argument("--train-minutes", type=float, default=6.0,
                    help="training time limit in minutes, all members together (default 6, the demo's; 0: none, only --epochs)")
@@ -277,15 +280,22 @@ def run_cli(args) -> int:
 
     if args.save is not None and args.model is not None:
         raise UsageError("--save saves the model this run trains; with --model DIR nothing is trained")
-    if not args.light_curve and (args.arch != "hybrid" or args.model is not None):
-        raise UsageError("--no-light-curve trains the hybrid without its light-curve branch: not with --arch "
-                         f"{args.arch} or --model")
+    for opt, given in (("--no-light-curve", not args.light_curve), ("--thin-nondetections", args.thin_nondetections)):
+        if given and (args.arch != "hybrid" or args.model is not None):
+            raise UsageError(f"{opt} changes the hybrid's training: not with --arch {args.arch} or --model")
+    changes = {"seq": False} if not args.light_curve else {}
+    if args.thin_nondetections:
+        changes["thin_nondetections"] = args.thin_nondetections
+    try:  # a value out of range: before simulating anything
+        training_config(args.arch, changes=changes)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     data = args.data or require_shared(".", "--data")
     result = run(data, objects_per_class=args.objects_per_class, seed=args.seed, epochs=args.epochs,
                  train_minutes=args.train_minutes if args.train_minutes > 0 else None, model_dir=args.model,
                  arch=args.arch, heldout=args.heldout,
                  models=SimModels(**{name: getattr(args, name) for name in CHOICES}),  # options named as fields
-                 save_dir=args.save, overwrite=args.overwrite, light_curve=args.light_curve)
+                 save_dir=args.save, overwrite=args.overwrite, changes=changes)
     print(markdown(result))
     if args.json:
         with atomic_path(args.json) as tmp:

@@ -11,7 +11,8 @@ from ..nn.config import TrainConfig, base_config
 
 #: TrainConfig field (or option field) -> command-line argument
 CONFIG_ARGS = {f: f for f in ("arch", "epochs", "batch_size", "max_per_class", "val_fraction", "patience", "max_length",
-                              "seed", "flux_scale", "trigger", "context", "ensemble", "full_views", "seq")} | {
+                              "seed", "flux_scale", "trigger", "context", "ensemble", "full_views", "seq",
+                              "thin_nondetections")} | {
     "learning_rate": "lr", "time_limit_s": "time_limit"}
 
 

@@ -16,13 +16,12 @@ log = logging.getLogger("elasticc_fast.train")
 
 
 def register(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(NAME, help="train the hierarchical classifier on converted Parquet",
-                              description="Train a hierarchical classifier on the Parquet files of `elasticc-fast convert` (ORACLE's "
-                                          "taxonomy; the `model` column gives the class) or, with --data bts, on the ZTF BTS curves "
-                                          "(BTS taxonomy). Default: the hybrid model, class-balanced epochs, epoch chosen on validation "
-                                          "macro-F1 (the demo's training). Every epoch draws fresh random windows. "
-                                          "Checkpoints go to MODEL_DIR/training/ (--resume continues); the model to MODEL_DIR "
-                                          "(Classifier.load reads it): new or empty, or an earlier output with --resume or --overwrite.")
+    p = subparsers.add_parser(NAME, help="train the hierarchical classifier on converted Parquet", description=(
+        "Train a hierarchical classifier on the Parquet files of `elasticc-fast convert` (ORACLE's taxonomy; the `model` "
+        "column gives the class) or, with --data bts, on the ZTF BTS curves (BTS taxonomy). Default: the hybrid model, "
+        "class-balanced epochs, epoch chosen on validation macro-F1 (the demo's training). Every epoch draws fresh random "
+        "windows. Checkpoints go to MODEL_DIR/training/ (--resume continues); the model to MODEL_DIR (Classifier.load "
+        "reads it): new or empty, or an earlier output with --resume or --overwrite."))
     p.add_argument("parquet_dir", type=Path, metavar="PARQUET_DIR", help="converted *.parquet (--data bts: ztf_bts folder)")
     p.add_argument("--data", choices=("parquet", "bts", "alerce-features"), default="parquet", help="the input's kind (default parquet; alerce-features: the folder of ALeRCE's hbrf_15class_*.pkl feature table, trains a hierarchical LightGBM, --epochs boosting rounds)")
     p.add_argument("--context", choices=("none", "redshift", "oracle"), default=None, help="hybrid: context (default: "
@@ -44,6 +43,8 @@ def register(subparsers) -> argparse.ArgumentParser:
                    "passes this wall time (not reproducible across machines)")
     p.add_argument("--full-views", type=float, default=None, metavar="P", help="hybrid: chance that a training "
                    f"view is the whole curve, not cut (default {H['full_views']:g}; bts 0)")
+    p.add_argument("--thin-nondetections", type=float, default=None, metavar="F", help="hybrid: drop a training view's "
+                   "non-detections at a rate drawn per view from U(0, F) (default 0: keep them)")
     p.add_argument("--no-light-curve", dest="seq", action="store_const", const=False, default=None,
                    help="hybrid: drop the light-curve branch (the light-curve features + context only; on the real "
                         "ELAsTiCC sets it transfers better from simulations, on simulations it scores lower: benchmarks/RESULTS.md)")
