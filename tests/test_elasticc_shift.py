@@ -37,7 +37,12 @@ def test_every_real_set_gets_an_origin_auc(shared_data, tmp_path, capsys):
     rows = json.loads(out.read_text())["rows"]
     printed = capsys.readouterr().out
     assert [r["n_real"] for r in rows] == [47, 27, 272, 556, 40]
+    assert rows[0]["windows_real"]["points"] == pytest.approx(4.8, abs=0.05)       # KN_K17: 4.8 points, 3.0 detections
+    assert rows[0]["windows_real"]["detections"] == pytest.approx(3.0, abs=0.05)
     for r in rows:
         assert r["n_sim"] == 20 and all(0.0 <= r[k] <= 1.0 for k in ("auc_all", "auc_lc", "auc_ctx"))
         assert r["most_shifted"] and all(k.startswith(("lc_", "ctx_")) for k in r["most_shifted"])
         assert f"| {r['set']} | {r['n_real']} | 20 | {r['auc_all']:.3f} |" in printed
+        for w in (r["windows_real"], r["windows_sim"]):  # what the light-curve branch sees, both sides
+            assert w["points"] >= w["detections"] >= 1 and 0 <= w["nondetection_share"] < 1
+            assert w["nondetection_share"] == pytest.approx(1 - w["detections"] / w["points"], abs=0.01)
