@@ -47,7 +47,7 @@ def register(subparsers) -> argparse.ArgumentParser:
                    "non-detections at a rate drawn per view from U(0, F) (default 0: keep them)")
     p.add_argument("--no-light-curve", dest="seq", action="store_const", const=False, default=None,
                    help="hybrid: drop the light-curve branch (the light-curve features + context only; on the real "
-                        "ELAsTiCC sets it transfers better from simulations, on simulations it scores lower: benchmarks/RESULTS.md)")
+                        "ELAsTiCC sets about as good as the hybrid when trained on simulations, on simulations lower: benchmarks/RESULTS.md)")
     p.add_argument("--seed", type=int, default=None, help="seed of initialisation, split, windows (default 0)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoints in MODEL_DIR/training")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier model in MODEL_DIR (built beside it)")
