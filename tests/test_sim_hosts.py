@@ -137,3 +137,18 @@ def test_unknown_host_model_is_refused():
         SimModels(kn="x")
     with pytest.raises(ValueError, match="specz must be one of flat, nearby, not 'some'"):
         _hosts([0.1], specz="some")
+
+
+def test_every_model_default_is_the_first_choice_everywhere():
+    """SimModels' defaults are the first value of each CHOICES tuple, and simulate() and cadence.measure()
+    default to the same (one place decides the simulator's default, e.g. the noise-free detection rule)."""
+    import inspect
+
+    from elasticc_fast.sim import cadence, simulate
+    from elasticc_fast.sim.models import CHOICES, SimModels
+
+    assert SimModels().as_dict() == {name: allowed[0] for name, allowed in CHOICES.items()}
+    assert SimModels().detection == "noise-free"
+    params = inspect.signature(simulate).parameters
+    assert {name: params[name].default for name in CHOICES} == SimModels().as_dict()
+    assert inspect.signature(cadence.measure).parameters["detection"].default == SimModels().detection

@@ -43,7 +43,7 @@ DDF_RADIUS = 1.75
 #: the trigger) in a fifth of the simulated SNe and a third of the KN (docs/simulator.md, eighth round)
 DETECT_SNR50, DETECT_WIDTH = 5.8, 1.4
 NOISE_FREE_SNR50, NOISE_FREE_LOG_WIDTH = 5.70, 0.297
-DETECTION_RULES = ("measured", "noise-free")
+DETECTION_RULES = ("noise-free", "measured")  # the first is the default (SimModels)
 #: how the bands of a WFD night's visits are chosen: "random" (each visit its own band, BAND_SHARE) or
 #: "pairs" (the visits of a night come in filter pairs, :data:`FILTER_PAIRS`, as in the real sample)
 BAND_MODELS = ("random", "pairs")
@@ -215,7 +215,7 @@ class Photometry:
 
 def measure(rng: np.random.Generator, lib: SurveyLibrary, obs: Observations, diff_flux: np.ndarray,
             source_flux: np.ndarray, host_sb: np.ndarray | None, trigger_rule: str = "pair",
-            detection: str = "noise-free") -> Photometry:
+            detection: str = DETECTION_RULES[0]) -> Photometry:
     """Add noise, flag detections (S/N efficiency), saturation and the trigger epoch.
 
     ``diff_flux`` is the true difference flux, ``source_flux`` the whole point source (star, AGN or

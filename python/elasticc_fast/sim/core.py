@@ -212,8 +212,9 @@ def _check_request(objects_per_class: int, trigger_rule: str) -> None:
 def simulate(out_dir: str | Path, objects_per_class: int = 200, seed: int = 0,
              classes: Iterable[str] | None = None, files_per_model: int | None = None,
              prefix: str = "ELASTICC2_TRAIN_02", trigger_rule: str = "pair", compresslevel: int = 1,
-             workers: int = 1, show_progress: bool | None = None, detection: str = "noise-free", sn_ibc: str = "round4",
-             kn: str = "default", hosts: str = "default", specz: str = "flat", cadence: str = "random") -> dict:
+             workers: int = 1, show_progress: bool | None = None, detection: str = SimModels.detection,
+             sn_ibc: str = SimModels.sn_ibc, kn: str = SimModels.kn, hosts: str = SimModels.hosts,
+             specz: str = SimModels.specz, cadence: str = SimModels.cadence) -> dict:
     """Simulate an ELAsTiCC2-format training set: one folder of SNANA FITS per class model.
 
     Parameters

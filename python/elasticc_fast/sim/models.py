@@ -26,7 +26,7 @@ class SimModels:
     cadence: "random" (each visit its own band) or "pairs" (a night's visits in filter pairs, ``cadence.FILTER_PAIRS``).
     Raises ValueError on a value outside :data:`CHOICES`."""
 
-    detection: str = "noise-free"
+    detection: str = DETECTION_RULES[0]
     sn_ibc: str = "round4"
     kn: str = "default"
     hosts: str = "default"
