@@ -68,5 +68,7 @@ def test_sim_to_real_saved_model_scores_the_same_and_is_not_overwritten(shared_d
     for extra in (["--model", str(tmp_path / "m")], ["--arch", "gru"]):
         assert main([*common, *extra, "--no-light-curve"]) == 2
         assert "--no-light-curve changes the hybrid's training" in capsys.readouterr().err
+        assert main([*common, *extra, "--thin-nondetections", "0.5"]) == 2
+        assert "--thin-nondetections changes the hybrid's training" in capsys.readouterr().err
     assert main([*common, "--thin-nondetections", "1.5"]) == 2
     assert "thin_nondetections must be in [0, 1)" in capsys.readouterr().err
